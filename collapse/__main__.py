@@ -1,0 +1,3 @@
+from collapse.cli import main
+
+raise SystemExit(main())

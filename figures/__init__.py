@@ -1,0 +1,27 @@
+"""One module per regenerated paper figure; :data:`REGISTRY` maps figure id to its :class:`Figure`.
+
+Figure modules ask theory/ and montecarlo/ for numbers and only draw (see ``figures/_base.py``).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from figures._base import Figure, render
+
+# Module names of the registered figures, in the order `collapse figures` regenerates them.
+_MODULES = [
+    "figures.strong_collapse",
+]
+
+
+def registry() -> dict[str, Figure]:
+    """Figure id -> Figure, importing each registered module."""
+    out: dict[str, Figure] = {}
+    for name in _MODULES:
+        fig = importlib.import_module(name).FIGURE
+        out[fig.id] = fig
+    return out
+
+
+__all__ = ["Figure", "registry", "render"]

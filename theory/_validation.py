@@ -1,0 +1,152 @@
+"""Declarative parameter validation shared by theory/, montecarlo/ and the command line.
+
+Constraints are data (:class:`Interval`, :class:`Options`); :func:`validate` attaches them to a public
+function and checks every call, array-valued arguments element by element. A violation raises
+:class:`InvalidParameterError` with one message template, e.g.::
+
+    The 'p2' parameter of test_error must be a float in the range [0, 1]. Got 1.5 instead.
+
+NaN is never inside an :class:`Interval`. The command line turns this error into one line on stderr and
+exit code 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+
+__all__ = ["InvalidParameterError", "Interval", "Options", "validate", "check_param"]
+
+
+class InvalidParameterError(ValueError, TypeError):
+    """A public function received a parameter outside its documented domain."""
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Numbers of type ``kind`` (``Real`` or ``Integral``) between ``low`` and ``high``.
+
+    ``closed`` is one of ``"both"``, ``"left"``, ``"right"``, ``"neither"``; ``None`` bounds are infinite.
+    """
+
+    kind: type
+    low: float | None
+    high: float | None
+    closed: str = "both"
+
+    def describe(self) -> str:
+        noun = "an int" if self.kind is Integral else "a float"
+        lo = "-inf" if self.low is None else _fmt(self.low)
+        hi = "inf" if self.high is None else _fmt(self.high)
+        left = "[" if self.closed in ("both", "left") and self.low is not None else "("
+        right = "]" if self.closed in ("both", "right") and self.high is not None else ")"
+        return f"{noun} in the range {left}{lo}, {hi}{right}"
+
+    def bad_element(self, value: Any) -> tuple[bool, Any]:
+        """Return (is_bad, offending element) for a scalar or array ``value``."""
+        if isinstance(value, bool | np.bool_):
+            return True, value
+        try:
+            arr = np.asarray(value)
+        except Exception:  # pragma: no cover - exotic objects
+            return True, value
+        if arr.dtype == object or not np.issubdtype(arr.dtype, np.number) or arr.size == 0:
+            return True, value
+        if np.iscomplexobj(arr):
+            return True, value
+        arr = arr.astype(float, copy=False).ravel()
+        bad = ~np.isfinite(arr) & ~np.isinf(arr)  # NaN
+        if self.kind is Integral:
+            with np.errstate(invalid="ignore"):
+                bad |= np.isfinite(arr) & (arr != np.round(arr))
+        if self.low is not None:
+            bad |= arr < self.low if self.closed in ("both", "left") else arr <= self.low
+        else:
+            bad |= np.isneginf(arr)
+        if self.high is not None:
+            bad |= arr > self.high if self.closed in ("both", "right") else arr >= self.high
+        else:
+            bad |= np.isposinf(arr)
+        if bad.any():
+            return True, arr[np.argmax(bad)]
+        return False, None
+
+
+@dataclass(frozen=True)
+class Options:
+    """One of a fixed set of strings."""
+
+    values: tuple[str, ...]
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(repr(v) for v in self.values)
+
+    def bad_element(self, value: Any) -> tuple[bool, Any]:
+        return (value not in self.values), value
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+def _describe_got(value: Any) -> str:
+    if isinstance(value, float | int | np.floating | np.integer):
+        return _fmt(value) if np.isfinite(value) else str(float(value))
+    return repr(value)
+
+
+def check_param(name: str, value: Any, constraint: Interval | Options, where: str) -> None:
+    """Raise :class:`InvalidParameterError` unless ``value`` satisfies ``constraint``."""
+    bad, elem = constraint.bad_element(value)
+    if bad:
+        shown = _describe_got(elem)
+        if np.ndim(value) > 0 and not isinstance(value, str):
+            shown = f"an array containing {shown}"
+        raise InvalidParameterError(
+            f"The '{name}' parameter of {where} must be {constraint.describe()}. Got {shown} instead."
+        )
+
+
+def validate(**constraints: Interval | Options | None) -> Callable:
+    """Decorator: check the named arguments of every call against their constraints.
+
+    A constraint of ``None`` documents that the argument is checked inside the function. Arguments
+    passed as ``None`` (optional inputs) are not checked. The dict is attached as
+    ``func.parameter_constraints`` for the generic invalid-input test.
+    """
+
+    def decorate(func: Callable) -> Callable:
+        sig = inspect.signature(func)
+        unknown = set(constraints) - set(sig.parameters)
+        if unknown:  # pragma: no cover - programming error
+            raise TypeError(f"validate: {func.__name__} has no parameters {sorted(unknown)}")
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            bound = sig.bind(*args, **kwargs)
+            bound.apply_defaults()
+            for name, constraint in constraints.items():
+                value = bound.arguments[name]
+                if constraint is None or value is None:
+                    continue
+                check_param(name, value, constraint, func.__name__)
+            return func(*bound.args, **bound.kwargs)
+
+        wrapper.parameter_constraints = dict(constraints)  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+# Frequently used constraints, named once.
+POSITIVE = Interval(Real, 0, None, closed="neither")
+NONNEGATIVE = Interval(Real, 0, None, closed="left")
+PROBABILITY = Interval(Real, 0, 1, closed="both")
+POSITIVE_INT = Interval(Integral, 1, None, closed="left")
+NONNEGATIVE_INT = Interval(Integral, 0, None, closed="left")
