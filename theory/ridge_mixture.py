@@ -1,0 +1,335 @@
+"""Ridge regression on a mix of real and synthetic data: E_test ≃ B + V + ζ (Strong Model Collapse).
+
+Data model (THEORY.md §2; Dohmatob, Feng, Subramonian, Kempe, "Strong Model Collapse", §3):
+real P1: x ~ N(0, Σ), y = xᵀw₁ + N(0, σ₁²); synthetic P2 (label shift): same x law, y = xᵀw₂ + N(0, σ₂²).
+n₁ = (1 − p₂)n real and n₂ = p₂n synthetic samples, pooled; ridge ŵ = (XᵀX + nλI)⁻¹Xᵀy.
+Priors w₁ ~ N(0, Γ), δ = w₂ − w₁ ~ N(0, Δ), independent, Γ and Δ diagonal in Σ's eigenbasis.
+Test error = excess risk on the real distribution, E‖ŵ − w₁‖²_Σ (``include_noise=True`` adds σ₁²: the
+full test MSE). Quality c² = tr ΔΣ (smaller is better), signal r² = tr ΓΣ; from numbers only, the priors
+are Γ = (r²/tr Σ)·I and Δ = (c²/tr Σ)·I.
+
+With κ, u from :mod:`theory.ridge` at the *total* n, p₁ = 1 − p₂ and D_a = tr ΔΣ^a(Σ + κ)⁻²:
+
+    B = (1 + u)·κ²·tr ΓΣ(Σ + κ)⁻²
+    V = σ̄²·u,  σ̄² = p₁σ₁² + p₂σ₂²
+    ζ = p₂²(1 + p₁u)·D₃ + p₂u·tr ΔΣ(p₁Σ + κ)²(Σ + κ)⁻²
+      = p₂²(D₃ + uκ²D₁) + p₁p₂u·c²       (ridge toward the average teacher w₁ + p₂δ, plus extra
+                                           label noise of variance p₁p₂c²)
+
+Penalty convention: ``penalty="mean"`` (default) is the objective (1/n)‖Xw − y‖² + λ‖w‖²;
+``penalty="sum"`` is ‖Xw − y‖² + λ‖w‖², i.e. λ/n in the default convention.
+Simulator twin: :func:`montecarlo.ridge_mixture.simulate` (same keywords plus n_trials, seed).
+Accuracy: deterministic equivalents, exact as n, d → ∞ at fixed ratios; finite-size deviations of the
+expectation are O(1/d) relative away from the interpolation threshold and grow near n = d when λ → 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from numbers import Real
+
+import numpy as np
+from scipy import optimize
+
+from theory._validation import (
+    NONNEGATIVE,
+    POSITIVE,
+    PROBABILITY,
+    InvalidParameterError,
+    Options,
+    check_param,
+    validate,
+)
+from theory.ridge import isotropic_kappa, isotropic_u, kappa, spectral_sum, spectrum_arrays, u
+from theory.spectrum import isotropic_prior
+
+__all__ = [
+    "RidgeMixtureRisk",
+    "test_error",
+    "zeta",
+    "isotropic_test_error",
+    "ridgeless_isotropic_test_error",
+    "collapse_floor",
+    "optimal_floor",
+    "crossover_n",
+]
+
+PENALTY = Options(("mean", "sum"))
+
+
+@dataclass(frozen=True)
+class RidgeMixtureRisk:
+    """E_test ≃ bias + variance + zeta (= total; + σ₁² when include_noise), with κ and u.
+
+    Arrays of the broadcast shape of the inputs (0-d arrays for scalar inputs).
+    """
+
+    bias: np.ndarray
+    variance: np.ndarray
+    zeta: np.ndarray
+    total: np.ndarray
+    kappa: np.ndarray
+    u: np.ndarray
+
+    def as_dict(self) -> dict[str, float]:
+        keys = ("bias", "variance", "zeta", "total", "kappa", "u")
+        return {k: _scalar(getattr(self, k)) for k in keys}
+
+
+def _scalar(x):
+    x = np.asarray(x, dtype=float)
+    return float(x) if x.ndim == 0 else x.tolist()
+
+
+def resolve_priors(w, m, r2, c2, gamma, delta, where):
+    """Γ and Δ diagonals: the given arrays, or the isotropic defaults (r²/tr Σ)·I and (c²/tr Σ)·I."""
+    if gamma is None:
+        check_param("r2", r2, NONNEGATIVE, where)
+        gam = isotropic_prior(w, r2, m)
+    else:
+        gam = np.broadcast_to(np.asarray(gamma, dtype=float), w.shape).copy()
+        check_param("gamma", gam, NONNEGATIVE, where)
+    if delta is None:
+        check_param("c2", c2, NONNEGATIVE, where)
+        dlt = isotropic_prior(w, c2, m)
+    else:
+        dlt = np.broadcast_to(np.asarray(delta, dtype=float), w.shape).copy()
+        check_param("delta", dlt, NONNEGATIVE, where)
+    return gam, dlt
+
+
+def effective_lambda(lam, n, penalty: str):
+    """λ in the default (1/n)‖Xw − y‖² + λ‖w‖² convention."""
+    lam = np.asarray(lam, dtype=float)
+    return lam / np.asarray(n, dtype=float) if penalty == "sum" else lam
+
+
+def _over_sq(power: int):
+    def term(k, w):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(w > 0, w**power / (w + k) ** 2, 0.0)
+
+    return term
+
+
+def _spectral_sums(k, w, m, gam, dlt):
+    """tr ΓΣ(Σ+κ)⁻² and D_a = tr ΔΣ^a(Σ+κ)⁻², a = 1, 2, 3, at each κ (1-D)."""
+    tg = spectral_sum(k, w, m * gam, _over_sq(1))
+    d1 = spectral_sum(k, w, m * dlt, _over_sq(1))
+    d2 = spectral_sum(k, w, m * dlt, _over_sq(2))
+    d3 = spectral_sum(k, w, m * dlt, _over_sq(3))
+    return tg, d1, d2, d3
+
+
+def zeta(p2, kappa_, u_, d1, d3, c2):
+    """ζ = p₂²(D₃ + uκ²D₁) + p₁p₂u·c² from the spectral sums D₁ = tr ΔΣ(Σ+κ)⁻², D₃ = tr ΔΣ³(Σ+κ)⁻².
+
+    Inputs broadcast. Equals p₂²(1 + p₁u)D₃ + p₂u·tr ΔΣ(p₁Σ + κ)²(Σ+κ)⁻² (expand (p₁ω + κ)² and use
+    D₃ + 2κD₂ + κ²D₁ = c²; checked symbolically in tests). Terms with p₂ = 0 are exactly 0 even if u = inf.
+    """
+    p2 = np.asarray(p2, dtype=float)
+    p1 = 1.0 - p2
+    with np.errstate(invalid="ignore"):
+        first = np.where(p2 > 0, p2**2 * (d3 + np.where(kappa_ > 0, u_ * kappa_**2 * d1, 0.0)), 0.0)
+        second = np.where((p1 > 0) & (p2 > 0) & (np.asarray(c2) > 0), p1 * p2 * u_ * c2, 0.0)
+    return first + second
+
+
+@validate(n=POSITIVE, p2=PROBABILITY, lam=NONNEGATIVE, sigma=NONNEGATIVE, sigma2=NONNEGATIVE, penalty=PENALTY)
+def test_error(
+    n,
+    p2,
+    lam,
+    eigenvalues,
+    *,
+    c2: float = 1.0,
+    r2: float = 1.0,
+    sigma=1.0,
+    sigma2=None,
+    gamma=None,
+    delta=None,
+    multiplicities=None,
+    penalty: str = "mean",
+    include_noise: bool = False,
+) -> RidgeMixtureRisk:
+    """Deterministic-equivalent test error B + V + ζ of ridge on n pooled samples, a fraction p₂ synthetic.
+
+    Parameters
+    ----------
+    n, p2, lam : total sample size (> 0; real values allowed), synthetic fraction in [0, 1], ridge
+        λ ≥ 0; arrays broadcast against each other (and against sigma, sigma2).
+    eigenvalues : Σ's eigenvalues ω_i ≥ 0 (e.g. :func:`theory.spectrum.eigenvalues`).
+    c2, r2 : quality tr ΔΣ and signal tr ΓΣ, used when ``delta`` / ``gamma`` are not given.
+    sigma, sigma2 : label-noise std of real and synthetic data (sigma2 defaults to sigma).
+    gamma, delta : diagonals Γ_ii, Δ_ii of the teacher and shift priors in Σ's eigenbasis.
+    multiplicities : weights m_i of the eigenvalues (traces are Σ m_i f(ω_i)).
+    penalty : "mean" (λ with the (1/n)-scaled loss, default) or "sum" (λ next to the summed loss).
+    include_noise : add σ₁² to the total (full test MSE instead of excess risk).
+
+    Formula (module docstring): B = (1+u)κ²tr ΓΣ(Σ+κ)⁻², V = σ̄²u, ζ = p₂²(D₃ + uκ²D₁) + p₁p₂u·c².
+    Ridgeless at the interpolation threshold (λ = 0, n = d_eff) u = inf, so variance and total are inf
+    (zeta too when 0 < p₂ < 1 and c² > 0). Source: SMC §3, THEORY.md §2.
+    """
+    w, m = spectrum_arrays(eigenvalues, multiplicities, "test_error")
+    gam, dlt = resolve_priors(w, m, r2, c2, gamma, delta, "test_error")
+    sig1 = np.asarray(sigma, dtype=float)
+    sig2 = sig1 if sigma2 is None else np.asarray(sigma2, dtype=float)
+    lam_eff = effective_lambda(lam, n, penalty)
+    # kappa, u and every spectral sum depend on (lam, n) only: compute them on that broadcast, then
+    # combine with p2 and the noise levels (a 100 x 100 (n, p2) grid costs 100 kappa solves).
+    lam_b, n_b = np.broadcast_arrays(lam_eff, np.asarray(n, dtype=float))
+    k = kappa(lam_b, w, n_b, m)
+    uu = u(k, w, n_b, m)
+    tg, d1, _d2, d3 = (s.reshape(k.shape) for s in _spectral_sums(k.ravel(), w, m, gam, dlt))
+    c2_eff = float(np.sum(m * dlt * w))
+    p2 = np.asarray(p2, dtype=float)
+    p1 = 1.0 - p2
+    with np.errstate(invalid="ignore"):
+        bias = np.where(k > 0, (1.0 + uu) * k**2 * tg, 0.0)
+        sbar2 = p1 * sig1**2 + p2 * sig2**2
+        variance = np.where(sbar2 > 0, sbar2 * uu, 0.0)
+    z = zeta(p2, k, uu, d1, d3, c2_eff)
+    total = bias + variance + z
+    if include_noise:
+        total = total + sig1**2
+    shape = np.broadcast_shapes(bias.shape, variance.shape, z.shape)
+    bc = lambda a: np.broadcast_to(a, shape).copy()  # noqa: E731
+    return RidgeMixtureRisk(bc(bias), bc(variance), bc(z), bc(total), bc(k), bc(uu))
+
+
+@validate(phi=POSITIVE, p2=PROBABILITY, lam=NONNEGATIVE, r2=NONNEGATIVE, c2=NONNEGATIVE, sigma=NONNEGATIVE,
+          sigma2=NONNEGATIVE)
+def isotropic_test_error(phi, p2, lam, *, c2=1.0, r2=1.0, sigma=1.0, sigma2=None) -> RidgeMixtureRisk:
+    """Closed form for Σ = I, Γ = (r²/d)I, Δ = (c²/d)I, φ = d/n (THEORY.md §2, isotropic):
+
+        κ = [λ + φ − 1 + √((λ + φ − 1)² + 4λ)]/2,  u = φ/((1+κ)² − φ)
+        B = r²κ²/((1+κ)² − φ),  V = σ̄²φ/((1+κ)² − φ)
+        ζ = c²[p₂²(1 + p₁u) + p₂u(p₁ + κ)²]/(1+κ)²
+
+    Penalty convention "mean" (see :func:`test_error`); the general code on Σ = I equals this.
+    """
+    sig1 = np.asarray(sigma, dtype=float)
+    sig2 = sig1 if sigma2 is None else np.asarray(sigma2, dtype=float)
+    k = isotropic_kappa(lam, phi)
+    uu = isotropic_u(k, phi)
+    p2 = np.asarray(p2, dtype=float)
+    p1 = 1.0 - p2
+    den = (1.0 + k) ** 2 - np.asarray(phi, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bias = np.where(k > 0, r2 * k**2 / den, 0.0)
+        sbar2 = p1 * sig1**2 + p2 * sig2**2
+        variance = np.where(sbar2 > 0, sbar2 * uu, 0.0)
+        z = np.where(
+            (p2 > 0) & (np.asarray(c2) > 0),
+            c2 * (p2**2 * (1 + np.where(p1 > 0, p1 * uu, 0.0)) + np.where(p2 > 0, p2 * uu * (p1 + k) ** 2, 0.0))
+            / (1 + k) ** 2,
+            0.0,
+        )
+        z = np.where(np.isnan(z), np.inf, z)
+    total = bias + variance + z
+    shape = np.broadcast_shapes(bias.shape, variance.shape, z.shape)
+    bc = lambda a: np.broadcast_to(a, shape).copy()  # noqa: E731
+    return RidgeMixtureRisk(bc(bias), bc(variance), bc(z), bc(total), bc(k), bc(uu))
+
+
+@validate(phi=POSITIVE, p2=PROBABILITY, r2=NONNEGATIVE, c2=NONNEGATIVE, sigma=NONNEGATIVE, sigma2=NONNEGATIVE)
+def ridgeless_isotropic_test_error(phi, p2, *, c2=1.0, r2=1.0, sigma=1.0, sigma2=None) -> np.ndarray:
+    """Ridgeless (λ → 0) isotropic total test error (THEORY.md §2), σ̄² = p₁σ₁² + p₂σ₂²:
+
+        φ < 1:  (σ̄² + p₁p₂c²)·φ/(1 − φ) + p₂²c²
+        φ > 1:  r²(1 − 1/φ) + σ̄²/(φ − 1) + c²p₂(φ − p₂)/(φ(φ − 1))
+        φ = 1:  inf (the interpolation threshold)
+    """
+    phi = np.asarray(phi, dtype=float)
+    p2 = np.asarray(p2, dtype=float)
+    p1 = 1.0 - p2
+    s1 = np.asarray(sigma, dtype=float) ** 2
+    s2 = s1 if sigma2 is None else np.asarray(sigma2, dtype=float) ** 2
+    sbar2 = p1 * s1 + p2 * s2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        under = (sbar2 + p1 * p2 * c2) * phi / (1 - phi) + p2**2 * c2
+        over = r2 * (1 - 1 / phi) + sbar2 / (phi - 1) + c2 * p2 * (phi - p2) / (phi * (phi - 1))
+    return np.where(phi < 1, under, np.where(phi > 1, over, np.inf))
+
+
+@validate(lam=NONNEGATIVE, p2=PROBABILITY)
+def collapse_floor(lam, p2, eigenvalues, *, c2=1.0, r2=1.0, gamma=None, delta=None, multiplicities=None):
+    """The n → ∞ limit of the test error at fixed d (κ → λ, u → 0), THEORY.md §2 "strong collapse":
+
+        E_∞(λ) = λ²·tr ΓΣ(Σ + λ)⁻² + p₂²·tr ΔΣ³(Σ + λ)⁻²
+
+    Ridgeless (λ = 0): p₂²c² > 0 for every p₂ > 0: more data does not remove the collapse term.
+    """
+    w, m = spectrum_arrays(eigenvalues, multiplicities, "collapse_floor")
+    gam, dlt = resolve_priors(w, m, r2, c2, gamma, delta, "collapse_floor")
+    lam_a = np.asarray(lam, dtype=float)
+    flat = lam_a.ravel()
+    tg = spectral_sum(flat, w, m * gam, _over_sq(1)).reshape(lam_a.shape)
+    d3 = spectral_sum(flat, w, m * dlt, _over_sq(3)).reshape(lam_a.shape)
+    with np.errstate(invalid="ignore"):
+        clean = np.where(lam_a > 0, lam_a**2 * tg, 0.0)
+    return clean + np.asarray(p2, dtype=float) ** 2 * d3
+
+
+@dataclass(frozen=True)
+class OptimalFloor:
+    """The λ minimising the n → ∞ floor, and the floor there (what tuning λ can achieve)."""
+
+    lam: float
+    floor: float
+
+
+@validate(p2=PROBABILITY)
+def optimal_floor(p2, eigenvalues, *, c2=1.0, r2=1.0, gamma=None, delta=None, multiplicities=None) -> OptimalFloor:
+    """min over λ ≥ 0 of :func:`collapse_floor` (THEORY.md §2).
+
+    Isotropic closed form (Σ = I): λ* = p₂²c²/r², floor p₂²c²r²/(r² + p₂²c²) > 0: tuning cannot remove
+    collapse. For other spectra the minimum is found numerically (bounded search in log λ, compared
+    with λ = 0).
+    """
+    if not isinstance(p2, Real):
+        raise InvalidParameterError("The 'p2' parameter of optimal_floor must be a float in the range [0, 1].")
+    w, m = spectrum_arrays(eigenvalues, multiplicities, "optimal_floor")
+    gam, dlt = resolve_priors(w, m, r2, c2, gamma, delta, "optimal_floor")
+    pos = w[w > 0]
+    if pos.size and np.allclose(pos, pos[0]) and np.allclose(gam[w > 0], gam[w > 0][0]) and np.allclose(
+        dlt[w > 0], dlt[w > 0][0]
+    ):
+        s = pos[0]
+        a = float(np.sum((m * gam * w)[w > 0]))  # r²
+        b = p2**2 * float(np.sum((m * dlt * w)[w > 0]))  # p₂²c²
+        if a == 0:
+            return OptimalFloor(lam=np.inf, floor=0.0)
+        lam_star = s * b / a
+        return OptimalFloor(lam=lam_star, floor=float(a * b / (a + b)) if a + b > 0 else 0.0)
+
+    def f(loglam):
+        return float(collapse_floor(np.exp(loglam), p2, w, gamma=gam, delta=dlt, multiplicities=m))
+
+    lo, hi = np.log(max(w.max(), 1e-300)) - 60, np.log(max(w.max(), 1e-300)) + 20
+    grid = np.linspace(lo, hi, 161)
+    vals = np.array([f(g) for g in grid])
+    i = int(np.argmin(vals))
+    a, b = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
+    res = optimize.minimize_scalar(f, bounds=(a, b), method="bounded", options={"xatol": 1e-10})
+    best_lam, best = float(np.exp(res.x)), float(res.fun)
+    f0 = float(collapse_floor(0.0, p2, w, gamma=gam, delta=dlt, multiplicities=m))
+    if f0 <= best:
+        return OptimalFloor(lam=0.0, floor=f0)
+    return OptimalFloor(lam=best_lam, floor=best)
+
+
+@validate(d=POSITIVE, p2=PROBABILITY, c2=NONNEGATIVE, sigma=NONNEGATIVE, sigma2=NONNEGATIVE)
+def crossover_n(d, p2, *, c2=1.0, sigma=1.0, sigma2=None):
+    """n* ≈ σ̄²d/(p₂²c²): where the clean error (≈ σ̄²d/n, ridgeless, n ≫ d) meets the p₂²c² floor.
+
+    THEORY.md §2 [derived]. An order-of-magnitude location, not an exact root: at n*, the ridgeless
+    isotropic clean part is σ̄²d/(n* − d), i.e. n*/(n* − d) times the floor. inf when p₂ = 0 or c² = 0
+    (no floor). p₂ = 1e-3 puts n* a million times further out than p₂ = 1.
+    """
+    p2 = np.asarray(p2, dtype=float)
+    s1 = np.asarray(sigma, dtype=float) ** 2
+    s2 = s1 if sigma2 is None else np.asarray(sigma2, dtype=float) ** 2
+    sbar2 = (1 - p2) * s1 + p2 * s2
+    with np.errstate(divide="ignore"):
+        return np.where(p2**2 * c2 > 0, sbar2 * d / np.where(p2**2 * c2 > 0, p2**2 * c2, 1.0), np.inf)
