@@ -54,13 +54,23 @@ METHOD = Options(("conditional", "sample"))
 
 @dataclass(frozen=True)
 class RidgeMixtureEstimate:
-    """Mean and standard error over trials of the bias, variance, zeta and total test error."""
+    """Mean and standard error over trials of the bias, variance, zeta and total test error.
+
+    ``n2`` is the number of synthetic rows actually simulated, round(p₂·n): compare with theory at the
+    realised fraction ``p2_realised`` = n2/n when p₂·n is not an integer.
+    """
 
     bias: MCEstimate
     variance: MCEstimate
     zeta: MCEstimate
     total: MCEstimate
     n_trials: int
+    n2: int
+    n: int
+
+    @property
+    def p2_realised(self) -> float:
+        return self.n2 / self.n
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k).as_dict() for k in ("bias", "variance", "zeta", "total")}
@@ -140,17 +150,16 @@ def _sample_parts(X, n1, lam_n, w, gam, dlt, s1, s2, rngs):
     y_teacher = np.einsum("bnd,bd->bn", X, w1)
     y_shift = np.concatenate([np.zeros((b, n1)), shift], axis=1)
     Xt = np.swapaxes(X, -1, -2)
-
-    def fit(y):
-        rhs = np.einsum("bdn,bn->bd", Xt, y)
-        if lam_n > 0:
-            return np.linalg.solve(Xt @ X + lam_n * np.eye(d), rhs[..., None])[..., 0]
-        return np.stack([np.linalg.lstsq(X[i], y[i], rcond=None)[0] for i in range(b)])
-
-    e_bias = fit(y_teacher) - w1
-    e_zeta = fit(y_shift)
-    e_var = fit(noise)
-    total_err = fit(y_teacher + y_shift + noise) - w1
+    # One factorisation, four right-hand sides (teacher part, shift part, noise, all labels).
+    Y = np.stack([y_teacher, y_shift, noise, y_teacher + y_shift + noise], axis=-1)
+    if lam_n > 0 or n >= d:  # ridge, or OLS: (XᵀX + nλI)ŵ = Xᵀy
+        W = np.linalg.solve(Xt @ X + lam_n * np.eye(d), Xt @ Y)
+    else:  # λ = 0, n < d: the minimum-norm interpolator ŵ = Xᵀ(XXᵀ)⁻¹y
+        W = Xt @ np.linalg.solve(X @ Xt, Y)
+    e_bias = W[..., 0] - w1
+    e_zeta = W[..., 1]
+    e_var = W[..., 2]
+    total_err = W[..., 3] - w1
     sq = lambda e: np.einsum("bd,d->b", e * e, w)  # noqa: E731
     return sq(e_bias), sq(e_var), sq(e_zeta), sq(total_err)
 
@@ -218,4 +227,4 @@ def simulate(
     if include_noise:
         out[3] += s1 * s1
     b, v, z, t = (estimate(row) for row in out)
-    return RidgeMixtureEstimate(bias=b, variance=v, zeta=z, total=t, n_trials=n_trials)
+    return RidgeMixtureEstimate(bias=b, variance=v, zeta=z, total=t, n_trials=n_trials, n2=n2, n=n)

@@ -136,14 +136,13 @@ def df2(t, eigenvalues, multiplicities=None) -> np.ndarray:
     check_param("t", t, NONNEGATIVE, "df2")
     t = np.asarray(t, dtype=float)
 
-    def term(k, ww):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(ww > 0, (ww / (ww + k)) ** 2, 0.0)
-
-    return spectral_sum(t.ravel(), w, m, term).reshape(t.shape)
+    return spectral_sum(t.ravel(), w, m, _sq_ratio).reshape(t.shape)
 
 
-def _solve_kappa(lam: np.ndarray, n: np.ndarray, w: np.ndarray, m: np.ndarray, max_iter: int = 200) -> np.ndarray:
+_NEWTON_STEPS = 30
+
+
+def _solve_kappa(lam: np.ndarray, n: np.ndarray, w: np.ndarray, m: np.ndarray, max_iter: int = 400) -> np.ndarray:
     """Vectorised safeguarded Newton on g(κ) = κ·(n − df₁(κ))/n − λ, 1-D inputs.
 
     g is convex with g(0) = 0, so it has exactly one root κ* > 0 when λ > 0 (or when λ = 0 and
@@ -179,7 +178,7 @@ def _solve_kappa(lam: np.ndarray, n: np.ndarray, w: np.ndarray, m: np.ndarray, m
 
     x = hi.copy()
     active = np.ones(x.shape, dtype=bool)
-    for _ in range(max_iter):
+    for it in range(max_iter):
         idx = np.flatnonzero(active)
         if idx.size == 0:
             break
@@ -192,7 +191,9 @@ def _solve_kappa(lam: np.ndarray, n: np.ndarray, w: np.ndarray, m: np.ndarray, m
         with np.errstate(divide="ignore", invalid="ignore"):
             newton = xa - g / gp
         lo_a, hi_a = lo[idx], hi[idx]
-        inside = np.isfinite(newton) & (newton >= lo_a) & (newton <= hi_a)
+        # Newton normally converges in < 10 steps; if residual noise makes it wander (ill-conditioned
+        # roots, e.g. d_eff just above n with λ = 0), pure bisection takes over and always terminates.
+        inside = np.isfinite(newton) & (newton >= lo_a) & (newton <= hi_a) & (it < _NEWTON_STEPS)
         bisect = np.where(lo_a > 0, np.sqrt(lo_a * hi_a), 0.5 * (lo_a + hi_a))
         bisect = np.where((hi_a / np.maximum(lo_a, 1e-300)) < 4, 0.5 * (lo_a + hi_a), bisect)
         xn = np.where(g == 0, xa, np.where(inside, newton, bisect))
@@ -235,8 +236,8 @@ def u(kappa, eigenvalues, n, multiplicities=None) -> np.ndarray:
     w, m = spectrum_arrays(eigenvalues, multiplicities, "u")
     k_b, n_b = np.broadcast_arrays(np.asarray(kappa, dtype=float), np.asarray(n, dtype=float))
     k, nn = k_b.ravel(), n_b.ravel()
-    t = _n_minus_df2(k, w, m, nn)
-    d2 = nn - t
+    t = _n_minus_df2(k, w, m, nn)  # the denominator, cancellation-free near the threshold
+    d2 = spectral_sum(k, w, m, _sq_ratio)  # df2 itself, directly (n − t would cancel when df2 << n)
     with np.errstate(divide="ignore", invalid="ignore"):
         res = np.where(t > 0, d2 / np.where(t > 0, t, 1.0), np.inf)
     return res.reshape(k_b.shape)
@@ -265,6 +266,12 @@ def isotropic_u(kappa, phi) -> np.ndarray:
     den = (1.0 + k) ** 2 - phi
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(den > 0, phi / np.where(den > 0, den, 1.0), np.inf)
+
+
+def _sq_ratio(k, w):
+    """(ω/(ω+κ))², 0 where ω = 0."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(w > 0, (w / (w + k)) ** 2, 0.0)
 
 
 def _w_over_sq(k, w):
