@@ -1,0 +1,108 @@
+"""`collapse predict ridge` / `collapse simulate ridge` / `collapse figures`, through collapse.cli.main."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from collapse.cli import main
+from theory import ridge_mixture as th
+from theory.spectrum import eigenvalues
+
+BASE = ["--n", "1000", "--d", "100", "--p2", "0.1", "--c2", "1", "--lam", "0.01", "--sigma", "0.5"]
+
+
+def run_json(capsys, argv):
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_predict_json_keys_and_isotropic_closed_form(capsys):
+    out = run_json(capsys, ["predict", "ridge", *BASE, "--json"])
+    assert list(out) == ["bias", "variance", "zeta", "total", "kappa", "u"]
+    iso = th.isotropic_test_error(0.1, 0.1, 0.01, c2=1.0, r2=1.0, sigma=0.5)
+    for key in out:
+        assert out[key] == pytest.approx(float(getattr(iso, key)), rel=1e-12)
+
+
+def test_predict_powerlaw_sigma2_r2_match_general_formula(capsys):
+    argv = ["predict", "ridge", *BASE, "--spectrum", "powerlaw:1.5", "--sigma2", "0.9", "--r2", "2", "--json"]
+    out = run_json(capsys, argv)
+    ref = th.test_error(1000, 0.1, 0.01, eigenvalues("powerlaw:1.5", 100), c2=1.0, r2=2.0, sigma=0.5, sigma2=0.9)
+    assert out["total"] == pytest.approx(float(ref.total), rel=1e-14)
+
+
+def test_predict_text_output(capsys):
+    assert main(["predict", "ridge", *BASE]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [ln.split()[0] for ln in lines] == ["bias", "variance", "zeta", "total", "kappa", "u"]
+
+
+def test_simulate_json_shape_and_agreement(capsys):
+    out = run_json(capsys, ["simulate", "ridge", *BASE, "--trials", "40", "--seed", "3", "--json"])
+    assert list(out) == ["bias", "variance", "zeta", "total"]
+    assert all(set(v) == {"mean", "se"} for v in out.values())
+    iso = th.isotropic_test_error(0.1, 0.1, 0.01, c2=1.0, sigma=0.5)
+    # 4 SE + the finite-size allowance 2(1/|n−d| + 1/d) of tests/test_ridge_mixture_mc.py
+    tol = 4 * out["total"]["se"] + 2 * (1 / 900 + 1 / 100) * float(iso.total)
+    assert abs(out["total"]["mean"] - float(iso.total)) <= tol
+    again = run_json(capsys, ["simulate", "ridge", *BASE, "--trials", "40", "--seed", "3", "--json"])
+    assert again == out
+
+
+def test_interpolation_threshold_prints_infinity(capsys):
+    argv = ["predict", "ridge", "--n", "100", "--d", "100", "--p2", "0.5", "--c2", "1", "--lam", "0",
+            "--sigma", "1", "--json"]
+    assert main(argv) == 0
+    cap = capsys.readouterr()
+    assert json.loads(cap.out)["total"] == np.inf
+    assert "infinite" in cap.err
+
+
+@pytest.mark.parametrize("flag,value,needle", [
+    ("--p2", "1.5", "argument --p2: must be a number in [0, 1]"),
+    ("--p2", "-0.1", "argument --p2"),
+    ("--n", "0", "argument --n: must be a positive integer"),
+    ("--n", "2.5", "argument --n"),
+    ("--d", "-4", "argument --d: must be a positive integer"),
+    ("--c2", "-1", "argument --c2: must be a finite number >= 0"),
+    ("--sigma", "-0.5", "argument --sigma"),
+    ("--lam", "-1", "argument --lam"),
+    ("--lam", "nan", "argument --lam"),
+    ("--spectrum", "powerlaw:x", "'spectrum' parameter"),
+    ("--spectrum", "banana", "'spectrum' parameter"),
+])
+def test_bad_input_one_line_exit_2(capsys, flag, value, needle):
+    argv = ["predict", "ridge", *BASE]
+    if flag in argv:
+        argv[argv.index(flag) + 1] = value
+    else:
+        argv += [flag, value]
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_bad_input_in_a_subprocess_has_no_traceback():
+    proc = subprocess.run([sys.executable, "-m", "collapse", "simulate", "ridge", *BASE, "--trials", "0"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "--trials" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_figures_only_unknown_name(capsys, tmp_path):
+    assert main(["figures", "--only", "nope", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "'--only'" in err and "strong_collapse" in err and err.count("\n") == 1
+
+
+def test_figures_only_writes_files(capsys, tmp_path):
+    assert main(["figures", "--only", "strong_collapse", "--quick", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "figures written to" in out
+    assert {p.name for p in tmp_path.iterdir()} == {"strong_collapse.png", "strong_collapse.csv",
+                                                    "strong_collapse.json"}

@@ -1,0 +1,62 @@
+"""Figures: test the data, not the pixels (quick configs), plus one render smoke test per figure."""
+
+import json
+
+import numpy as np
+import pytest
+from _check import assert_agrees
+
+from figures import registry, render
+from figures._base import rows
+from theory import ridge_mixture as th
+from theory.spectrum import eigenvalues
+
+REG = registry()
+
+
+def test_registry_lists_the_strong_collapse_figure():
+    assert "strong_collapse" in REG
+
+
+@pytest.fixture(scope="module")
+def strong_collapse_table():
+    return REG["strong_collapse"].compute(True, 0)
+
+
+def test_strong_collapse_columns_and_simulation_agreement(strong_collapse_table):
+    tab = strong_collapse_table
+    assert set(tab) == {"kind", "c2", "p2", "n", "value", "se"}
+    sim = rows(tab, kind="simulation")
+    assert len(sim["n"]) >= 10
+    w = eigenvalues("isotropic", 100)
+    for c2, p2, n, v, se in zip(sim["c2"], sim["p2"], sim["n"], sim["value"], sim["se"], strict=True):
+        theory = float(th.test_error(n, p2, 0.0, w, c2=c2, sigma=1.0).total)
+        # finite-size allowance as in tests/test_ridge_mixture_mc.py: 2(1/|n−d| + 1/d)
+        assert_agrees(theory, v, se, finite_rtol=2 * (1 / abs(n - 100) + 1 / 100), label=f"c2={c2} p2={p2} n={n}")
+
+
+def test_strong_collapse_floors_are_p2_squared_c2(strong_collapse_table):
+    f = rows(strong_collapse_table, kind="floor")
+    np.testing.assert_allclose(f["value"], f["p2"] ** 2 * f["c2"], rtol=1e-14)
+    # every theory curve with p2 > 0 stays above its floor and ends within 10% of it at n = 1e10
+    for c2, p2, floor in zip(f["c2"], f["p2"], f["value"], strict=True):
+        t = rows(strong_collapse_table, kind="theory", c2=c2, p2=p2)
+        assert np.all(t["value"] >= floor)
+        if p2 > 0:
+            assert t["value"][-1] <= 1.1 * floor
+
+
+@pytest.mark.parametrize("fig_id", sorted(REG))
+def test_render_writes_png_csv_json(fig_id, tmp_path):
+    paths = render(REG[fig_id], tmp_path, quick=True, seed=0)
+    png, csv_path, meta = paths
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    import csv
+
+    with open(csv_path) as fh:
+        lines = list(csv.reader(fh))
+    header, data = lines[0], lines[1:]
+    assert len(header) >= 2 and len(set(header)) == len(header)
+    assert len(data) > 1 and all(len(r) == len(header) for r in data)
+    info = json.loads(meta.read_text())
+    assert info["id"] == fig_id and info["quick"] is True and "numpy" in info["versions"]
