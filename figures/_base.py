@@ -39,7 +39,7 @@ class Figure:
     title: str
     caption: str
     compute: Callable[[bool, int], Table]
-    plot: Callable[[Table, "plt.Figure"], None]
+    plot: Callable[[Table, plt.Figure], None]
     figsize: tuple[float, float] = (10.0, 4.5)
 
 

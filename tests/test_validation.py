@@ -13,7 +13,7 @@ import pytest
 
 import montecarlo
 import theory
-from theory._validation import InvalidParameterError, Interval, Options
+from theory._validation import Interval, InvalidParameterError, Options
 
 
 def _public_validated():
@@ -21,7 +21,7 @@ def _public_validated():
     for pkg in (theory, montecarlo):
         for info in pkgutil.iter_modules(pkg.__path__):
             mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
-            for name, fn in inspect.getmembers(mod, inspect.isfunction):
+            for _name, fn in inspect.getmembers(mod, inspect.isfunction):
                 if hasattr(fn, "parameter_constraints") and fn.__module__ == mod.__name__:
                     out.append(fn)
     return out

@@ -299,9 +299,9 @@ def optimal_floor(p2, eigenvalues, *, c2=1.0, r2=1.0, gamma=None, delta=None, mu
         a = float(np.sum((m * gam * w)[w > 0]))  # r²
         b = p2**2 * float(np.sum((m * dlt * w)[w > 0]))  # p₂²c²
         if a == 0:
-            return OptimalFloor(lam=np.inf, floor=0.0)
+            return OptimalFloor(lam=float("inf"), floor=0.0)
         lam_star = s * b / a
-        return OptimalFloor(lam=lam_star, floor=float(a * b / (a + b)) if a + b > 0 else 0.0)
+        return OptimalFloor(lam=float(lam_star), floor=float(a * b / (a + b)) if a + b > 0 else 0.0)
 
     def f(loglam):
         return float(collapse_floor(np.exp(loglam), p2, w, gamma=gam, delta=dlt, multiplicities=m))
