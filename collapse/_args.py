@@ -23,26 +23,22 @@ def _number(text: str, allowed: str) -> float:
     return x
 
 
-def positive_int(text: str) -> int:
-    allowed = "a positive integer"
+def _integer(text: str, minimum: int, allowed: str) -> int:
     try:
         x = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be {allowed}; got {text!r}") from None
-    if x < 1:
+    if x < minimum:
         raise argparse.ArgumentTypeError(f"must be {allowed}; got {text!r}")
     return x
+
+
+def positive_int(text: str) -> int:
+    return _integer(text, 1, "a positive integer")
 
 
 def nonnegative_int(text: str) -> int:
-    allowed = "a non-negative integer"
-    try:
-        x = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be {allowed}; got {text!r}") from None
-    if x < 0:
-        raise argparse.ArgumentTypeError(f"must be {allowed}; got {text!r}")
-    return x
+    return _integer(text, 0, "a non-negative integer")
 
 
 def probability(text: str) -> float:
