@@ -43,6 +43,26 @@ def invalid_values(c):
     return vals
 
 
+def valid_value(c):
+    if isinstance(c, Options):
+        return c.values[0]
+    if c.low is not None and c.high is not None:
+        return (c.low + c.high) / 2 if c.kind.__name__ != "Integral" else int((c.low + c.high) // 2)
+    if c.low is not None:
+        return c.low + 2
+    if c.high is not None:
+        return c.high - 2
+    return 1
+
+
+def _placeholder(param, constraint):
+    if param.default is not inspect.Parameter.empty and param.default is not None:
+        return param.default
+    if constraint is not None:
+        return valid_value(constraint)
+    return param.default if param.default is not inspect.Parameter.empty else 1
+
+
 def test_there_are_validated_functions():
     names = {f.__name__ for f in FUNCS}
     assert {"kappa", "test_error", "simulate", "collapse_floor"} <= names
@@ -55,8 +75,9 @@ def test_invalid_values_raise_named_error(fn):
         if constraint is None:
             continue
         for bad in invalid_values(constraint):
-            # validation runs before the body, so the other arguments can be placeholders
-            args = {k: p.default if p.default is not inspect.Parameter.empty else 1 for k, p in sig.parameters.items()}
+            # validation runs before the body, so the other arguments can be placeholders: their default,
+            # or a value inside their own constraint, so that only the parameter under test is invalid
+            args = {k: _placeholder(p, fn.parameter_constraints.get(k)) for k, p in sig.parameters.items()}
             args[pname] = bad
             with pytest.raises(InvalidParameterError, match=rf"The '{pname}' parameter of {fn.__name__} must be"):
                 fn(**args)
