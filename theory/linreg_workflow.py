@@ -1,0 +1,186 @@
+"""Iterative linear regression on a fixed design under replace and accumulate: the t and π²/6 laws.
+
+Model (THEORY.md §5 "Linear regression"; Gerstgrasser et al., "Is Model Collapse Inevitable?"; the
+"Collapse or Thrive?" code). A design X ∈ R^{n×d} with rows N(0, Σ) is drawn once and reused at every
+iteration (n = samples per iteration). Real labels y⁽¹⁾ = Xw* + ε₁, ε ~ N(0, σ²I_n). Iteration t = 1, 2, …:
+fit ŵ_t by ordinary least squares on the training set, record the test error, then label the same X
+with the fitted model: y⁽ᵗ⁺¹⁾ = Xŵ_t + ε_{t+1}.
+
+- replace:    train on (X, y⁽ᵗ⁾) only, so ŵ_t = ŵ_{t−1} + Pε_t, P = (XᵀX)⁻¹Xᵀ;
+- accumulate: train on all t stacked copies (X, y⁽¹⁾), …, (X, y⁽ᵗ⁾), so ŵ_t = ŵ_{t−1} + Pε_t/t.
+
+**Iteration 1 is the fit on the real data**, ŵ₁ = w* + Pε₁, so ŵ_t − w* = Σ_{k≤t} Pε_k (replace) or
+Σ_{k≤t} Pε_k/k (accumulate): independent increments of covariance σ²(XᵀX)⁻¹ (times 1/k²).
+
+Test error = excess risk E‖ŵ_t − w*‖²_Σ, which is the expected test MSE on **noiseless** test labels
+x_testᵀw* (the authors' convention; their 1000 fixed test points give an unbiased estimate of it);
+``test_labels="noisy"`` adds σ², the full MSE on labels with the training noise level.
+
+    conditional on X: σ²·tr((XᵀX)⁻¹Σ)·h_t,    h_t = t (replace) or H_t⁽²⁾ = Σ_{i≤t} 1/i² (accumulate)
+    unconditional:    σ²·d/(n − d − 1)·h_t   (E (XᵀX)⁻¹ = Σ⁻¹/(n − d − 1), inverse Wishart; any Σ)
+
+Replace grows linearly; accumulate stays below (π²/6)·σ²d/(n − d − 1), i.e. at most π²/6 ≈ 1.645 times the
+real-data error (Dey & Donoho's universal π²/6 factor, exact here at every finite n, d).
+
+Domain: OLS needs XᵀX invertible. n ≥ d + 2: finite. n ∈ {d, d + 1}: X has full column rank almost
+surely, every run has a finite error, but E tr (XᵀX)⁻¹ = ∞, so the unconditional expectation is returned
+as **inf**. n < d: OLS is not unique (the authors' pinv gives the minimum-norm fit, whose error depends
+on ‖w*‖ and is not covered by these laws): InvalidParameterError. Accumulate-subsample has no known closed
+form; the simulator offers it. Simulator twin: :func:`montecarlo.linreg_workflow.simulate`.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+from scipy.special import polygamma
+
+from theory._validation import (
+    NONNEGATIVE,
+    POSITIVE_INT,
+    Interval,
+    InvalidParameterError,
+    Options,
+    check_param,
+    validate,
+)
+
+__all__ = [
+    "WORKFLOWS",
+    "TEST_LABELS",
+    "iteration_factor",
+    "test_error",
+    "test_error_given_design",
+    "limit",
+    "pi2_6_bound",
+]
+
+WORKFLOWS = ("replace", "accumulate")
+TEST_LABELS = ("noiseless", "noisy")
+WORKFLOW = Options(WORKFLOWS)
+LABELS = Options(TEST_LABELS)
+ITERATION = Interval(Integral, 1, None, closed="left")  # iteration 1 = the fit on the real data
+
+
+def _out(x, like):
+    x = np.asarray(x, dtype=float)
+    return float(x) if np.ndim(like) == 0 else x
+
+
+@validate(t=ITERATION, workflow=WORKFLOW)
+def iteration_factor(t, *, workflow: str = "accumulate"):
+    """h_t = E test error at iteration t / E test error of the real-data fit (t = 1).
+
+    replace: t; accumulate: H_t⁽²⁾ = Σ_{i≤t} 1/i², summed directly for t ≤ 64 and as π²/6 − ψ₁(t + 1)
+    beyond (no cancellation there); ↑ π²/6 (Dey & Donoho's risk ratio). Exact, vectorised over t.
+    """
+    tt = np.asarray(t, dtype=float)
+    if workflow == "replace":
+        return _out(tt, t)
+    direct = np.cumsum(1.0 / np.arange(1, 65, dtype=float) ** 2)
+    idx = np.clip(tt, 1, 64).astype(np.int64) - 1
+    out = np.where(tt <= 64, direct[idx], np.pi**2 / 6.0 - polygamma(1, np.maximum(tt, 64) + 1.0))
+    return _out(out, t)
+
+
+def _check_ols(n: int, d: int, where: str) -> None:
+    if n < d:
+        raise InvalidParameterError(
+            f"The 'n' parameter of {where} must be at least d = {d} (ordinary least squares on n < d samples "
+            f"is not unique; the minimum-norm fit's error depends on the unknown w*). Got {n} instead."
+        )
+
+
+def _per_unit(n: int, d: int, sigma: float) -> float:
+    """σ²d/(n − d − 1), the real-data error; inf for n ∈ {d, d + 1} (0 when σ = 0)."""
+    s2 = float(sigma) ** 2
+    if s2 == 0.0:
+        return 0.0
+    return s2 * d / (n - d - 1) if n >= d + 2 else float("inf")
+
+
+@validate(n=POSITIVE_INT, d=POSITIVE_INT, t=ITERATION, workflow=WORKFLOW, sigma=NONNEGATIVE, test_labels=LABELS)
+def test_error(n: int, d: int, t, *, workflow: str = "accumulate", sigma: float = 1.0,
+               test_labels: str = "noiseless"):
+    """E test error at iteration t: σ²d/(n − d − 1)·h_t (+ σ² with noisy test labels).
+
+    n = samples per iteration (the design's rows), d = dimension, σ = label-noise standard deviation.
+    n ∈ {d, d + 1} returns inf (infinite expectation, finite runs); n < d raises InvalidParameterError.
+    Exact at finite n, d (inverse-Wishart mean), for any row covariance Σ. Source: THEORY.md §5
+    (GER; CoT code). Simulator twin: :func:`montecarlo.linreg_workflow.simulate` (``test_error``).
+    """
+    _check_ols(n, d, "test_error")
+    out = _per_unit(n, d, sigma) * np.asarray(iteration_factor(t, workflow=workflow), dtype=float)
+    if test_labels == "noisy":
+        out = out + float(sigma) ** 2
+    return _out(out, t)
+
+
+@validate(t=ITERATION, workflow=WORKFLOW, sigma=NONNEGATIVE, test_labels=LABELS)
+def test_error_given_design(X, t, *, workflow: str = "accumulate", sigma: float = 1.0, cov=None,
+                            test_labels: str = "noiseless"):
+    """E[test error | X] = σ²·tr((XᵀX)⁻¹Σ)·h_t (+ σ² with noisy test labels), for a given design X (n×d).
+
+    ``cov`` is the test-input covariance Σ (a d×d matrix or a length-d vector of variances; default
+    identity, the authors' N(0, I) inputs). X must have full column rank (InvalidParameterError
+    otherwise). Exact. Simulator twin: :func:`montecarlo.linreg_workflow.simulate` with ``design=X``
+    (all trials share X).
+    """
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.size == 0 or not np.all(np.isfinite(X)):
+        raise InvalidParameterError(
+            "The 'X' parameter of test_error_given_design must be a finite 2-D array (n × d). "
+            f"Got an array of shape {X.shape} instead."
+        )
+    n, d = X.shape
+    _check_ols(n, d, "test_error_given_design")
+    S = _covariance(cov, d)
+    gram = X.T @ X
+    if np.linalg.matrix_rank(gram) < d:
+        raise InvalidParameterError(
+            "The 'X' parameter of test_error_given_design must have full column rank (XᵀX invertible). "
+            "Got a rank-deficient design instead."
+        )
+    trace = float(np.trace(np.linalg.solve(gram, S)))
+    h = np.asarray(iteration_factor(t, workflow=workflow), dtype=float)
+    s2 = float(sigma) ** 2
+    out = s2 * trace * h + (s2 if test_labels == "noisy" else 0.0)
+    return _out(out, t)
+
+
+def _covariance(cov, d: int) -> np.ndarray:
+    if cov is None:
+        return np.eye(d)
+    S = np.asarray(cov, dtype=float)
+    if S.ndim == 1:
+        check_param("cov", S, NONNEGATIVE, "test_error_given_design")
+        S = np.diag(S)
+    if S.shape != (d, d) or not np.all(np.isfinite(S)) or not np.allclose(S, S.T):
+        raise InvalidParameterError(
+            f"The 'cov' parameter of test_error_given_design must be a symmetric {d}×{d} matrix or a length-{d} "
+            f"vector. Got an array of shape {S.shape} instead."
+        )
+    return S
+
+
+@validate(n=POSITIVE_INT, d=POSITIVE_INT, workflow=WORKFLOW, sigma=NONNEGATIVE, test_labels=LABELS)
+def limit(n: int, d: int, *, workflow: str = "accumulate", sigma: float = 1.0,
+          test_labels: str = "noiseless") -> float:
+    """lim_{t→∞} E test error: inf under replace (σ > 0), (π²/6)·σ²d/(n − d − 1) under accumulate
+    (+ σ² with noisy test labels). n < d: InvalidParameterError; n ∈ {d, d + 1}: inf."""
+    _check_ols(n, d, "limit")
+    base = _per_unit(n, d, sigma)
+    noise = float(sigma) ** 2 if test_labels == "noisy" else 0.0
+    if base == 0.0:
+        return noise
+    if workflow == "replace":
+        return float("inf")
+    return float(np.pi**2 / 6.0 * base + noise)
+
+
+@validate(n=POSITIVE_INT, d=POSITIVE_INT, sigma=NONNEGATIVE)
+def pi2_6_bound(n: int, d: int, *, sigma: float = 1.0) -> float:
+    """(π²/6)·σ²d/(n − d − 1): the accumulate excess risk stays below this at every t (inf if n ≤ d + 1)."""
+    _check_ols(n, d, "pi2_6_bound")
+    return float(np.pi**2 / 6.0 * _per_unit(n, d, sigma))
