@@ -26,6 +26,8 @@ from theory._validation import InvalidParameterError
 
 MODELS = [
     "collapse.cli_ridge",
+    "collapse.cli_gaussian",
+    "collapse.cli_linreg",
 ]
 
 EXIT_BAD_INPUT = 2
