@@ -1,0 +1,194 @@
+"""Monte-Carlo twin of :mod:`theory.random_projections`: random features f(x) = vᵀSx on real + synthetic data.
+
+The data model is exactly THEORY.md §3 (module docstring of :mod:`theory.random_projections`), simulated in
+Σ's eigenbasis (Σ = diag(ω); S has a rotation-invariant law, so this loses nothing). Per trial:
+
+1. S ∈ R^{m×d}, iid N(0, 1/d) (a fresh S per trial; ``form="quenched"`` keeps the one S that the quenched
+   theory draws from ``seed``, so only the data vary).
+2. X ∈ R^{n×d}, rows N(0, Σ): n₁ = n − n₂ real, n₂ = round(p₂n) synthetic. Teacher w₁ ~ N(0, Γ), shift
+   δ ~ N(0, Δ); real labels Xw₁ + σ₁ε, synthetic labels X(w₁ + δ) + σ₂ε.
+3. v = (ZᵀZ + nλI)⁻¹Zᵀy on the features Z = XSᵀ (λ = 0: the minimum-norm least-squares solution).
+4. Test error E_x(vᵀSx − w₁ᵀx)² = ‖Sᵀv − w₁‖²_Σ, the excess risk on the real distribution
+   (``include_noise`` adds σ₁²).
+
+``method="sample"`` is that literal experiment; it uses no part of the theory. Its parts are the theory's,
+computed from explicit objects of the trial: a₁ = C⁺SΣw₁ (the min-norm solution of Σ^{1/2}Sᵀa = Σ^{1/2}w₁),
+rho = w₁ᵀΣw₁ − a₁ᵀCa₁, and by linearity of v in y: bias = ‖v(Za₁) − a₁‖²_C, zeta = ‖v(shift on synthetic rows
+Z₂(a₂ − a₁))‖²_C, variance = ‖v(rest: residuals + noise)‖²_C. Per trial, total = rho + the three parts + cross
+terms whose mean is zero, so the parts and the total are each unbiased, but the total is not their sum.
+
+``method="conditional"`` (default) integrates the teacher, shift, residuals and noise out exactly given S and
+the features. Given S, z = Sx ~ N(0, C) and each label is zᵀa_k plus a residual independent of z with
+variance ρ_k(w), so the trial is the ridge mixture in dimension r = rank C (in C's eigenbasis, Gram matrices
+Z_kᵀZ_k ~ Wishart_r(n_k, diag μ) drawn by :func:`montecarlo.ridge_mixture.wishart_gram`) with noise σ_k² + ρ_k,
+and :func:`montecarlo.ridge_mixture.ridge_error_parts` gives the exact conditional expectations. Only the
+diagonals of the projected priors in C's eigenbasis are used: the law of the features is invariant under sign
+flips of those coordinates, so the off-diagonal terms have mean zero (exact for isotropic Σ, where the
+projected priors are diagonal). This estimator relies on the reduction given S, which the literal
+experiment checks (tests/test_random_projections.py: they agree within combined SEs, no allowance).
+
+Randomness: one generator per trial from ``SeedSequence(seed)`` (:func:`montecarlo._estimate.trial_generators`).
+Cost per trial (conditional): an SVD of the m×d matrix S·Σ^{1/2} (singular values only for isotropic Σ) plus
+~6r³ for the r×r ridge algebra, r = min(m, d).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from montecarlo._estimate import MCEstimate, Progress, estimate, trial_generators
+from montecarlo.ridge_mixture import ridge_error_parts, wishart_gram
+from theory import ridge_mixture as rm
+from theory._validation import (
+    NONNEGATIVE,
+    NONNEGATIVE_INT,
+    POSITIVE_INT,
+    PROBABILITY,
+    InvalidParameterError,
+    Options,
+    check_param,
+    validate,
+)
+from theory.random_projections import FORM, PENALTY, project, sample_projection
+from theory.ridge import spectrum_arrays
+
+__all__ = ["RPEstimate", "simulate"]
+
+METHOD = Options(("conditional", "sample"))
+_PARTS = ("rho", "bias", "variance", "zeta", "total")
+
+
+@dataclass(frozen=True)
+class RPEstimate:
+    """Mean and standard error over trials of rho, bias, variance, zeta and the total test error.
+
+    ``n2`` synthetic rows were simulated, round(p₂·n): compare with theory at ``p2_realised`` = n2/n.
+    """
+
+    rho: MCEstimate
+    bias: MCEstimate
+    variance: MCEstimate
+    zeta: MCEstimate
+    total: MCEstimate
+    n_trials: int
+    n2: int
+    n: int
+
+    @property
+    def p2_realised(self) -> float:
+        return self.n2 / self.n
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k).as_dict() for k in _PARTS}
+
+
+def _conditional_trial(rng, S, w, gam, dlt, n1, n2, lam_n, s1sq, s2sq):
+    spec = project(S, w, gam, dlt)
+    mu = spec.eigenvalues
+    r = mu.size
+    if r == 0:  # no features: v = 0, the error is w₁ᵀΣw₁ = ρ₁
+        return spec.rho1, 0.0, 0.0, 0.0
+    gam_c, dlt_c = spec.priors()
+    sq = np.sqrt(mu)
+    G1 = wishart_gram(rng, n1, sq)[None]
+    G2 = wishart_gram(rng, n2, sq)[None]
+    bias, var, zeta = ridge_error_parts(G1, G2, lam_n, mu, gam_c, dlt_c, s1sq + spec.rho1, s2sq + spec.rho2,
+                                        n1 + n2 >= r)
+    return spec.rho1, float(bias[0]), float(var[0]), float(zeta[0])
+
+
+def _ridge_fit(Z: np.ndarray, Y: np.ndarray, lam_n: float) -> np.ndarray:
+    """v = (ZᵀZ + nλI)⁻¹ZᵀY for several right-hand sides (columns of Y); λ = 0: minimum-norm lstsq."""
+    n, m = Z.shape
+    if lam_n > 0:
+        if n < m:  # dual form, v = Zᵀ(ZZᵀ + nλI)⁻¹Y
+            return Z.T @ np.linalg.solve(Z @ Z.T + lam_n * np.eye(n), Y)
+        return np.linalg.solve(Z.T @ Z + lam_n * np.eye(m), Z.T @ Y)
+    return np.linalg.lstsq(Z, Y, rcond=None)[0]
+
+
+def _sample_trial(rng, S, w, gam, dlt, n1, n2, lam_n, s1, s2):
+    d = w.size
+    sw = np.sqrt(w)
+    X = rng.standard_normal((n1 + n2, d)) * sw
+    w1 = rng.standard_normal(d) * np.sqrt(gam)
+    dl = rng.standard_normal(d) * np.sqrt(dlt)
+    eps = rng.standard_normal(n1 + n2)
+    noise = np.concatenate([s1 * eps[:n1], s2 * eps[n1:]])
+    y = X @ w1 + np.concatenate([np.zeros(n1), X[n1:] @ dl]) + noise
+    Z = X @ S.T
+    # Best linear predictors of xᵀw from z = Sx: a = C⁺SΣw = min-norm solution of (SΣ^{1/2})ᵀa = Σ^{1/2}w.
+    Bt = (S * sw).T
+    A = np.linalg.lstsq(Bt, np.stack([sw * w1, sw * (w1 + dl)], axis=1), rcond=None)[0]
+    a1, a2 = A[:, 0], A[:, 1]
+    y_teacher = Z @ a1
+    y_shift = np.concatenate([np.zeros(n1), Z[n1:] @ (a2 - a1)])
+    V = _ridge_fit(Z, np.stack([y, y_teacher, y_shift, y - y_teacher - y_shift], axis=1), lam_n)
+    C = (S * w) @ S.T
+    cnorm = lambda v: float(v @ C @ v)  # noqa: E731
+    e = S.T @ V[:, 0] - w1
+    total = float(np.sum(w * e * e))
+    rho = float(np.sum(w * w1 * w1)) - cnorm(a1)
+    return rho, cnorm(V[:, 1] - a1), cnorm(V[:, 3]), cnorm(V[:, 2]), total
+
+
+@validate(n=POSITIVE_INT, m=POSITIVE_INT, p2=PROBABILITY, lam=NONNEGATIVE, sigma=NONNEGATIVE, sigma2=NONNEGATIVE,
+          penalty=PENALTY, form=FORM, n_trials=POSITIVE_INT, method=METHOD)
+def simulate(
+    n: int,
+    m: int,
+    p2: float,
+    lam: float,
+    eigenvalues,
+    *,
+    c2: float = 1.0,
+    r2: float = 1.0,
+    sigma: float = 1.0,
+    sigma2: float | None = None,
+    gamma=None,
+    delta=None,
+    penalty: str = "mean",
+    include_noise: bool = False,
+    form: str = "deterministic",
+    n_trials: int = 100,
+    seed: int = 0,
+    method: str = "conditional",
+    progress: Progress = None,
+) -> RPEstimate:
+    """Simulate the random-projections test error; same keywords as :func:`theory.random_projections.test_error`.
+
+    Scalar settings (n, m positive integers). ``form="deterministic"`` (default): a fresh S per trial, the
+    average the deterministic theory predicts. ``form="quenched"``: the fixed S of
+    ``theory.random_projections.sample_projection(m, d, seed)`` (the quenched theory's S), data resampled.
+    Returns mean ± SE over ``n_trials`` of rho, bias, variance, zeta and total (``method``: module docstring).
+    """
+    for name, value in (("n", n), ("m", m), ("p2", p2), ("lam", lam), ("sigma", sigma)):
+        if np.ndim(value) != 0:
+            raise InvalidParameterError(f"The '{name}' parameter of simulate must be a scalar. Got an array instead.")
+    check_param("seed", seed, NONNEGATIVE_INT, "simulate")
+    w, _ = spectrum_arrays(eigenvalues, None, "simulate")
+    gam, dlt = rm.resolve_priors(w, np.ones_like(w), r2, c2, gamma, delta, "simulate")
+    n, m, d = int(n), int(m), w.size
+    n2 = int(round(p2 * n))
+    n1 = n - n2
+    lam_n = float(rm.effective_lambda(lam, n, penalty)) * n
+    s1 = float(sigma)
+    s2 = s1 if sigma2 is None else float(sigma2)
+    fixed = sample_projection(m, d, seed) if form == "quenched" else None
+    rngs = trial_generators(seed, n_trials)
+    out = np.empty((5, n_trials))
+    for i, rng in enumerate(rngs):
+        S = fixed if fixed is not None else rng.standard_normal((m, d)) / np.sqrt(d)
+        if method == "conditional":
+            rho, bias, var, zeta = _conditional_trial(rng, S, w, gam, dlt, n1, n2, lam_n, s1 * s1, s2 * s2)
+            out[:, i] = (rho, bias, var, zeta, rho + bias + var + zeta)
+        else:
+            out[:, i] = _sample_trial(rng, S, w, gam, dlt, n1, n2, lam_n, s1, s2)
+        if progress is not None:
+            progress(i + 1, n_trials)
+    if include_noise:
+        out[4] += s1 * s1
+    parts = {k: estimate(row) for k, row in zip(_PARTS, out, strict=True)}
+    return RPEstimate(**parts, n_trials=n_trials, n2=n2, n=n)

@@ -1,0 +1,422 @@
+"""Random projections (a network of tunable width m) trained on real + synthetic data: E_test ≃ ρ + B + V + ζ.
+
+Model (THEORY.md §3; Dohmatob, Feng, Subramonian, Kempe, "Strong Model Collapse", random-projections
+model): data as in the ridge mixture (THEORY.md §2): x ~ N(0, Σ) in R^d, real labels y = xᵀw₁ + N(0, σ₁²),
+synthetic labels y = xᵀw₂ + N(0, σ₂²), w₂ = w₁ + δ, priors w₁ ~ N(0, Γ), δ ~ N(0, Δ); n₁ = (1 − p₂)n real
+and n₂ = p₂n synthetic samples. The model is f(x) = vᵀSx with S ∈ R^{m×d} fixed, iid N(0, 1/d) entries,
+and v ∈ R^m fit by ridge on the features z = Sx:
+
+    v = argmin (1/n)‖Zv − y‖² + λ‖v‖² = (ZᵀZ + nλI)⁻¹Zᵀy,   Z = XSᵀ   (penalty scaled by n).
+
+Test error = excess risk on the real distribution, E_x (vᵀSx − w₁ᵀx)² (``include_noise`` adds σ₁²).
+ψ = m/n; the interpolation threshold is rank(SΣSᵀ) = min(m, d) = n, i.e. m = n when d > n.
+
+**Exact reduction given S** [THEORY.md §3]. z ~ N(0, C), C = SΣSᵀ. Teacher k projects to
+a_k = C⁺SΣw_k (the best linear predictor of xᵀw_k from z) with residual xᵀw_k − zᵀa_k independent of z,
+of variance ρ_k = w_kᵀΣw_k − a_kᵀCa_k: it acts as extra label noise. So the problem is the ridge mixture in
+dimension m with Σ → C, teacher a₁, shift a₂ − a₁ and noise σ_k² → σ_k² + ρ_k, plus the approximation error:
+
+    E_test = ρ₁ + B_C + V_C + ζ_C        (B, V, ζ of :func:`theory.ridge_mixture.test_error`)
+
+With B = S·Σ^{1/2} = Σ_j s_j u_j v_jᵀ (thin SVD), C has eigenvalues μ_j = s_j² and only the diagonals of the
+projected priors in C's eigenbasis enter: Γ_C,j·μ_j = Σ_i (v_j)_i²·ω_iΓ_i ("teacher energy" of direction j),
+likewise Δ_C,j, and ρ₁ = Σ_i ω_iΓ_i·(1 − Σ_j (v_j)_i²), ρ₂ the same with Γ + Δ (w₂ = w₁ + δ). κ and u come from
+the spectrum of C at sample size n (:func:`theory.ridge.kappa`, :func:`theory.ridge.u`).
+
+**Isotropic deterministic form** (``form="deterministic"``, the default; Σ = s·I, Γ = r²/(sd)·I,
+Δ = c²/(sd)·I): Γ_C,jμ_j = r²/d, Δ_C,jμ_j = c²/d, and with q = min(m, d)/d
+
+    ρ₁ = r²(1 − q),  ρ₂ = (r² + c²)(1 − q)
+    κ − λ = (κ/n)·Σ_j μ_j/(μ_j + κ),  D₂ = Σ_j μ_j²/(μ_j + κ)²,  u = D₂/(n − D₂)
+    B = (1 + u)κ²(r²/d)·Σ_j (μ_j + κ)⁻²
+    V = [p₁(σ₁² + ρ₁) + p₂(σ₂² + ρ₂)]·u
+    ζ = (c²/d)·{p₂²(1 + p₁u)·D₂ + p₂u·Σ_j (p₁μ_j + κ)²/(μ_j + κ)²}
+
+where the μ_j are the m eigenvalues of s·SSᵀ replaced by the Marchenko–Pastur law of ratio γ = m/d (an atom
+1 − 1/γ at 0 when m > d, which adds nothing to the sums): Σ_j f(μ_j) = m·∫f(s·x)dμ_γ(x), evaluated with the
+composite Gauss–Jacobi rule of :mod:`theory.marchenko_pastur` (~1e-14 relative; certified to 1e-8 against
+mpmath in ``tests/test_random_projections.py``). m may be any real > 0 here (a continuous width).
+
+**Quenched form** (``form="quenched"``): the same reduction evaluated exactly on one sampled S; this is how a
+non-isotropic Σ (or non-constant priors) is served. S is a deterministic function of ``seed``: the first m
+rows of a matrix of iid N(0, 1/d) entries drawn row by row from ``numpy.random.default_rng(
+numpy.random.SeedSequence(seed))``, so widths m < m' share their first m features (a growing network) and
+the value at one m does not depend on the other widths in the call.
+
+Limits: as m → ∞ at fixed d, SᵀS ≈ (m/d)I and the model is ridge on x with penalty λd/m, so at fixed λ the
+error tends to the *ridgeless* ridge mixture in dimension d (:func:`large_width_limit`), and with
+λ = λ₀m/d to the ridge mixture at λ₀. Ridgeless (λ = 0) with d > n, u = ∞ at m = n: the double-descent
+peak. Accuracy: deterministic equivalents, exact as n, m, d → ∞ at fixed ratios; the finite-size error of
+the expectation is O(1/|n − min(m, d)| + 1/min(m, d)) relative (see the tests for measured values).
+Simulator twin: :func:`montecarlo.random_projections.simulate` (same keywords plus n_trials, seed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize
+
+from theory import ridge_mixture as rm
+from theory._validation import (
+    NONNEGATIVE,
+    NONNEGATIVE_INT,
+    POSITIVE,
+    POSITIVE_INT,
+    PROBABILITY,
+    InvalidParameterError,
+    Options,
+    check_param,
+    validate,
+)
+from theory.marchenko_pastur import quadrature
+from theory.ridge import spectrum_arrays
+
+__all__ = [
+    "RPRisk",
+    "ProjectedSpectrum",
+    "test_error",
+    "sample_projection",
+    "project",
+    "isotropic_spectrum",
+    "large_width_limit",
+    "ModelSize",
+    "best_model_size",
+    "width_sensitivity",
+    "interpolation_threshold",
+]
+
+FORM = Options(("deterministic", "quenched"))
+PENALTY = rm.PENALTY
+_KEYS = ("rho", "bias", "variance", "zeta", "total", "kappa", "u")
+
+
+@dataclass(frozen=True)
+class RPRisk:
+    """E_test ≃ rho + bias + variance + zeta (= total; + σ₁² when include_noise), with κ and u.
+
+    rho is the approximation error ρ₁ (what no v can fit with m random features). Arrays of the broadcast
+    shape of the inputs (0-d arrays for scalar inputs).
+    """
+
+    rho: np.ndarray
+    bias: np.ndarray
+    variance: np.ndarray
+    zeta: np.ndarray
+    total: np.ndarray
+    kappa: np.ndarray
+    u: np.ndarray
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: rm._scalar(getattr(self, k)) for k in _KEYS}
+
+
+@dataclass(frozen=True)
+class ProjectedSpectrum:
+    """The reduction given S (or its Marchenko–Pastur equivalent), ready for the ridge-mixture formulas.
+
+    eigenvalues μ_j of C = SΣSᵀ (positive ones; the MP form also carries the atom at 0), multiplicities
+    (None for a sampled S: each eigenvalue once), teacher/shift energies t_j = Γ_C,jμ_j and e_j = Δ_C,jμ_j
+    (so Σt_j = tr Γ_C C is the part of r² that the features can express), and the residual variances ρ₁, ρ₂.
+    """
+
+    eigenvalues: np.ndarray
+    multiplicities: np.ndarray | None
+    teacher: np.ndarray
+    shift: np.ndarray
+    rho1: float
+    rho2: float
+
+    def priors(self) -> tuple[np.ndarray, np.ndarray]:
+        """Γ_C,j = t_j/μ_j and Δ_C,j = e_j/μ_j (0 where μ_j = 0)."""
+        mu = self.eigenvalues
+        pos = mu > 0
+        safe = np.where(pos, mu, 1.0)
+        return np.where(pos, self.teacher / safe, 0.0), np.where(pos, self.shift / safe, 0.0)
+
+
+@validate(m=POSITIVE_INT, d=POSITIVE_INT, seed=NONNEGATIVE_INT)
+def sample_projection(m: int, d: int, seed: int = 0) -> np.ndarray:
+    """S ∈ R^{m×d} with iid N(0, 1/d) entries, a deterministic function of ``seed`` (see module docstring).
+
+    Drawn row by row from ``default_rng(SeedSequence(seed))``: ``sample_projection(m, d, s)`` is the first m
+    rows of ``sample_projection(m', d, s)`` for every m' ≥ m.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence(int(seed)))
+    return rng.standard_normal((int(m), int(d))) / np.sqrt(d)
+
+
+def _is_isotropic(w: np.ndarray, gam: np.ndarray, dlt: np.ndarray) -> bool:
+    return bool(np.all(w == w[0]) and np.all(gam == gam[0]) and np.all(dlt == dlt[0]))
+
+
+def project(S: np.ndarray, eigenvalues, gamma, delta) -> ProjectedSpectrum:
+    """The exact reduction given S (module docstring): C = SΣSᵀ's positive eigenvalues and the projected priors.
+
+    ``eigenvalues`` are Σ's (Σ diagonal: S is rotation invariant, so this loses nothing); ``gamma``, ``delta``
+    the prior diagonals Γ_ii, Δ_ii. Uses the thin SVD of S·Σ^{1/2} (singular values below
+    max(m, d)·eps·s_max count as 0). For isotropic Σ and constant priors the singular vectors are not needed
+    (every direction carries t_j = Γω) and only singular values are computed.
+    """
+    S = np.asarray(S, dtype=float)
+    w, _ = spectrum_arrays(eigenvalues, None, "project")
+    gam = np.broadcast_to(np.asarray(gamma, dtype=float), w.shape)
+    dlt = np.broadcast_to(np.asarray(delta, dtype=float), w.shape)
+    if S.ndim != 2 or S.shape[1] != w.size:
+        raise InvalidParameterError(
+            f"The 'S' parameter of project must be a 2-D array with {w.size} columns. Got shape {S.shape} instead."
+        )
+    B = S * np.sqrt(w)[None, :]
+    iso = _is_isotropic(w, gam, dlt)
+    if iso:
+        s = np.linalg.svd(B, compute_uv=False)
+    else:
+        _, s, vt = np.linalg.svd(B, full_matrices=False)
+    tol = (s[0] if s.size else 0.0) * max(B.shape) * np.finfo(float).eps
+    keep = s > tol
+    r = int(keep.sum())
+    mu = s[keep] ** 2
+    g1, g2 = w * gam, w * (gam + dlt)  # ω_iΓ_i and ω_i(Γ_i + Δ_i)
+    if iso:
+        t = np.full(r, g1[0])
+        e = np.full(r, w[0] * dlt[0])
+        rho1 = float(g1[0] * (w.size - r)) if w[0] > 0 else 0.0
+        rho2 = float(g2[0] * (w.size - r)) if w[0] > 0 else 0.0
+    else:
+        v2 = vt[keep] ** 2  # (r, d): squared right singular vectors
+        t = v2 @ g1
+        e = v2 @ (w * dlt)
+        lev = v2.sum(axis=0)  # leverage of each input direction, 1 when S·Σ^{1/2} has full column rank
+        if r == w.size:
+            rho1 = rho2 = 0.0
+        else:
+            rho1 = float(max(0.0, np.sum(g1 * (1.0 - lev))))
+            rho2 = float(max(0.0, np.sum(g2 * (1.0 - lev))))
+    return ProjectedSpectrum(eigenvalues=mu, multiplicities=None, teacher=t, shift=e, rho1=rho1, rho2=rho2)
+
+
+def isotropic_spectrum(m: float, d: int, scale: float, gamma: float, delta: float,
+                       nodes_per_panel: int = 16) -> ProjectedSpectrum:
+    """The Marchenko–Pastur equivalent of :func:`project` for Σ = scale·I, Γ = gamma·I, Δ = delta·I.
+
+    Eigenvalues scale·x_k with multiplicities m·w_k (quadrature of μ_γ, γ = m/d), plus 0 with multiplicity
+    m·(1 − 1/γ) when m > d; t_k = gamma·scale, e_k = delta·scale; ρ₁ = gamma·scale·(d − min(m, d)),
+    ρ₂ = (gamma + delta)·scale·(d − min(m, d)).
+    """
+    q = quadrature(float(m) / float(d), nodes_per_panel)
+    mu, mult = q.spectrum(float(m), float(scale))
+    pos = mu > 0
+    mult = np.where(pos, _exact_mass(mult * pos, min(float(m), float(d))), mult)
+    t = np.where(pos, gamma * scale, 0.0)
+    e = np.where(pos, delta * scale, 0.0)
+    missing = float(d) - min(float(m), float(d))
+    return ProjectedSpectrum(eigenvalues=mu, multiplicities=mult, teacher=t, shift=e,
+                             rho1=float(gamma * scale * missing), rho2=float((gamma + delta) * scale * missing))
+
+
+def _exact_mass(mult: np.ndarray, target: float) -> np.ndarray:
+    """Round multiplicities to a dyadic grid (2⁻⁴⁵ relative, 3e-14) so that they sum *exactly* to ``target``.
+
+    All values are then integer multiples of one power of two and every partial sum is exact, so the κ
+    solver sees d_eff = min(m, d) exactly and detects the ridgeless threshold min(m, d) = n (u = ∞) instead
+    of a quadrature mass of n·(1 + 1e-16). The adjustment goes to the largest weight.
+    """
+    if target <= 0 or not np.any(mult > 0):
+        return mult
+    q = 2.0 ** (np.ceil(np.log2(max(target, 1e-300))) - 45)
+    counts = np.round(mult / q)
+    counts[np.argmax(counts)] += np.round(target / q) - counts.sum()
+    return counts * q
+
+
+def _evaluate(spec: ProjectedSpectrum, n, p2, lam, s1, s2, penalty):
+    """ρ₁ + (B, V, ζ) of the ridge mixture on the projected problem (noise σ_k² + ρ_k)."""
+    mu = spec.eigenvalues
+    gam_c, dlt_c = spec.priors()
+    mult = spec.multiplicities
+    if mu.size == 0:  # S·Σ^{1/2} = 0: no features at all, v = 0
+        mu, gam_c, dlt_c, mult = np.zeros(1), np.zeros(1), np.zeros(1), None
+    res = rm.test_error(n, p2, lam, mu, gamma=gam_c, delta=dlt_c, multiplicities=mult,
+                        sigma=np.sqrt(s1**2 + spec.rho1), sigma2=np.sqrt(s2**2 + spec.rho2), penalty=penalty)
+    return res
+
+
+def _spectra(m_values, w, gam, dlt, form, seed, nodes_per_panel, where):
+    """One ProjectedSpectrum per distinct width (in the order of ``m_values``)."""
+    if form == "deterministic":
+        if not _is_isotropic(w, gam, dlt) or w[0] <= 0:
+            raise InvalidParameterError(
+                f"The 'form' parameter of {where} must be 'quenched' for a non-isotropic Σ or non-constant "
+                "priors (the deterministic form is the isotropic Marchenko–Pastur law). Got 'deterministic' instead."
+            )
+        return [isotropic_spectrum(mv, w.size, w[0], gam[0], dlt[0], nodes_per_panel) for mv in m_values]
+    check_param("m", m_values, POSITIVE_INT, where)
+    S = sample_projection(int(np.max(m_values)), w.size, seed)
+    return [project(S[: int(mv)], w, gam, dlt) for mv in m_values]
+
+
+@validate(n=POSITIVE, m=POSITIVE, p2=PROBABILITY, lam=NONNEGATIVE, sigma=NONNEGATIVE, sigma2=NONNEGATIVE,
+          penalty=PENALTY, form=FORM, seed=NONNEGATIVE_INT, nodes_per_panel=POSITIVE_INT)
+def test_error(
+    n,
+    m,
+    p2,
+    lam,
+    eigenvalues,
+    *,
+    c2: float = 1.0,
+    r2: float = 1.0,
+    sigma=1.0,
+    sigma2=None,
+    gamma=None,
+    delta=None,
+    penalty: str = "mean",
+    include_noise: bool = False,
+    form: str = "deterministic",
+    seed: int = 0,
+    nodes_per_panel: int = 16,
+) -> RPRisk:
+    """Test error ρ₁ + B + V + ζ of the random-projections model f(x) = vᵀSx (module docstring).
+
+    Parameters
+    ----------
+    n, m, p2, lam : total sample size (> 0), width m (> 0; an integer for ``form="quenched"``), synthetic
+        fraction in [0, 1], ridge λ ≥ 0; arrays broadcast against each other and against sigma, sigma2.
+        The cost is one spectrum per distinct m (a 200-point curve over m at d = 1000 takes ~0.2 s).
+    eigenvalues : Σ's eigenvalues ω_i ≥ 0 (d = their number), e.g. :func:`theory.spectrum.eigenvalues`.
+    c2, r2 : quality tr ΔΣ and signal tr ΓΣ, used when ``delta`` / ``gamma`` are not given.
+    sigma, sigma2 : label-noise std of real and synthetic data (sigma2 defaults to sigma).
+    gamma, delta : prior diagonals Γ_ii, Δ_ii in Σ's eigenbasis.
+    penalty : "mean" (λ next to the (1/n)-scaled loss, default) or "sum" (λ next to the summed loss).
+    include_noise : add σ₁² to the total (full test MSE instead of excess risk).
+    form : "deterministic" (isotropic Σ and priors: Marchenko–Pastur law, no sampling) or "quenched"
+        (exact reduction on one S sampled from ``seed``; any Σ).
+    nodes_per_panel : Gauss–Jacobi nodes per panel of the MP quadrature (deterministic form).
+
+    Returns :class:`RPRisk` (rho, bias, variance, zeta, total, kappa, u). Ridgeless at the interpolation
+    threshold (λ = 0, min(m, d) = n) u = inf and variance, total are inf. Source: SMC random-projections
+    model, THEORY.md §3. Simulator twin: :func:`montecarlo.random_projections.simulate`.
+    """
+    w, _ = spectrum_arrays(eigenvalues, None, "test_error")
+    gam, dlt = rm.resolve_priors(w, np.ones_like(w), r2, c2, gamma, delta, "test_error")
+    s1 = np.asarray(sigma, dtype=float)
+    s2 = s1 if sigma2 is None else np.asarray(sigma2, dtype=float)
+    arrs = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (n, m, p2, lam, s1, s2)))
+    shape = arrs[0].shape
+    nf, mf, pf, lf, s1f, s2f = (a.ravel() for a in arrs)
+    m_values, inverse = np.unique(mf, return_inverse=True)
+    specs = _spectra(m_values, w, gam, dlt, form, seed, nodes_per_panel, "test_error")
+    out = {k: np.empty(nf.size) for k in _KEYS}
+    for j, spec in enumerate(specs):
+        idx = np.flatnonzero(inverse == j)
+        res = _evaluate(spec, nf[idx], pf[idx], lf[idx], s1f[idx], s2f[idx], penalty)
+        out["rho"][idx] = spec.rho1
+        for k in ("bias", "variance", "zeta", "kappa", "u"):
+            out[k][idx] = getattr(res, k)
+    out["total"] = out["rho"] + out["bias"] + out["variance"] + out["zeta"]
+    if include_noise:
+        out["total"] = out["total"] + s1f**2
+    return RPRisk(**{k: v.reshape(shape) for k, v in out.items()})
+
+
+@validate(n=POSITIVE, p2=PROBABILITY, sigma=NONNEGATIVE, sigma2=NONNEGATIVE)
+def large_width_limit(n, p2, eigenvalues, *, c2=1.0, r2=1.0, sigma=1.0, sigma2=None, gamma=None, delta=None,
+                      include_noise: bool = False) -> rm.RidgeMixtureRisk:
+    """The m → ∞ limit at fixed λ > 0 or λ = 0 (d fixed): the *ridgeless* ridge mixture in dimension d.
+
+    Push-through: Sᵀv = (SᵀS·XᵀX + nλI)⁻¹SᵀS·Xᵀy and SᵀS → (m/d)·I, so the width-m model is ridge on x with
+    penalty λd/m → 0. (With λ = λ₀m/d instead, the limit is the ridge mixture at λ₀.) Returns
+    :func:`theory.ridge_mixture.test_error` at λ = 0 (its ρ is 0: the features span R^d). The approach is
+    O(d/m) relative (tested).
+    """
+    return rm.test_error(n, p2, 0.0, eigenvalues, c2=c2, r2=r2, sigma=sigma, sigma2=sigma2, gamma=gamma,
+                         delta=delta, include_noise=include_noise)
+
+
+@validate(n=POSITIVE, d=POSITIVE_INT)
+def interpolation_threshold(n, d) -> float:
+    """The width where rank(SΣSᵀ) = min(m, d) reaches n: m = n if d > n, else inf (never reached).
+
+    For d = n the threshold is m ≥ n (every m ≥ d has rank d = n).
+    """
+    return float(n) if int(d) >= float(n) else float("inf")
+
+
+@dataclass(frozen=True)
+class ModelSize:
+    """The paper's question in numbers, for given (n, p₂, c², λ, d).
+
+    best_m: the width minimising the test error (an integer; inf when the error keeps falling with m and
+    its infimum is the m → ∞ limit); best_total: the error there; limit_total: the m → ∞ limit
+    (:func:`large_width_limit`); threshold_m: the interpolation threshold (:func:`interpolation_threshold`).
+    """
+
+    best_m: float
+    best_total: float
+    limit_total: float
+    threshold_m: float
+
+    def as_dict(self) -> dict:
+        return {"best_m": self.best_m, "best_total": self.best_total, "limit_total": self.limit_total,
+                "threshold_m": self.threshold_m}
+
+
+def _total(n, m, p2, lam, w, kw):
+    return test_error(n, m, p2, lam, w, **kw).total
+
+
+@validate(n=POSITIVE, p2=PROBABILITY, lam=NONNEGATIVE, sigma=NONNEGATIVE, sigma2=NONNEGATIVE, penalty=PENALTY,
+          m_max=POSITIVE)
+def best_model_size(n, p2, lam, eigenvalues, *, c2=1.0, r2=1.0, sigma=1.0, sigma2=None, penalty="mean",
+                    include_noise: bool = False, m_max=None) -> ModelSize:
+    """The width m ≥ 1 that minimises the deterministic (isotropic MP) test error; scalar inputs.
+
+    Search: the total on 400 log-spaced widths from 1 to ``m_max`` (default 10⁴·max(n, d)), then a bounded
+    continuous search in log m between the neighbours of the best grid point, then the better of the two
+    integers around it. If the m → ∞ limit is lower than every finite width examined, best_m = inf and
+    best_total is that limit (the error falls monotonically towards it in the over-parameterised regime).
+    """
+    for name, value in (("n", n), ("p2", p2), ("lam", lam)):
+        if np.ndim(value) != 0:
+            raise InvalidParameterError(f"The '{name}' parameter of best_model_size must be a scalar.")
+    w, _ = spectrum_arrays(eigenvalues, None, "best_model_size")
+    d = w.size
+    kw = dict(c2=c2, r2=r2, sigma=sigma, sigma2=sigma2, penalty=penalty, include_noise=include_noise)
+    top = float(m_max) if m_max is not None else 1e4 * max(float(n), d)
+    grid = np.unique(np.round(np.logspace(0, np.log10(max(top, 2.0)), 400)))
+    totals = _total(n, grid, p2, lam, w, kw)
+    lim = float(large_width_limit(n, p2, w, c2=c2, r2=r2, sigma=sigma, sigma2=sigma2,
+                                  include_noise=include_noise).total)
+    i = int(np.argmin(totals))
+    lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
+    best_m, best = float(grid[i]), float(totals[i])
+    if hi > lo:
+        res = optimize.minimize_scalar(lambda lm: float(_total(n, np.exp(lm), p2, lam, w, kw)),
+                                       bounds=(np.log(lo), np.log(hi)), method="bounded", options={"xatol": 1e-6})
+        cands = np.unique(np.clip([np.floor(np.exp(res.x)), np.ceil(np.exp(res.x)), grid[i]], 1, None))
+        vals = _total(n, cands, p2, lam, w, kw)
+        j = int(np.argmin(vals))
+        best_m, best = float(cands[j]), float(vals[j])
+    if lim < best:
+        best_m, best = float("inf"), lim
+    return ModelSize(best_m=best_m, best_total=best, limit_total=lim, threshold_m=interpolation_threshold(n, d))
+
+
+@validate(n=POSITIVE, m=POSITIVE, p2=PROBABILITY, lam=NONNEGATIVE, sigma=NONNEGATIVE, sigma2=NONNEGATIVE,
+          penalty=PENALTY, step=POSITIVE)
+def width_sensitivity(n, m, p2, lam, eigenvalues, *, c2=1.0, r2=1.0, sigma=1.0, sigma2=None, penalty="mean",
+                      include_noise: bool = False, step: float = 1e-4) -> np.ndarray:
+    """m·∂E_test/∂m (deterministic form): the change of the test error per relative increase of the width.
+
+    Negative: adding parameters helps at this m; positive: it hurts. A 10 % wider model changes the error by
+    about 0.1× this. Central difference in log m with relative step ``step`` (m is continuous in the MP form);
+    broadcasts over n, m, p₂, λ. inf/nan at the ridgeless threshold m = n.
+    """
+    w, _ = spectrum_arrays(eigenvalues, None, "width_sensitivity")
+    kw = dict(c2=c2, r2=r2, sigma=sigma, sigma2=sigma2, penalty=penalty, include_noise=include_noise)
+    m = np.asarray(m, dtype=float)
+    up = _total(n, m * np.exp(step), p2, lam, w, kw)
+    down = _total(n, m * np.exp(-step), p2, lam, w, kw)
+    with np.errstate(invalid="ignore"):
+        return (up - down) / (2.0 * step)
