@@ -12,6 +12,8 @@ from figures._base import Figure, render
 # Module names of the registered figures, in the order `collapse figures` regenerates them.
 _MODULES = [
     "figures.strong_collapse",
+    "figures.cot_gaussian",
+    "figures.cot_linreg",
 ]
 
 
