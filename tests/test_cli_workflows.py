@@ -1,0 +1,122 @@
+"""`collapse predict|simulate gaussian|linreg`, through collapse.cli.main: keys, values, bad input."""
+
+import json
+
+import numpy as np
+import pytest
+
+from collapse.cli import main
+from theory import gaussian_workflow as gw
+from theory import linreg_workflow as lw
+
+GAUSS = ["--n", "10", "--d", "3", "--t", "20"]
+LIN = ["--n", "1000", "--d", "100", "--t", "100", "--sigma", "1"]
+
+
+def run_json(capsys, argv):
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("workflow", ["replace", "accumulate"])
+@pytest.mark.parametrize("estimator", ["mle", "unbiased"])
+def test_predict_gaussian_reproduces_the_closed_forms(capsys, workflow, estimator):
+    argv = ["predict", "gaussian", "--workflow", workflow, *GAUSS, "--estimator", estimator, "--sigma2", "2", "--json"]
+    out = run_json(capsys, argv)
+    assert list(out) == ["mean_sq_error", "cov_trace_ratio", "cov_det_ratio"]
+    ref = gw.predict(10, 3, 20, workflow=workflow, estimator=estimator, sigma2=2.0)
+    for key, value in out.items():
+        assert value == pytest.approx(getattr(ref, key), rel=1e-15)
+
+
+def test_predict_gaussian_limits_and_per_iteration(capsys):
+    out = run_json(capsys, ["predict", "gaussian", "--workflow", "accumulate", *GAUSS, "--limits", "--json"])
+    assert list(out) == ["mean_sq_error", "cov_trace_ratio", "cov_det_ratio", "mean_sq_error_limit",
+                         "cov_trace_ratio_limit", "cov_det_ratio_limit", "mean_sq_error_bound", "log_det_decay_rate"]
+    assert out["cov_trace_ratio_limit"] == pytest.approx(np.sin(np.pi / np.sqrt(10)) / (np.pi / np.sqrt(10)), rel=1e-14)
+    assert out["mean_sq_error_bound"] == pytest.approx(np.pi**2 / 6 * 3 / 10, rel=1e-15)
+    assert out["log_det_decay_rate"] == 0.0
+    rep = run_json(capsys, ["predict", "gaussian", "--workflow", "replace", *GAUSS, "--limits", "--json"])
+    assert rep["log_det_decay_rate"] == pytest.approx(gw.log_det_decay_rate(10, 3), rel=1e-15)
+    assert rep["log_det_decay_rate"] < 0
+    per = run_json(capsys, ["predict", "gaussian", "--workflow", "replace", *GAUSS, "--per-iteration", "--json"])
+    np.testing.assert_allclose(per["cov_trace_ratio"], 0.9 ** np.arange(1, 21), rtol=1e-14)
+
+
+def test_predict_gaussian_text_output(capsys):
+    assert main(["predict", "gaussian", "--workflow", "accumulate", *GAUSS]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [ln.split()[0] for ln in lines] == ["mean_sq_error", "cov_trace_ratio", "cov_det_ratio"]
+
+
+@pytest.mark.parametrize("workflow", ["replace", "accumulate", "accumulate-subsample"])
+def test_simulate_gaussian_keys_reproducibility_and_agreement(capsys, workflow):
+    argv = ["simulate", "gaussian", "--workflow", workflow, "--n", "20", "--d", "2", "--t", "5", "--trials", "400",
+            "--seed", "4", "--json"]
+    out = run_json(capsys, argv)
+    assert list(out) == ["mean_sq_error", "cov_trace_ratio", "cov_det_ratio"]
+    assert all(set(v) == {"mean", "se"} and isinstance(v["mean"], float) for v in out.values())
+    assert run_json(capsys, argv) == out
+    if workflow != "accumulate-subsample":
+        ref = gw.predict(20, 2, 5, workflow=workflow)
+        for key, v in out.items():
+            assert abs(v["mean"] - getattr(ref, key)) <= 4 * v["se"]
+    per = run_json(capsys, [*argv, "--per-iteration"])
+    assert all(len(v["mean"]) == len(v["se"]) == 5 for v in per.values())
+    assert per["cov_trace_ratio"]["mean"][-1] == out["cov_trace_ratio"]["mean"]
+
+
+@pytest.mark.parametrize("workflow", ["replace", "accumulate"])
+def test_predict_linreg_reproduces_the_laws(capsys, workflow):
+    out = run_json(capsys, ["predict", "linreg", "--workflow", workflow, *LIN, "--limits", "--json"])
+    assert list(out) == ["test_error", "test_error_limit", "test_error_bound"]
+    assert out["test_error"] == pytest.approx(float(lw.test_error(1000, 100, 100, workflow=workflow)), rel=1e-15)
+    assert out["test_error_bound"] == pytest.approx(np.pi**2 / 6 * 100 / 899, rel=1e-15)
+    noisy = run_json(capsys, ["predict", "linreg", "--workflow", workflow, *LIN, "--test-labels", "noisy", "--json"])
+    assert noisy["test_error"] == pytest.approx(out["test_error"] + 1.0, rel=1e-15)
+
+
+def test_predict_linreg_infinite_expectation_is_printed_and_warned(capsys):
+    assert main(["predict", "linreg", "--workflow", "accumulate", "--n", "11", "--d", "10", "--t", "3", "--sigma", "1",
+                 "--json"]) == 0
+    cap = capsys.readouterr()
+    assert json.loads(cap.out)["test_error"] == np.inf
+    assert "infinite" in cap.err and len(cap.err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("workflow", ["replace", "accumulate", "accumulate-subsample"])
+def test_simulate_linreg(capsys, workflow):
+    argv = ["simulate", "linreg", "--workflow", workflow, "--n", "40", "--d", "5", "--t", "6", "--sigma", "0.5",
+            "--trials", "300", "--json"]
+    out = run_json(capsys, argv)
+    assert list(out) == ["test_error"] and set(out["test_error"]) == {"mean", "se"}
+    if workflow != "accumulate-subsample":
+        ref = float(lw.test_error(40, 5, 6, workflow=workflow, sigma=0.5))
+        assert abs(out["test_error"]["mean"] - ref) <= 4 * out["test_error"]["se"]
+    finite_test = run_json(capsys, [*argv, "--n-test", "1000", "--per-iteration"])
+    assert len(finite_test["test_error"]["mean"]) == 6
+
+
+@pytest.mark.parametrize("argv", [
+    ["predict", "gaussian", "--workflow", "accumulate", "--n", "1", "--d", "2", "--t", "3"],          # n ≥ 2
+    ["predict", "gaussian", "--workflow", "accumulate-subsample", "--n", "5", "--d", "2", "--t", "3"],  # no theory
+    ["predict", "gaussian", "--workflow", "replace", "--n", "5", "--d", "2", "--t", "0"],
+    ["predict", "gaussian", "--workflow", "replace", "--n", "5", "--d", "2", "--t", "3", "--sigma2", "-1"],
+    ["predict", "gaussian", "--workflow", "replace", "--n", "5", "--d", "2", "--t", "3", "--estimator", "ols"],
+    ["simulate", "gaussian", "--workflow", "replace", "--n", "5", "--d", "2", "--t", "3", "--trials", "0"],
+    ["simulate", "gaussian", "--workflow", "accumulate-subsample", "--n", "5", "--d", "2", "--t", "3", "--method",
+     "sufficient"],
+    ["predict", "linreg", "--workflow", "replace", "--n", "9", "--d", "10", "--t", "3", "--sigma", "1"],  # n < d
+    ["predict", "linreg", "--workflow", "replace", "--n", "90", "--d", "10", "--t", "3", "--sigma", "nan"],
+    ["predict", "linreg", "--workflow", "replace", "--n", "90", "--d", "10", "--t", "3"],                 # --sigma
+    ["simulate", "linreg", "--workflow", "accumulate", "--n", "90", "--d", "10", "--t", "3", "--sigma", "1",
+     "--n-test", "0"],
+])
+def test_bad_input_is_one_line_and_exit_2(capsys, argv):
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "error" in err[0]
