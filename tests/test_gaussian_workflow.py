@@ -162,6 +162,8 @@ def test_replace_laws_and_rates():
     np.testing.assert_allclose(th.mean_sq_error(n, 4, t, workflow="replace", estimator="unbiased"), 4 * t / n)
     assert th.limits(n, 4, workflow="replace").mean_sq_error == 4.0
     assert th.limits(n, 4, workflow="replace", estimator="unbiased").mean_sq_error == np.inf
+    assert th.limits(n, 4, workflow="replace", sigma2=2.0).mean_sq_error_bound == 8.0  # not the π²/6 bound
+    assert th.limits(n, 4, workflow="replace", estimator="unbiased").mean_sq_error_bound == np.inf
     # THEORY.md §5: (1/t) log σ_t² → ψ((n−1)/2) − log((n−1)/2) for the unbiased variance
     from scipy.special import psi
 

@@ -289,7 +289,9 @@ def predict(n: int, d: int, t, *, workflow: str = "accumulate", estimator: str =
 
 @dataclass(frozen=True)
 class GaussianWorkflowLimits:
-    """The t → ∞ limits of the three expectations, and the accumulate π²/6 bound on the mean error."""
+    """The t → ∞ limits of the three expectations, and a bound on the mean error valid at every t:
+    (π²/6)·dσ²/n under accumulate, dσ² under replace with the MLE, inf under replace with the unbiased
+    estimator (the error grows linearly)."""
 
     mean_sq_error: float
     cov_trace_ratio: float
@@ -327,11 +329,11 @@ def limits(n: int, d: int, *, workflow: str = "accumulate", estimator: str = "ml
     of the partial products at 2¹⁵ and 2¹⁶ iterations (error O(2⁻³²) relative).
     """
     bound = mean_sq_error_bound(n, d, sigma2=sigma2)
-    if workflow == "replace":
+    if workflow == "replace":  # the mean error is bounded by dσ² (MLE, 1 − (1 − 1/n)^t < 1) or unbounded
         if estimator == "mle":
-            return GaussianWorkflowLimits(d * sigma2, 0.0, 0.0, bound)
+            return GaussianWorkflowLimits(d * sigma2, 0.0, 0.0, d * sigma2)
         det = 1.0 if (d == 1 and n > d) else 0.0
-        return GaussianWorkflowLimits(float("inf"), 1.0, det, bound)
+        return GaussianWorkflowLimits(float("inf"), 1.0, det, float("inf"))
     trace = _accumulate_factor_limit(n, estimator)
     mse = d * sigma2 * _mean_sum_limit(n, estimator) / n
     if n <= d:
