@@ -363,3 +363,32 @@ def test_accumulate_subsample_lies_between_accumulate_and_replace():
     rep = th.mean_sq_error(n, d, t, workflow="replace", estimator="unbiased")
     assert sub.mean[-1] - 4 * sub.sem[-1] > acc
     assert sub.mean[-1] + 4 * sub.sem[-1] < rep
+
+
+# ---------------------------------------------------------------- heavier checks (pytest -m slow)
+
+
+@pytest.mark.slow
+@settings(max_examples=15, deadline=None)
+@given(setting=light_tailed_settings())
+def test_slow_closed_forms_match_explicit_samples_simulation(setting):
+    n, d, t, workflow, estimator, sigma2 = setting
+    assume(log_variance(n, d, t, workflow) <= 1.0)
+    check_all(n, d, t, workflow, estimator, sigma2, trials=2000, method="samples", label="(samples)")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workflow", th.WORKFLOWS)
+def test_slow_authors_workload_size(workflow):
+    """d = 100, n = 1000, 100 iterations (the benchmark setting). log det Σ̂ has variance
+    Σ_i ψ₁((n − i)/2) ≈ 0.22 per replace step, so the determinant is z-tested only while t·0.22 ≤ 1 (the
+    contract); the trace and mean error (log-variance ≈ 2/(nd) per step) are tested at every iteration."""
+    t = 100
+    est = mc.simulate(1000, 100, t, workflow=workflow, n_trials=300, seed=41)
+    ref = th.predict(1000, 100, np.arange(1, t + 1), workflow=workflow)
+    for q in ("mean_sq_error", "cov_trace_ratio"):
+        e = getattr(est, q)
+        assert_agrees(getattr(ref, q), e.mean, e.sem, finite_rtol=0.0, label=q)
+    t_det = max(s for s in range(1, t + 1) if log_variance(1000, 100, s, workflow) <= 1.0)
+    e = est.cov_det_ratio
+    assert_agrees(ref.cov_det_ratio[:t_det], e.mean[:t_det], e.sem[:t_det], finite_rtol=0.0, label="det")

@@ -195,3 +195,23 @@ def test_reproducible_and_independent_of_batching():
         assert np.array_equal(a, b) and np.array_equal(a[:2], c)
     with pytest.raises(InvalidParameterError, match="'design'"):
         mc.simulate(20, 3, 5, design=np.ones((3, 20)))
+
+
+# ---------------------------------------------------------------- heavier checks (pytest -m slow)
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None)
+@given(setting=ols_settings())
+def test_slow_laws_match_simulation_tight(setting):
+    ref, est = simulate_and_predict(setting, trials=20_000, seed=1)
+    assert_agrees(ref, est.mean, est.sem, finite_rtol=0.0, label=str(setting))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workflow", th.WORKFLOWS)
+def test_slow_authors_workload_size(workflow):
+    """d = 100, n = 1000, 100 iterations, 1000 fixed test points: the benchmark setting."""
+    setting = dict(n=1000, d=100, t=100, workflow=workflow, sigma=1.0)
+    ref, est = simulate_and_predict(setting, trials=500, seed=42, n_test=1000)
+    assert_agrees(ref, est.mean, est.sem, finite_rtol=0.0)
