@@ -343,6 +343,15 @@ def trajectories(n: int, d: int, t: int, *, workflow: str = "accumulate", estima
     return out
 
 
+def _scaled_estimate(x: np.ndarray) -> MCEstimate:
+    """:func:`estimate` over trials after dividing each iteration by its largest |value|: a collapsing
+    determinant reaches 1e-230, whose squared deviations would underflow to a zero SE."""
+    scale = np.max(np.abs(x), axis=0)
+    scale = np.where((scale > 0) & np.isfinite(scale), scale, 1.0)
+    e = estimate(x / scale, axis=0)
+    return MCEstimate(mean=e.mean * scale, sem=e.sem * scale, n_trials=e.n_trials)
+
+
 @validate(n=N_SAMPLES, d=DIM, t=ITERATION, workflow=WORKFLOW, estimator=ESTIMATOR, sigma2=POSITIVE,
           n_trials=POSITIVE_INT, seed=NONNEGATIVE_INT, method=METHOD)
 def simulate(n: int, d: int, t: int, *, workflow: str = "accumulate", estimator: str = "mle",
@@ -357,7 +366,7 @@ def simulate(n: int, d: int, t: int, *, workflow: str = "accumulate", estimator:
                       seed=seed, method=method, refit=refit, progress=progress)
 
     def est(key):
-        return None if tr[key] is None else estimate(tr[key], axis=0)
+        return None if tr[key] is None else _scaled_estimate(tr[key])
 
     return GaussianWorkflowEstimate(
         iterations=np.arange(1, int(t) + 1),

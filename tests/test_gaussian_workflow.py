@@ -392,3 +392,9 @@ def test_slow_authors_workload_size(workflow):
     t_det = max(s for s in range(1, t + 1) if log_variance(1000, 100, s, workflow) <= 1.0)
     e = est.cov_det_ratio
     assert_agrees(ref.cov_det_ratio[:t_det], e.mean[:t_det], e.sem[:t_det], finite_rtol=0.0, label="det")
+
+
+def test_standard_error_survives_a_collapsed_determinant():
+    """det Σ̂_t reaches ~1e-230 under replace at d = 100; its SE must not underflow to 0."""
+    e = mc.simulate(1000, 100, 100, workflow="replace", n_trials=20, seed=43).cov_det_ratio
+    assert 0 < e.mean[-1] < 1e-150 and 0 < e.sem[-1] < np.inf
