@@ -28,7 +28,7 @@ from montecarlo import gaussian_workflow as mc
 from theory import gaussian_workflow as th
 
 DATA = _cot_data.load()
-pytestmark = pytest.mark.skipif(DATA is None, reason=f"the authors' runs are not available at {_cot_data.DEFAULT_PATH}")
+needs_data = pytest.mark.skipif(DATA is None, reason=f"the authors' runs are not available at {_cot_data.DEFAULT_PATH}")
 
 METRICS = (("mean_sq_error", "sq_err_mean"), ("cov_trace_ratio", "trace_ratio"))
 GROUPS = [(wf, n) for wf in ("replace", "accumulate") for n in (10, 32, 100, 316)]
@@ -48,6 +48,7 @@ def z_scores() -> dict:
     return out
 
 
+@needs_data
 def test_data_shape_and_iteration_one_is_shared():
     assert len(DATA["n"]) == 800 and set(DATA["workflow"].tolist()) == {"replace", "accumulate"}
     for n in (10, 32, 100, 316):  # iteration 1 is the real-data fit: the two workflows share their seeds
@@ -56,6 +57,7 @@ def test_data_shape_and_iteration_one_is_shared():
             assert r["sq_err_mean_mean"][0] == pytest.approx(a["sq_err_mean_mean"][0], rel=1e-5)
 
 
+@needs_data
 def test_fraction_within_the_authors_standard_errors():
     z = z_scores()
     report = []
@@ -71,6 +73,7 @@ def test_fraction_within_the_authors_standard_errors():
     print("\n".join(report))
 
 
+@needs_data
 def test_accumulate_points_all_agree():
     """Accumulate (bounded, light-tailed): every published point within 3 of the authors' SE."""
     z = z_scores()
@@ -81,6 +84,8 @@ def test_accumulate_points_all_agree():
 
 @pytest.fixture(scope="module")
 def replica_means():
+    if DATA is None:
+        pytest.skip("the authors' runs are not available")
     """For each replace n: 200 simulated copies of the authors' experiment (their seed count per copy)."""
     out = {}
     for n in (10, 32, 100, 316):
@@ -90,6 +95,7 @@ def replica_means():
     return out
 
 
+@needs_data
 def test_replace_misses_are_the_heavy_tail_of_100_seed_means(replica_means):
     for n in (10, 32, 100, 316):
         sel = rows(DATA, workflow="replace", n=n)
@@ -106,6 +112,7 @@ def test_replace_misses_are_the_heavy_tail_of_100_seed_means(replica_means):
     assert np.median(final) < 0.2 * expected
 
 
+@needs_data
 def test_twins_perturbed_laws_are_rejected_by_the_authors_runs():
     """The same data reject natural wrong laws: the unbiased-estimator replace law (E tr Σ̂_t = tr Σ₀, i.e.
     MLE and unbiased swapped) and an accumulate variance factor with 1/k in place of 1/k²."""
@@ -119,3 +126,43 @@ def test_twins_perturbed_laws_are_rejected_by_the_authors_runs():
     for label, z in (("replace, unbiased law", replace_unbiased), ("accumulate, 1/k factor", acc_harmonic)):
         z = np.concatenate(z)
         assert np.mean(np.abs(z) <= 2) < 0.6, label  # against 92.4 % for the right laws
+
+
+# ---------------------------------------------------------------- the figures built on these data
+
+
+def test_gaussian_figure_table_overlays_the_published_runs():
+    from figures import cot_gaussian
+
+    tab = cot_gaussian.compute(True, 0)
+    assert set(tab) == {"kind", "quantity", "workflow", "d", "n", "iteration", "value", "se", "runs"}
+    sim = rows(tab, kind="simulation", quantity="cov_trace_ratio", workflow="accumulate", d=10, n=100)
+    ref = th.cov_trace_ratio(100, 10, sim["iteration"])
+    np.testing.assert_allclose(rows(tab, kind="theory", quantity="cov_trace_ratio", workflow="accumulate", d=10,
+                                    n=100)["value"], ref, rtol=1e-15)
+    assert np.all(np.abs(sim["value"] - ref) <= 4 * sim["se"])
+    authors = rows(tab, kind="authors")
+    if DATA is None:
+        assert len(authors["value"]) == 0
+    else:
+        one = rows(tab, kind="authors", quantity="mean_sq_error", workflow="replace", n=32, iteration=7)
+        src = rows(DATA, workflow="replace", n=32, iteration=7)
+        assert one["value"][0] == src["sq_err_mean_mean"][0] and one["se"][0] == src["sq_err_mean_se"][0]
+
+
+def test_gaussian_figure_without_the_data_folder(monkeypatch, tmp_path):
+    """The overlay is skipped (and the title says so) when ../shared/data is absent."""
+    import matplotlib.pyplot as plt
+
+    from figures import cot_gaussian
+
+    monkeypatch.setattr(_cot_data, "DEFAULT_PATH", tmp_path / "missing.csv")
+    assert _cot_data.load() is None
+    tab = cot_gaussian.compute(True, 0)
+    assert "authors" not in set(tab["kind"].tolist())
+    fig = plt.figure()
+    try:
+        cot_gaussian.plot(tab, fig)
+        assert "overlay skipped" in fig._suptitle.get_text()
+    finally:
+        plt.close(fig)

@@ -215,3 +215,19 @@ def test_slow_authors_workload_size(workflow):
     setting = dict(n=1000, d=100, t=100, workflow=workflow, sigma=1.0)
     ref, est = simulate_and_predict(setting, trials=500, seed=42, n_test=1000)
     assert_agrees(ref, est.mean, est.sem, finite_rtol=0.0)
+
+
+def test_linreg_figure_table():
+    from figures import cot_linreg
+    from figures._base import rows
+
+    tab = cot_linreg.compute(True, 0)
+    assert set(tab) == {"kind", "quantity", "workflow", "n", "iteration", "value", "se", "runs"}
+    it = np.arange(1, cot_linreg.T_QUICK + 1)
+    for wf in th.WORKFLOWS:
+        ratio = rows(tab, kind="theory", quantity="ratio", workflow=wf, n=316)
+        np.testing.assert_allclose(ratio["value"], th.iteration_factor(it, workflow=wf), rtol=1e-13)
+        sim = rows(tab, kind="simulation", quantity="test_error", workflow=wf, n=316)
+        theory = rows(tab, kind="theory", quantity="test_error", workflow=wf, n=316)["value"]
+        assert np.all(np.abs(sim["value"] - theory) <= 4 * sim["se"])
+    assert rows(tab, kind="bound")["value"][0] == pytest.approx(np.pi**2 / 6, rel=1e-15)
