@@ -28,6 +28,7 @@ MODELS = [
     "collapse.cli_ridge",
     "collapse.cli_gaussian",
     "collapse.cli_linreg",
+    "collapse.cli_rp",
 ]
 
 EXIT_BAD_INPUT = 2
