@@ -1,0 +1,122 @@
+"""`collapse predict rp` / `collapse simulate rp` (random projections, THEORY.md §3), through collapse.cli.main."""
+
+import json
+
+import numpy as np
+import pytest
+
+from collapse.cli import main
+from theory import random_projections as th
+from theory.spectrum import eigenvalues
+
+N, D, P2, C2, LAM, SIGMA = 200, 400, 0.25, 1.0, 1e-3, 0.5  # p2·n = 50 synthetic samples exactly
+W = eigenvalues("isotropic", D)
+
+
+def base(m):
+    return ["--n", str(N), "--m", str(m), "--d", str(D), "--p2", str(P2), "--c2", str(C2), "--lam", str(LAM),
+            "--sigma", str(SIGMA)]
+
+
+def run_json(capsys, argv):
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_predict_json_keys_and_values_equal_theory(capsys):
+    out = run_json(capsys, ["predict", "rp", *base(100), "--json"])
+    assert list(out) == ["rho", "bias", "variance", "zeta", "total", "kappa", "u"]
+    ref = th.test_error(N, 100, P2, LAM, W, c2=C2, sigma=SIGMA)
+    for key in out:
+        assert out[key] == pytest.approx(float(getattr(ref, key)), rel=1e-12)
+
+
+def test_predict_sigma2_r2_passed_through(capsys):
+    out = run_json(capsys, ["predict", "rp", *base(300), "--sigma2", "0.9", "--r2", "2", "--json"])
+    ref = th.test_error(N, 300, P2, LAM, W, c2=C2, r2=2.0, sigma=SIGMA, sigma2=0.9)
+    assert out["total"] == pytest.approx(float(ref.total), rel=1e-12)
+
+
+def test_predict_text_output(capsys):
+    assert main(["predict", "rp", *base(100)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [ln.split()[0] for ln in lines] == ["rho", "bias", "variance", "zeta", "total", "kappa", "u"]
+
+
+def test_ridgeless_threshold_is_infinite_with_warning(capsys):
+    argv = ["predict", "rp", "--n", "100", "--m", "100", "--d", "200", "--p2", "0.5", "--c2", "1", "--lam", "0",
+            "--sigma", "1", "--json"]
+    assert main(argv) == 0
+    cap = capsys.readouterr()
+    assert json.loads(cap.out)["total"] == np.inf
+    assert "infinite" in cap.err
+
+
+@pytest.mark.parametrize("m", [100, 400])  # both sides of the threshold m = n = 200
+def test_simulate_json_shape_agreement_and_reproducible(capsys, m):
+    argv = ["simulate", "rp", *base(m), "--trials", "30", "--seed", "5", "--json"]
+    out = run_json(capsys, argv)
+    assert list(out) == ["rho", "bias", "variance", "zeta", "total"]
+    assert all(set(v) == {"mean", "se"} for v in out.values())
+    ref = float(th.test_error(N, m, P2, LAM, W, c2=C2, sigma=SIGMA).total)
+    # 4 SE + the finite-size allowance 2(1/|n − min(m, d)| + 1/min(m, d)) of the deterministic equivalent
+    k = min(m, D)
+    tol = 4 * out["total"]["se"] + 2 * (1 / abs(N - k) + 1 / k) * ref
+    assert abs(out["total"]["mean"] - ref) <= tol
+    assert run_json(capsys, argv) == out
+
+
+def test_best_m_flag(capsys):
+    below = run_json(capsys, ["predict", "rp", *base(100), "--best-m", "--json"])
+    above = run_json(capsys, ["predict", "rp", *base(800), "--best-m", "--json"])
+    keys = ["rho", "bias", "variance", "zeta", "total", "kappa", "u", "best_m", "best_total", "limit_total",
+            "threshold_m", "width_sensitivity", "adding_parameters"]
+    assert list(below) == keys
+    size = th.best_model_size(N, P2, LAM, W, c2=C2, sigma=SIGMA)
+    assert below["best_m"] == size.best_m
+    assert below["best_total"] == pytest.approx(size.best_total, rel=1e-12)
+    assert below["threshold_m"] == N
+    # below the threshold (d > n) a wider model hurts, above it helps
+    assert below["width_sensitivity"] > 0 and below["adding_parameters"] == "hurts"
+    assert above["width_sensitivity"] < 0 and above["adding_parameters"] == "helps"
+    slope = float(th.width_sensitivity(N, 100, P2, LAM, W, c2=C2, sigma=SIGMA))
+    assert below["width_sensitivity"] == pytest.approx(slope, rel=1e-12)
+    assert below["best_total"] <= below["total"] and below["best_total"] <= above["total"]
+
+
+@pytest.mark.parametrize("flag,value,needle", [
+    ("--m", "0", "argument --m: must be a positive integer"),
+    ("--m", "2.5", "argument --m"),
+    ("--m", "-3", "argument --m"),
+    ("--n", "0", "argument --n: must be a positive integer"),
+    ("--d", "x", "argument --d"),
+    ("--p2", "1.5", "argument --p2: must be a number in [0, 1]"),
+    ("--p2", "-0.1", "argument --p2"),
+    ("--c2", "-1", "argument --c2: must be a finite number >= 0"),
+    ("--lam", "-1", "argument --lam"),
+    ("--lam", "nan", "argument --lam"),
+    ("--sigma", "-0.5", "argument --sigma"),
+    ("--sigma2", "inf", "argument --sigma2"),
+    ("--r2", "-2", "argument --r2"),
+])
+@pytest.mark.parametrize("command", ["predict", "simulate"])
+def test_bad_input_one_line_exit_2(capsys, command, flag, value, needle):
+    argv = [command, "rp", *base(100)]
+    if flag in argv:
+        argv[argv.index(flag) + 1] = value
+    else:
+        argv += [flag, value]
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert needle in err
+
+
+def test_simulate_rejects_bad_trials(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["simulate", "rp", *base(100), "--trials", "0"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "argument --trials" in err
