@@ -52,16 +52,19 @@ def test_ridgeless_threshold_is_infinite_with_warning(capsys):
     assert "infinite" in cap.err
 
 
-@pytest.mark.parametrize("m", [100, 400])  # both sides of the threshold m = n = 200
+SIM = ["--n", "100", "--d", "200", "--p2", "0.25", "--c2", "1", "--lam", "0.001", "--sigma", "0.5"]
+
+
+@pytest.mark.parametrize("m", [50, 200])  # both sides of the threshold m = n = 100 (d = 200 > n)
 def test_simulate_json_shape_agreement_and_reproducible(capsys, m):
-    argv = ["simulate", "rp", *base(m), "--trials", "30", "--seed", "5", "--json"]
+    argv = ["simulate", "rp", *SIM, "--m", str(m), "--trials", "16", "--seed", "5", "--json"]
     out = run_json(capsys, argv)
     assert list(out) == ["rho", "bias", "variance", "zeta", "total"]
     assert all(set(v) == {"mean", "se"} for v in out.values())
-    ref = float(th.test_error(N, m, P2, LAM, W, c2=C2, sigma=SIGMA).total)
+    ref = float(th.test_error(100, m, 0.25, 1e-3, eigenvalues("isotropic", 200), c2=1.0, sigma=0.5).total)
     # 4 SE + the finite-size allowance 2(1/|n − min(m, d)| + 1/min(m, d)) of the deterministic equivalent
-    k = min(m, D)
-    tol = 4 * out["total"]["se"] + 2 * (1 / abs(N - k) + 1 / k) * ref
+    k = min(m, 200)
+    tol = 4 * out["total"]["se"] + 2 * (1 / abs(100 - k) + 1 / k) * ref
     assert abs(out["total"]["mean"] - ref) <= tol
     assert run_json(capsys, argv) == out
 
