@@ -14,6 +14,7 @@ _MODULES = [
     "figures.strong_collapse",
     "figures.cot_gaussian",
     "figures.cot_linreg",
+    "figures.smc_model_size",
 ]
 
 
