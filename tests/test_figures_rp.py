@@ -1,0 +1,25 @@
+"""Data checks for the random-projections figures (quick configurations): columns and theory-vs-simulation."""
+
+import numpy as np
+
+from figures import registry
+from theory import random_projections as th
+from theory.spectrum import eigenvalues
+
+
+def test_smc_model_size_columns_and_agreement():
+    from figures import smc_model_size as f
+
+    tab = registry()["smc_model_size"].compute(True, 0)
+    assert set(tab) == {"kind", "c2", "p2", "m", "value", "se"}
+    assert len({len(v) for v in tab.values()}) == 1
+    sim = tab["kind"] == "simulation"
+    assert sim.any() and (tab["kind"] == "theory").any()
+    w = eigenvalues("isotropic", f.D)
+    for c2, p2, m, value, se in zip(tab["c2"][sim], tab["p2"][sim], tab["m"][sim], tab["value"][sim],
+                                    tab["se"][sim], strict=True):
+        ref = float(th.test_error(f.N, m, p2, f.LAM, w, c2=c2, sigma=f.SIGMA).total)
+        k = min(m, f.D)
+        # stated allowance: 4 SE + 2(1/|n − min(m, d)| + 1/min(m, d)) relative (finite-size error)
+        assert abs(value - ref) <= 4 * se + 2 * (1 / abs(f.N - k) + 1 / k) * ref
+    assert np.all(np.isfinite(tab["value"]))
