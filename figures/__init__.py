@@ -15,6 +15,7 @@ _MODULES = [
     "figures.cot_gaussian",
     "figures.cot_linreg",
     "figures.smc_model_size",
+    "figures.smc_decomposition",
 ]
 
 

@@ -23,3 +23,19 @@ def test_smc_model_size_columns_and_agreement():
         # stated allowance: 4 SE + 2(1/|n − min(m, d)| + 1/min(m, d)) relative (finite-size error)
         assert abs(value - ref) <= 4 * se + 2 * (1 / abs(f.N - k) + 1 / k) * ref
     assert np.all(np.isfinite(tab["value"]))
+
+
+def test_smc_decomposition_columns_and_agreement():
+    from figures import smc_decomposition as f
+
+    tab = registry()["smc_decomposition"].compute(True, 0)
+    assert set(tab) == {"kind", "c2", "part", "psi", "value", "se"}
+    assert len({len(v) for v in tab.values()}) == 1
+    sim = (tab["kind"] == "simulation") & (tab["part"] == "total")
+    assert sim.any()
+    w = eigenvalues("isotropic", f.D)
+    for c2, psi, value, se in zip(tab["c2"][sim], tab["psi"][sim], tab["value"][sim], tab["se"][sim], strict=True):
+        m = round(psi * f.N)
+        ref = float(th.test_error(f.N, m, f.P2, f.LAM, w, c2=c2, sigma=f.SIGMA).total)
+        k = min(m, f.D)
+        assert abs(value - ref) <= 4 * se + 2 * (1 / abs(f.N - k) + 1 / k) * ref
