@@ -16,6 +16,7 @@ _MODULES = [
     "figures.cot_linreg",
     "figures.smc_model_size",
     "figures.smc_decomposition",
+    "figures.smc_pareto",
 ]
 
 

@@ -39,3 +39,12 @@ def test_smc_decomposition_columns_and_agreement():
         ref = float(th.test_error(f.N, m, f.P2, f.LAM, w, c2=c2, sigma=f.SIGMA).total)
         k = min(m, f.D)
         assert abs(value - ref) <= 4 * se + 2 * (1 / abs(f.N - k) + 1 / k) * ref
+
+
+def test_smc_pareto_columns_and_claims():
+    tab = registry()["smc_pareto"].compute(True, 0)
+    assert set(tab) == {"c2", "psi", "p2", "x", "y", "frontier"}
+    assert len({len(v) for v in tab.values()}) == 1
+    assert np.all(tab["y"] >= tab["x"])  # synthetic data never beats the same amount of real data
+    for c2 in set(tab["c2"].tolist()):
+        assert tab["frontier"][tab["c2"] == c2].any()
