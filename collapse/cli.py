@@ -50,6 +50,7 @@ class ProgressBar:
         self.stream = sys.stderr if stream is None else stream
         self.t0 = time.perf_counter()
         self.shown = False
+        self.last_draw = -1.0
 
     def __call__(self, done: int, total: int) -> None:
         elapsed = time.perf_counter() - self.t0
@@ -57,6 +58,9 @@ class ProgressBar:
             return
         if not self.shown and done >= total and elapsed < self.delay:
             return
+        if done < total and elapsed - self.last_draw < 0.25:  # redraw at most 4 times a second
+            return
+        self.last_draw = elapsed
         self.shown = True
         width = 30
         filled = int(width * done / max(total, 1))

@@ -40,8 +40,13 @@ def estimate(samples: np.ndarray, axis: int = 0) -> MCEstimate:
     """:class:`MCEstimate` of per-trial ``samples`` along ``axis`` (SE is 0 for a single trial)."""
     samples = np.asarray(samples, dtype=float)
     k = samples.shape[axis]
-    mean = samples.mean(axis=axis)
-    sem = samples.std(axis=axis, ddof=1) / np.sqrt(k) if k > 1 else np.zeros_like(mean)
+    # Scale before squaring deviations: values near 1e-200 (a collapsed determinant) would underflow
+    # to a zero standard error otherwise.
+    scale = np.max(np.abs(samples), axis=axis, keepdims=True)
+    scale = np.where((scale > 0) & np.isfinite(scale), scale, 1.0)
+    scaled = samples / scale
+    mean = scaled.mean(axis=axis) * np.squeeze(scale, axis=axis)
+    sem = (scaled.std(axis=axis, ddof=1) * np.squeeze(scale, axis=axis) / np.sqrt(k)) if k > 1 else np.zeros_like(mean)
     if np.ndim(mean) == 0:
         mean, sem = float(mean), float(sem)
     return MCEstimate(mean=mean, sem=sem, n_trials=int(k))
