@@ -1,0 +1,74 @@
+"""Benchmark of the random-projections model (issue 3). Prints numbers; not a test.
+
+    python benchmarks/bench_random_projections.py
+
+1. Deterministic (Marchenko–Pastur) curve: 200 distinct widths m at d = 1000 (target < 1 s), cold (first call,
+   quadratures built) and warm; also across the ridgeless threshold, and the best-model-size search.
+2. Quenched form (exact reduction on one sampled S) per width at d = 1000.
+3. Simulation per trial at d = 500, n = 500, m = 1000 (conditional and literal methods; isotropic and power-law Σ).
+   This setting has rank min(m, d) = 500 = n: ridgeless, it sits exactly at the interpolation threshold (infinite
+   expected error, heavy-tailed trials), so λ = 0 is timed but its values mean nothing; λ = 0.01 is finite.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from montecarlo import random_projections as mc
+from theory import random_projections as rp
+
+
+def timed(fn, repeat: int = 3) -> tuple[float, object]:
+    best, out = np.inf, None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def main() -> None:
+    d, n = 1000, 500
+    w = np.ones(d)
+    kw = dict(c2=1.0, sigma=0.5)
+    widths = np.unique(np.round(np.logspace(1, np.log10(10 * d), 200)))
+    widths = np.concatenate([widths, np.arange(1, 201 - widths.size) + 0.5])[:200]  # exactly 200 distinct m
+    assert np.unique(widths).size == 200
+
+    t0 = time.perf_counter()
+    curve = rp.test_error(n, widths, 0.2, 1e-3, w, **kw)
+    cold = time.perf_counter() - t0
+    warm, _ = timed(lambda: rp.test_error(n, widths, 0.2, 1e-3, w, **kw))
+    ridgeless, r0 = timed(lambda: rp.test_error(n, widths, 0.2, 0.0, w, **kw))
+    print(f"deterministic curve, 200 widths m in [1, 1e4], d = {d}, n = {n}, lam = 1e-3: "
+          f"{cold:.3f} s cold, {warm:.3f} s warm (target < 1 s)")
+    finite = np.where(np.isfinite(r0.total), r0.total, -1.0)
+    print(f"  same, ridgeless (crossing m = n): {ridgeless:.3f} s; largest finite total {finite.max():.4g} "
+          f"at m = {widths[np.argmax(finite)]:g} (inf at m = n)")
+    print(f"  total at m = 10, 500 ± 1, 1e4: {float(curve.total[0]):.4g}, "
+          f"{float(rp.test_error(n, 499, 0.2, 1e-3, w, **kw).total):.4g}/"
+          f"{float(rp.test_error(n, 501, 0.2, 1e-3, w, **kw).total):.4g}, {float(curve.total[-1]):.4g}")
+    tb, ans = timed(lambda: rp.best_model_size(n, 0.2, 1e-3, w, **kw), repeat=1)
+    print(f"best_model_size (400-point log grid + refinement): {tb:.3f} s -> best_m = {ans.best_m:g}, "
+          f"best_total = {ans.best_total:.4g}, limit = {ans.limit_total:.4g}")
+
+    for m in (300, 1000, 2000):
+        tq, _ = timed(lambda m=m: rp.test_error(n, m, 0.2, 1e-3, w, form="quenched", seed=0, **kw), repeat=1)
+        print(f"quenched form, one width m = {m}, d = {d}: {tq:.3f} s (one SVD of the m x d projection)")
+
+    d2, n2, m2 = 500, 500, 1000
+    for spectrum in ("isotropic", "powerlaw:1.0"):
+        w2 = np.ones(d2) if spectrum == "isotropic" else np.arange(1, d2 + 1, dtype=float) ** -1.0
+        for method, trials in (("conditional", 6), ("sample", 6)):
+            for lam in (1e-2, 0.0):
+                t, est = timed(lambda w2=w2, method=method, trials=trials, lam=lam: mc.simulate(
+                    n2, m2, 0.2, lam, w2, c2=1.0, sigma=0.5, n_trials=trials, seed=0, method=method), repeat=1)
+                note = " [ridgeless at rank min(m, d) = n: infinite mean, timing only]" if lam == 0 else ""
+                print(f"simulation d = {d2}, n = {n2}, m = {m2}, {spectrum}, {method}, lam = {lam:g}: "
+                      f"{1e3 * t / trials:.0f} ms / trial (total {est.total.mean:.4g} ± {est.total.sem:.2g}){note}")
+
+
+if __name__ == "__main__":
+    main()
