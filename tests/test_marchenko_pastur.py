@@ -5,7 +5,8 @@ The reference integrates the density √((b − x)(x − a))/(2πγx) directly i
 breakpoints a, a + h, a + 2h, a + 4h, …, b with h = max(a, 1e-40), so that the near-singularity of 1/x at
 distance a below the support is resolved when γ is close to 1. A second, algebraic reference checks the
 Stieltjes transform: ∫dμ_γ/(x + κ) (atom included) is the positive root g of γκg² + (κ + 1 − γ)g − 1 = 0.
-Target: 1e-8 relative (the issue's requirement); the measured error is ~1e-14.
+Target: 1e-8 relative (the issue's requirement). Measured over the grid below: worst 1.1e-11 (κ²/(x + κ)² at
+κ = 1e-10, γ = 1e3, an integral of ~1e-20), typically 1e-15 to 1e-13; Stieltjes check worst 2e-12.
 """
 
 from __future__ import annotations
