@@ -15,8 +15,10 @@ import sys
 import numpy as np
 
 from collapse import _args
+from collapse.cli_ridge import _spectrum
 from montecarlo import random_projections as mc
 from theory import random_projections as th
+from theory._validation import InvalidParameterError
 from theory.spectrum import eigenvalues
 
 NAME = "rp"
@@ -36,10 +38,18 @@ def _setting_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sigma2", type=_args.nonnegative, default=None,
                    help="label-noise std of synthetic data (default: --sigma)")
     p.add_argument("--r2", type=_args.nonnegative, default=1.0, help="signal strength r² = tr ΓΣ (default 1)")
+    p.add_argument("--spectrum", type=_args.spectrum, default=("isotropic", 0.0),
+                   help="isotropic (default) or powerlaw:BETA (eigenvalues j^-BETA); non-isotropic needs "
+                        "--form quenched in predict")
 
 
 def add_predict_arguments(p: argparse.ArgumentParser) -> None:
     _setting_arguments(p)
+    p.add_argument("--form", choices=("deterministic", "quenched"), default="deterministic",
+                   help="deterministic: Marchenko-Pastur, isotropic Σ (default); quenched: the exact reduction "
+                        "on one sampled S (any spectrum)")
+    p.add_argument("--projection-seed", type=_args.nonnegative_int, default=0,
+                   help="seed of the sampled S for --form quenched (default 0)")
     p.add_argument("--best-m", action="store_true",
                    help="also print the width minimising the test error (best_m, best_total, limit_total = "
                         "m → ∞, threshold_m) and m·dE/dm at --m with 'helps'/'hurts'")
@@ -59,8 +69,14 @@ def _kw(args) -> dict:
 
 
 def predict(args) -> dict:
-    w = eigenvalues("isotropic", args.d)
-    out = th.test_error(args.n, args.m, args.p2, args.lam, w, **_kw(args)).as_dict()
+    w = _spectrum(args)
+    if args.form == "deterministic" and args.spectrum[0] != "isotropic":
+        raise InvalidParameterError("The '--spectrum' parameter must be 'isotropic' with --form deterministic "
+                                    "(use --form quenched for other spectra).")
+    if args.form == "quenched" and getattr(args, "best_m", False):
+        raise InvalidParameterError("The '--best-m' parameter needs --form deterministic.")
+    out = th.test_error(args.n, args.m, args.p2, args.lam, w, form=args.form, seed=args.projection_seed,
+                        **_kw(args)).as_dict()
     if not np.isfinite(out["total"]):
         sys.stderr.write("collapse: warning: ridgeless fit at the interpolation threshold (min(m, d) = n): "
                          "the test error is infinite\n")

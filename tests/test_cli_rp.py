@@ -123,3 +123,23 @@ def test_simulate_rejects_bad_trials(capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "argument --trials" in err
+
+
+def test_predict_quenched_form_and_spectrum_match_theory(capsys):
+    from theory import random_projections as rp
+    from theory.spectrum import eigenvalues as eigs
+
+    argv = ["predict", "rp", "--n", "100", "--m", "50", "--d", "300", "--p2", "0.2", "--c2", "1", "--lam", "0.001",
+            "--sigma", "0.5", "--spectrum", "powerlaw:1", "--form", "quenched", "--projection-seed", "3", "--json"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    ref = rp.test_error(100, 50, 0.2, 0.001, eigs("powerlaw:1", 300), c2=1.0, sigma=0.5, form="quenched", seed=3)
+    assert out["total"] == pytest.approx(float(ref.total), rel=1e-12)
+
+
+def test_non_isotropic_deterministic_is_one_line_exit_2(capsys):
+    argv = ["predict", "rp", "--n", "100", "--m", "50", "--d", "300", "--p2", "0.2", "--c2", "1", "--lam", "0.001",
+            "--sigma", "0.5", "--spectrum", "powerlaw:1"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "'--spectrum'" in err and err.count("\n") == 1
