@@ -1,8 +1,10 @@
 """Data checks for the random-projections figures (quick configurations): columns and theory-vs-simulation."""
 
 import numpy as np
+from _check import assert_agrees
 
 from figures import registry
+from figures._base import rows
 from theory import random_projections as th
 from theory.spectrum import eigenvalues
 
@@ -43,8 +45,21 @@ def test_smc_decomposition_columns_and_agreement():
 
 def test_smc_pareto_columns_and_claims():
     tab = registry()["smc_pareto"].compute(True, 0)
-    assert set(tab) == {"c2", "psi", "p2", "x", "y", "frontier"}
+    assert set(tab) == {"kind", "c2", "psi", "p2", "x", "y", "x_se", "y_se", "frontier"}
     assert len({len(v) for v in tab.values()}) == 1
-    assert np.all(tab["y"] >= tab["x"])  # synthetic data never beats the same amount of real data
-    for c2 in set(tab["c2"].tolist()):
-        assert tab["frontier"][tab["c2"] == c2].any()
+    th_rows = rows(tab, kind="theory")
+    assert np.all(th_rows["y"] >= th_rows["x"])  # synthetic data never beats the same amount of real data
+    for c2 in set(th_rows["c2"].tolist()):
+        assert th_rows["frontier"][th_rows["c2"] == c2].any()
+    # simulated points agree with the theory within 4 SE + 2(1/|n − min(m,d)| + 1/min(m,d)) (the allowance above)
+    sim = rows(tab, kind="simulation")
+    assert len(sim["x"]) >= 1
+    w = eigenvalues("isotropic", 1000)
+    for psi, p2, c2, x, y, xs, ys in zip(sim["psi"], sim["p2"], sim["c2"], sim["x"], sim["y"], sim["x_se"],
+                                         sim["y_se"], strict=True):
+        m = int(round(psi * 500))
+        r = min(m, 1000)
+        fr = 2 * (1 / abs(500 - r) + 1 / r)
+        for p, val, se in ((0.0, x, xs), (p2, y, ys)):
+            ref = float(th.test_error(500, m, p, 1e-3, w, c2=c2, sigma=0.5).total)
+            assert_agrees(ref, val, se, finite_rtol=fr, label=f"pareto m={m} p2={p}")
