@@ -36,7 +36,7 @@ import mpmath
 import numpy as np
 import pytest
 from _check import agrees, assert_agrees, assert_disagrees
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from montecarlo import random_projections as mc
@@ -408,8 +408,12 @@ def test_literal_experiment_agrees_with_conditional_estimator(setting, spectrum)
 @st.composite
 def twin_settings(draw, under_d: bool, lam=(1e-3, 0.05)):
     d = draw(st.integers(120, 160))
-    n = int(round(draw(st.floats(0.4, 0.6)) * d))
-    m = int(round(draw(st.floats(1.5, 2.5)) * n)) if not under_d else int(round(draw(st.floats(0.3, 0.55)) * n))
+    if under_d:
+        n = int(round(draw(st.floats(0.4, 0.6)) * d))
+        m = int(round(draw(st.floats(0.3, 0.55)) * n))
+    else:  # n < m ≤ 0.8·d: where the m/n-law mistake is visible (at m = d the two laws nearly coincide)
+        n = int(round(draw(st.floats(0.25, 0.35)) * d))
+        m = int(round(draw(st.floats(1.5, 2.3)) * n))
     m = min(m, int(0.72 * d)) if under_d else m
     return dict(n=n, m=m, p2=draw(st.floats(0.3, 0.8)), lam=draw(st.floats(*lam)), eigenvalues=np.ones(d),
                 c2=draw(st.floats(2.0, 4.0)), r2=draw(st.floats(0.8, 1.5)), sigma=draw(st.floats(0.1, 0.4)),
@@ -453,9 +457,13 @@ def test_twin_approximation_error_omitted_fails(setting):
 def test_twin_mp_ratio_m_over_n_fails(setting):
     """n < m: the MP law of SSᵀ has ratio γ = m/d, not ψ = m/n (the paper's parametrisation rate). The wrong law
     has rank min(m, n) = n, i.e. it puts the model at its interpolation threshold, which shows with a weak ridge
-    (λ ≤ 5e-3 drawn; at λ ~ 0.03 the two can differ by less than the allowance, measured 1-40%)."""
-    theory, est = run(setting)
+    (λ ≤ 5e-3 drawn; at λ ~ 0.03 the two can differ by less than the allowance, measured 1-40%).
+    Contract: the finite-size allowance must be below 6 %. Near m = d or n = min(m, d) it grows past 10 %, larger
+    than this mistake can be (CI's hypothesis found m/n-law totals 11 % off the simulation with an 11 % allowance).
+    And m ≤ 0.8·d: at m = d the two laws nearly coincide (found: n = 64, m = d = 120, wrong total within 1 %)."""
     fr = finite_rtol(setting["n"], setting["m"], setting["eigenvalues"].size, "total")
+    assume(fr <= 0.06)
+    theory, est = run(setting)
     assert_agrees(theory.total, est.total.mean, est.total.sem, finite_rtol=fr, label="correct")
     wrong = _twin_total(setting, est.p2_realised, ratio_d=setting["n"])
     assert_disagrees(wrong, est.total.mean, est.total.sem, finite_rtol=fr, label="MP ratio m/n")
