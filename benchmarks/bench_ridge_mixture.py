@@ -11,20 +11,12 @@ import os
 import time
 
 import numpy as np
+from _timing import best_and_median as best_of
 
 from montecarlo import ridge_mixture as mc
 from theory import ridge
 from theory import ridge_mixture as th
 from theory.spectrum import eigenvalues
-
-
-def best_of(fn, repeat=5):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), float(np.median(times))
 
 
 def main() -> None:

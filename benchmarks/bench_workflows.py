@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 import numpy as np
+from _timing import best_and_median as timed
 
 from montecarlo import gaussian_workflow as gmc
 from montecarlo import linreg_workflow as lmc
@@ -22,15 +22,6 @@ from theory import linreg_workflow as lth
 
 N, D, T, SEEDS = 1000, 100, 100, 100
 TARGET = 10.0
-
-
-def timed(fn, repeat: int) -> tuple[float, float]:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), float(np.median(times))
 
 
 def main() -> None:

@@ -70,3 +70,19 @@ def spectrum(text: str) -> tuple[str, float]:
         return parse_spectrum(text)
     except InvalidParameterError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_mixture_setting(p: argparse.ArgumentParser, *, lam_help: str, spectrum_help: str) -> None:
+    """The flags shared by every real + synthetic mixture command (ridge, rp): --n --d --p2 --c2 --lam
+    --sigma [--sigma2] [--r2] [--spectrum]."""
+    p.add_argument("--n", type=positive_int, required=True, help="total number of training samples")
+    p.add_argument("--d", type=positive_int, required=True, help="input dimension")
+    p.add_argument("--p2", type=probability, required=True, help="fraction of synthetic samples, in [0, 1]")
+    p.add_argument("--c2", type=nonnegative, required=True,
+                   help="synthetic quality c² = tr ΔΣ (label-shift energy; 0 = perfect)")
+    p.add_argument("--lam", type=nonnegative, required=True, help=lam_help)
+    p.add_argument("--sigma", type=nonnegative, required=True, help="label-noise std of real data")
+    p.add_argument("--sigma2", type=nonnegative, default=None,
+                   help="label-noise std of synthetic data (default: --sigma)")
+    p.add_argument("--r2", type=nonnegative, default=1.0, help="signal strength r² = tr ΓΣ (default 1)")
+    p.add_argument("--spectrum", type=spectrum, default=("isotropic", 0.0), help=spectrum_help)

@@ -26,21 +26,11 @@ HELP = "random projections vᵀSx of width m on n samples, a fraction p2 synthet
 
 
 def _setting_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--n", type=_args.positive_int, required=True, help="total number of training samples")
     p.add_argument("--m", type=_args.positive_int, required=True, help="model width (number of random features)")
-    p.add_argument("--d", type=_args.positive_int, required=True, help="input dimension")
-    p.add_argument("--p2", type=_args.probability, required=True, help="fraction of synthetic samples, in [0, 1]")
-    p.add_argument("--c2", type=_args.nonnegative, required=True,
-                   help="synthetic quality c² = tr ΔΣ (label-shift energy; 0 = perfect)")
-    p.add_argument("--lam", type=_args.nonnegative, required=True,
-                   help="ridge penalty λ ≥ 0 for the (1/n)-scaled loss on the features z = Sx")
-    p.add_argument("--sigma", type=_args.nonnegative, required=True, help="label-noise std of real data")
-    p.add_argument("--sigma2", type=_args.nonnegative, default=None,
-                   help="label-noise std of synthetic data (default: --sigma)")
-    p.add_argument("--r2", type=_args.nonnegative, default=1.0, help="signal strength r² = tr ΓΣ (default 1)")
-    p.add_argument("--spectrum", type=_args.spectrum, default=("isotropic", 0.0),
-                   help="isotropic (default) or powerlaw:BETA (eigenvalues j^-BETA); non-isotropic needs "
-                        "--form quenched in predict")
+    _args.add_mixture_setting(
+        p, lam_help="ridge penalty λ ≥ 0 for the (1/n)-scaled loss on the features z = Sx",
+        spectrum_help="isotropic (default) or powerlaw:BETA (eigenvalues j^-BETA); non-isotropic needs "
+                      "--form quenched in predict")
 
 
 def add_predict_arguments(p: argparse.ArgumentParser) -> None:
