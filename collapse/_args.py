@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 
 from theory._validation import InvalidParameterError
 from theory.spectrum import parse_spectrum
@@ -86,3 +87,11 @@ def add_mixture_setting(p: argparse.ArgumentParser, *, lam_help: str, spectrum_h
                    help="label-noise std of synthetic data (default: --sigma)")
     p.add_argument("--r2", type=nonnegative, default=1.0, help="signal strength r² = tr ΓΣ (default 1)")
     p.add_argument("--spectrum", type=spectrum, default=("isotropic", 0.0), help=spectrum_help)
+
+
+def note_realised_p2(n: int, p2: float) -> None:
+    """Simulators draw n₂ = round(p₂n) synthetic rows; say so on stderr when p₂n is not an integer."""
+    n2 = round(p2 * n)
+    if n2 != p2 * n:
+        sys.stderr.write(f"collapse: note: simulating n2 = round(p2*n) = {n2} synthetic samples "
+                         f"(realised p2 = {n2 / n:.6g})\n")

@@ -54,10 +54,7 @@ def predict(args) -> dict:
 
 
 def simulate(args, progress) -> dict:
-    n2 = round(args.p2 * args.n)
-    if n2 != args.p2 * args.n:
-        sys.stderr.write(f"collapse: note: simulating n2 = round(p2*n) = {n2} synthetic samples "
-                         f"(realised p2 = {n2 / args.n:.6g})\n")
+    _args.note_realised_p2(args.n, args.p2)
     est = mc.simulate(args.n, args.p2, args.lam, _spectrum(args), **_common(args), n_trials=args.trials,
                       seed=args.seed, method=args.method, progress=progress)
     return est.as_dict()

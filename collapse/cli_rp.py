@@ -19,7 +19,6 @@ from collapse.cli_ridge import _spectrum
 from montecarlo import random_projections as mc
 from theory import random_projections as th
 from theory._validation import InvalidParameterError
-from theory.spectrum import eigenvalues
 
 NAME = "rp"
 HELP = "random projections vᵀSx of width m on n samples, a fraction p2 synthetic (model size, double descent)"
@@ -81,10 +80,7 @@ def predict(args) -> dict:
 
 
 def simulate(args, progress) -> dict:
-    n2 = round(args.p2 * args.n)
-    if n2 != args.p2 * args.n:
-        sys.stderr.write(f"collapse: note: simulating n2 = round(p2*n) = {n2} synthetic samples "
-                         f"(realised p2 = {n2 / args.n:.6g})\n")
-    est = mc.simulate(args.n, args.m, args.p2, args.lam, eigenvalues("isotropic", args.d), **_kw(args),
+    _args.note_realised_p2(args.n, args.p2)
+    est = mc.simulate(args.n, args.m, args.p2, args.lam, _spectrum(args), **_kw(args),
                       n_trials=args.trials, seed=args.seed, method=args.method, progress=progress)
     return est.as_dict()

@@ -143,3 +143,18 @@ def test_non_isotropic_deterministic_is_one_line_exit_2(capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "'--spectrum'" in err and err.count("\n") == 1
+
+
+def test_simulate_uses_the_requested_spectrum(capsys):
+    """--spectrum reaches the simulator: same seed, power law vs isotropic must give the simulator's own numbers."""
+    from montecarlo import random_projections as mc_rp
+    from theory.spectrum import eigenvalues as eigs
+
+    base = ["simulate", "rp", "--n", "60", "--m", "30", "--d", "120", "--p2", "0.25", "--c2", "1", "--lam", "0.01",
+            "--sigma", "0.5", "--trials", "3", "--seed", "2", "--json"]
+    assert main([*base, "--spectrum", "powerlaw:1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    ref = mc_rp.simulate(60, 30, 0.25, 0.01, eigs("powerlaw:1", 120), c2=1.0, sigma=0.5, n_trials=3, seed=2)
+    assert out["total"]["mean"] == ref.total.mean
+    iso = mc_rp.simulate(60, 30, 0.25, 0.01, eigs("isotropic", 120), c2=1.0, sigma=0.5, n_trials=3, seed=2)
+    assert out["total"]["mean"] != iso.total.mean
