@@ -16,8 +16,8 @@ import time
 
 import numpy as np
 
-from montecarlo import random_projections as mc
-from theory import random_projections as rp
+from model_collapse.montecarlo import random_projections as mc
+from model_collapse.theory import random_projections as rp
 
 
 def timed(fn, repeat: int = 3) -> tuple[float, object]:

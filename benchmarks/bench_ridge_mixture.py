@@ -13,10 +13,10 @@ import time
 import numpy as np
 from _timing import best_and_median as best_of
 
-from montecarlo import ridge_mixture as mc
-from theory import ridge
-from theory import ridge_mixture as th
-from theory.spectrum import eigenvalues
+from model_collapse.montecarlo import ridge_mixture as mc
+from model_collapse.theory import ridge
+from model_collapse.theory import ridge_mixture as th
+from model_collapse.theory.spectrum import eigenvalues
 
 
 def main() -> None:

@@ -15,10 +15,10 @@ import sys
 import numpy as np
 from _timing import best_and_median as timed
 
-from montecarlo import gaussian_workflow as gmc
-from montecarlo import linreg_workflow as lmc
-from theory import gaussian_workflow as gth
-from theory import linreg_workflow as lth
+from model_collapse.montecarlo import gaussian_workflow as gmc
+from model_collapse.montecarlo import linreg_workflow as lmc
+from model_collapse.theory import gaussian_workflow as gth
+from model_collapse.theory import linreg_workflow as lth
 
 N, D, T, SEEDS = 1000, 100, 100, 100
 TARGET = 10.0

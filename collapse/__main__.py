@@ -1,3 +1,5 @@
-from collapse.cli import main
+"""``python -m model_collapse`` is the ``collapse`` command."""
+
+from model_collapse.cli import main
 
 raise SystemExit(main())

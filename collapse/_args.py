@@ -10,8 +10,8 @@ import argparse
 import math
 import sys
 
-from theory._validation import InvalidParameterError
-from theory.spectrum import parse_spectrum
+from model_collapse.validation import InvalidParameterError
+from model_collapse.theory.spectrum import parse_spectrum
 
 
 def _number(text: str, allowed: str) -> float:

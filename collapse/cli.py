@@ -22,13 +22,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from theory._validation import InvalidParameterError
+from model_collapse.validation import InvalidParameterError
 
 MODELS = [
-    "collapse.cli_ridge",
-    "collapse.cli_gaussian",
-    "collapse.cli_linreg",
-    "collapse.cli_rp",
+    "model_collapse.cli_ridge",
+    "model_collapse.cli_gaussian",
+    "model_collapse.cli_linreg",
+    "model_collapse.cli_rp",
 ]
 
 EXIT_BAD_INPUT = 2
@@ -106,7 +106,7 @@ def build_parser() -> Parser:
 
 
 def run_figures(args: argparse.Namespace) -> None:
-    from figures import registry, render
+    from model_collapse.figures import registry, render
 
     reg = registry()
     if args.only is not None and args.only not in reg:

@@ -11,9 +11,9 @@ import argparse
 
 import numpy as np
 
-from collapse import _args
-from montecarlo import gaussian_workflow as mc
-from theory import gaussian_workflow as th
+from model_collapse import _args
+from model_collapse.montecarlo import gaussian_workflow as mc
+from model_collapse.theory import gaussian_workflow as th
 
 NAME = "gaussian"
 HELP = "iterative multivariate Gaussian fitting: replace, accumulate, accumulate-subsample (Collapse or Thrive?)"

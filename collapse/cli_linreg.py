@@ -12,9 +12,9 @@ import sys
 
 import numpy as np
 
-from collapse import _args
-from montecarlo import linreg_workflow as mc
-from theory import linreg_workflow as th
+from model_collapse import _args
+from model_collapse.montecarlo import linreg_workflow as mc
+from model_collapse.theory import linreg_workflow as th
 
 NAME = "linreg"
 HELP = "linear regression retrained on its own labels: replace, accumulate, accumulate-subsample"

@@ -7,10 +7,10 @@ import sys
 
 import numpy as np
 
-from collapse import _args
-from montecarlo import ridge_mixture as mc
-from theory import ridge_mixture as th
-from theory.spectrum import eigenvalues
+from model_collapse import _args
+from model_collapse.montecarlo import ridge_mixture as mc
+from model_collapse.theory import ridge_mixture as th
+from model_collapse.theory.spectrum import eigenvalues
 
 NAME = "ridge"
 HELP = "ridge regression on n samples, a fraction p2 synthetic (Strong Model Collapse)"

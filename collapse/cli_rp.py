@@ -14,11 +14,11 @@ import sys
 
 import numpy as np
 
-from collapse import _args
-from collapse.cli_ridge import _spectrum
-from montecarlo import random_projections as mc
-from theory import random_projections as th
-from theory._validation import InvalidParameterError
+from model_collapse import _args
+from model_collapse.cli_ridge import _spectrum
+from model_collapse.montecarlo import random_projections as mc
+from model_collapse.theory import random_projections as th
+from model_collapse.validation import InvalidParameterError
 
 NAME = "rp"
 HELP = "random projections vᵀSx of width m on n samples, a fraction p2 synthetic (model size, double descent)"

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import importlib
 
-from figures._base import Figure, render
+from model_collapse.figures._base import Figure, render
 
 # Module names of the registered figures, in the order `collapse figures` regenerates them.
 _MODULES = [
-    "figures.strong_collapse",
-    "figures.cot_gaussian",
-    "figures.cot_linreg",
-    "figures.smc_model_size",
-    "figures.smc_decomposition",
-    "figures.smc_pareto",
+    "model_collapse.figures.strong_collapse",
+    "model_collapse.figures.cot_gaussian",
+    "model_collapse.figures.cot_linreg",
+    "model_collapse.figures.smc_model_size",
+    "model_collapse.figures.smc_decomposition",
+    "model_collapse.figures.smc_pareto",
 ]
 
 

@@ -5,7 +5,7 @@ iteration, d ∈ {1, 10}, iterations 1..100 (1 = the real-data fit), workflows r
 accumulate-subsample. Lines: exact expectations (:mod:`theory.gaussian_workflow`; none exist for
 accumulate-subsample). Bands: simulation mean ± 2 SE (:mod:`montecarlo.gaussian_workflow`, 200 runs).
 Points: the authors' published d = 1 runs (mean ± 1 SE over their seeds), read by
-:mod:`figures._cot_data`; skipped, with a note in the caption, when the shared data folder is absent.
+:func:`model_collapse.data.cot_gaussian_runs` (package data, present in every installation).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from __future__ import annotations
 import numpy as np
 from matplotlib import colormaps
 
-from figures import _cot_data
-from figures._base import Figure, Table, concat, rows, table
-from montecarlo import gaussian_workflow as mc
-from theory import gaussian_workflow as th
+from model_collapse.data import cot_gaussian_runs
+from model_collapse.figures._base import Figure, Table, concat, rows, table
+from model_collapse.montecarlo import gaussian_workflow as mc
+from model_collapse.theory import gaussian_workflow as th
 
 NS = (10, 32, 100, 316, 1000)
 DS = (1, 10)
@@ -55,15 +55,14 @@ def compute(quick: bool, seed: int) -> Table:
                 for q in QUANTITIES:
                     est = getattr(sim, q)
                     parts.append(_part("simulation", q, wf, d, n, it, est.mean, est.sem, trials))
-    data = _cot_data.load()
-    if data is not None:
-        for wf in ("replace", "accumulate"):
-            for n in sorted(set(data["n"].tolist())):
-                sel = rows(data, workflow=wf, n=n)
-                keep = sel["iteration"] <= t_max
-                for q, col in (("mean_sq_error", "sq_err_mean"), ("cov_trace_ratio", "trace_ratio")):
-                    parts.append(_part("authors", q, wf, 1, n, sel["iteration"][keep], sel[f"{col}_mean"][keep],
-                                       sel[f"{col}_se"][keep], int(sel["runs"][0])))
+    data = cot_gaussian_runs()
+    for wf in ("replace", "accumulate"):
+        for n in sorted(set(data["n"].tolist())):
+            sel = rows(data, workflow=wf, n=n)
+            keep = sel["iteration"] <= t_max
+            for q, col in (("mean_sq_error", "sq_err_mean"), ("cov_trace_ratio", "trace_ratio")):
+                parts.append(_part("authors", q, wf, 1, n, sel["iteration"][keep], sel[f"{col}_mean"][keep],
+                                   sel[f"{col}_se"][keep], int(sel["runs"][0])))
     return concat(parts)
 
 
@@ -107,10 +106,8 @@ def plot(tab: Table, fig) -> None:
             if c == 0:
                 ax.set_ylabel(LABELS[q])
     axes[0][0].legend(fontsize=7, loc="lower left")
-    has_authors = bool(len(rows(tab, kind="authors")["value"]))
-    fig.suptitle("Iterative Gaussian fitting (MLE): lines exact theory, bands simulation ± 2 SE"
-                 + (", points the authors' published d = 1 runs (± 1 SE, a subset of iterations)" if has_authors
-                    else " (authors' runs not found: overlay skipped)"), fontsize=10)
+    fig.suptitle("Iterative Gaussian fitting (MLE): lines exact theory, bands simulation ± 2 SE, "
+                 "points the authors' published d = 1 runs (± 1 SE, a subset of iterations)", fontsize=10)
 
 
 FIGURE = Figure(
@@ -119,8 +116,8 @@ FIGURE = Figure(
     caption=("Truth N(0, I_d), MLE covariance, n samples per iteration, iteration 1 = the real-data fit. "
              "Lines: exact expectations (replace: (1 − 1/n)^t trace and a bounded mean error; accumulate: Euler "
              "product and the π²/6 bound); no closed form exists for accumulate-subsample. Bands: 200 simulated "
-             "runs, mean ± 2 SE. Points: the authors' published d = 1 runs, mean ± 1 SE over their seeds (from "
-             "../shared/data, overlay skipped if absent). Determinants are exactly 0 when n ≤ d (not drawn on the "
+             "runs, mean ± 2 SE. Points: the authors' published d = 1 runs, mean ± 1 SE over their seeds (shipped "
+             "with the package). Determinants are exactly 0 when n ≤ d (not drawn on the "
              "log axis). Under replace the fitted variance is a product of independent χ² factors: its mean is "
              "carried by rare runs, so 100-seed averages (and their SE) typically fall below the expectation."),
     compute=compute,

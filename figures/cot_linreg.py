@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 from matplotlib import colormaps
 
-from figures._base import Figure, Table, concat, rows, table
-from montecarlo import linreg_workflow as mc
-from theory import linreg_workflow as th
+from model_collapse.figures._base import Figure, Table, concat, rows, table
+from model_collapse.montecarlo import linreg_workflow as mc
+from model_collapse.theory import linreg_workflow as th
 
 D = 10
 SIGMA = 1.0

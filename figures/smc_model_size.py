@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from figures._base import Figure, Table, concat, rows, table
-from montecarlo import random_projections as mc
-from theory import random_projections as th
-from theory.spectrum import eigenvalues
+from model_collapse.figures._base import Figure, Table, concat, rows, table
+from model_collapse.montecarlo import random_projections as mc
+from model_collapse.theory import random_projections as th
+from model_collapse.theory.spectrum import eigenvalues
 
 N, D, LAM, SIGMA = 100, 300, 1e-3, 0.5
 P2S = (0.0, 0.1, 0.2, 0.5)

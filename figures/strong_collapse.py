@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from figures._base import Figure, Table, concat, rows, table
-from montecarlo import ridge_mixture as mc
-from theory import ridge_mixture as th
-from theory.spectrum import eigenvalues
+from model_collapse.figures._base import Figure, Table, concat, rows, table
+from model_collapse.montecarlo import ridge_mixture as mc
+from model_collapse.theory import ridge_mixture as th
+from model_collapse.theory.spectrum import eigenvalues
 
 D = 100
 LAM = 0.0

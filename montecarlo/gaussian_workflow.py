@@ -41,8 +41,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from montecarlo._estimate import MCEstimate, Progress, batches, estimate, trial_generators
-from theory._validation import (
+from model_collapse.montecarlo.trials import MCEstimate, Progress, batches, estimate, trial_generators
+from model_collapse.validation import (
     NONNEGATIVE_INT,
     POSITIVE,
     POSITIVE_INT,
@@ -50,7 +50,7 @@ from theory._validation import (
     Options,
     validate,
 )
-from theory.gaussian_workflow import DIM, ESTIMATOR, ITERATION, N_SAMPLES
+from model_collapse.theory.gaussian_workflow import DIM, ESTIMATOR, ITERATION, N_SAMPLES
 
 __all__ = ["WORKFLOWS", "GaussianWorkflowEstimate", "trajectories", "simulate"]
 

@@ -33,9 +33,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from montecarlo._estimate import MCEstimate, Progress, batches, estimate, trial_generators
-from montecarlo.gaussian_workflow import map_trials
-from theory._validation import (
+from model_collapse.montecarlo.trials import MCEstimate, Progress, batches, estimate, trial_generators
+from model_collapse.montecarlo.gaussian_workflow import map_trials
+from model_collapse.validation import (
     NONNEGATIVE,
     NONNEGATIVE_INT,
     POSITIVE_INT,
@@ -43,7 +43,7 @@ from theory._validation import (
     Options,
     validate,
 )
-from theory.linreg_workflow import ITERATION, LABELS
+from model_collapse.theory.linreg_workflow import ITERATION, LABELS
 
 __all__ = ["WORKFLOWS", "LinregWorkflowEstimate", "trajectories", "simulate"]
 

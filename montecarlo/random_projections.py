@@ -27,7 +27,7 @@ flips of those coordinates, so the off-diagonal terms have mean zero (exact for 
 projected priors are diagonal). This estimator relies on the reduction given S, which the literal
 experiment checks (tests/test_random_projections.py: they agree within combined SEs, no allowance).
 
-Randomness: one generator per trial from ``SeedSequence(seed)`` (:func:`montecarlo._estimate.trial_generators`).
+Randomness: one generator per trial from ``SeedSequence(seed)`` (:func:`model_collapse.montecarlo.trials.trial_generators`).
 Cost per trial (conditional): an SVD of the m×d matrix S·Σ^{1/2} (singular values only for isotropic Σ) plus
 ~6r³ for the r×r ridge algebra, r = min(m, d).
 """
@@ -38,10 +38,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from montecarlo._estimate import MCEstimate, Progress, estimate, trial_generators
-from montecarlo.ridge_mixture import ridge_error_parts, wishart_gram
-from theory import ridge_mixture as rm
-from theory._validation import (
+from model_collapse.montecarlo.trials import MCEstimate, Progress, estimate, trial_generators
+from model_collapse.montecarlo.ridge_mixture import ridge_error_parts, wishart_gram
+from model_collapse.theory import ridge_mixture as rm
+from model_collapse.validation import (
     NONNEGATIVE,
     NONNEGATIVE_INT,
     POSITIVE_INT,
@@ -51,8 +51,8 @@ from theory._validation import (
     check_param,
     validate,
 )
-from theory.random_projections import FORM, PENALTY, project, sample_projection
-from theory.ridge import spectrum_arrays
+from model_collapse.theory.random_projections import FORM, PENALTY, project, sample_projection
+from model_collapse.theory.ridge import spectrum_arrays
 
 __all__ = ["RPEstimate", "simulate"]
 

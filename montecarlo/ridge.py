@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from montecarlo._estimate import MCEstimate
-from montecarlo.ridge_mixture import simulate as simulate_mixture
+from model_collapse.montecarlo.trials import MCEstimate
+from model_collapse.montecarlo.ridge_mixture import simulate as simulate_mixture
 
 __all__ = ["RidgeEstimate", "simulate"]
 

@@ -23,7 +23,7 @@ variance of the priors and the label noise; the mean over trials is an unbiased 
 expectation. ``method="sample"`` draws w₁, δ and the noise, fits ridge with a linear solver and
 measures the error directly (the parts by linearity of ŵ in y): the literal experiment, noisier.
 
-Randomness: one generator per trial from ``SeedSequence(seed)`` (:func:`montecarlo._estimate.trial_generators`);
+Randomness: one generator per trial from ``SeedSequence(seed)`` (:func:`model_collapse.montecarlo.trials.trial_generators`);
 results do not depend on batching. Cost per trial ~ 5d³ flops (conditional, n ≥ d); trials are batched.
 """
 
@@ -33,8 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from montecarlo._estimate import MCEstimate, Progress, batches, estimate, trial_generators
-from theory._validation import (
+from model_collapse.montecarlo.trials import MCEstimate, Progress, batches, estimate, trial_generators
+from model_collapse.validation import (
     NONNEGATIVE,
     NONNEGATIVE_INT,
     POSITIVE_INT,
@@ -44,8 +44,8 @@ from theory._validation import (
     check_param,
     validate,
 )
-from theory.ridge import spectrum_arrays
-from theory.ridge_mixture import PENALTY, effective_lambda, resolve_priors
+from model_collapse.theory.ridge import spectrum_arrays
+from model_collapse.theory.ridge_mixture import PENALTY, effective_lambda, resolve_priors
 
 __all__ = ["RidgeMixtureEstimate", "simulate", "ridge_error_parts"]
 

@@ -7,9 +7,9 @@ import sys
 import numpy as np
 import pytest
 
-from collapse.cli import main
-from theory import ridge_mixture as th
-from theory.spectrum import eigenvalues
+from model_collapse.cli import main
+from model_collapse.theory import ridge_mixture as th
+from model_collapse.theory.spectrum import eigenvalues
 
 BASE = ["--n", "1000", "--d", "100", "--p2", "0.1", "--c2", "1", "--lam", "0.01", "--sigma", "0.5"]
 

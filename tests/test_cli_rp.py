@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from collapse.cli import main
-from theory import random_projections as th
-from theory.spectrum import eigenvalues
+from model_collapse.cli import main
+from model_collapse.theory import random_projections as th
+from model_collapse.theory.spectrum import eigenvalues
 
 N, D, P2, C2, LAM, SIGMA = 200, 400, 0.25, 1.0, 1e-3, 0.5  # p2·n = 50 synthetic samples exactly
 W = eigenvalues("isotropic", D)
@@ -126,8 +126,8 @@ def test_simulate_rejects_bad_trials(capsys):
 
 
 def test_predict_quenched_form_and_spectrum_match_theory(capsys):
-    from theory import random_projections as rp
-    from theory.spectrum import eigenvalues as eigs
+    from model_collapse.theory import random_projections as rp
+    from model_collapse.theory.spectrum import eigenvalues as eigs
 
     argv = ["predict", "rp", "--n", "100", "--m", "50", "--d", "300", "--p2", "0.2", "--c2", "1", "--lam", "0.001",
             "--sigma", "0.5", "--spectrum", "powerlaw:1", "--form", "quenched", "--projection-seed", "3", "--json"]
@@ -147,8 +147,8 @@ def test_non_isotropic_deterministic_is_one_line_exit_2(capsys):
 
 def test_simulate_uses_the_requested_spectrum(capsys):
     """--spectrum reaches the simulator: same seed, power law vs isotropic must give the simulator's own numbers."""
-    from montecarlo import random_projections as mc_rp
-    from theory.spectrum import eigenvalues as eigs
+    from model_collapse.montecarlo import random_projections as mc_rp
+    from model_collapse.theory.spectrum import eigenvalues as eigs
 
     base = ["simulate", "rp", "--n", "60", "--m", "30", "--d", "120", "--p2", "0.25", "--c2", "1", "--lam", "0.01",
             "--sigma", "0.5", "--trials", "3", "--seed", "2", "--json"]

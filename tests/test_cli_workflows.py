@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from collapse.cli import main
-from theory import gaussian_workflow as gw
-from theory import linreg_workflow as lw
+from model_collapse.cli import main
+from model_collapse.theory import gaussian_workflow as gw
+from model_collapse.theory import linreg_workflow as lw
 
 GAUSS = ["--n", "10", "--d", "3", "--t", "20"]
 LIN = ["--n", "1000", "--d", "100", "--t", "100", "--sigma", "1"]

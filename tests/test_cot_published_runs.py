@@ -1,7 +1,7 @@
 """The exact Gaussian laws against the "Collapse or Thrive?" authors' own published runs (d = 1, MLE, σ² = 1).
 
-Data: ``../shared/data/cot_gaussian_d1_runs_summary.csv`` (figures/_cot_data.py; the tests skip if the
-folder is absent): per workflow, n ∈ {10, 32, 100, 316} and iteration 1..100, the mean and SE over the
+Data: the package's copy of the authors' summary (``model_collapse.data.cot_gaussian_runs``; provenance in
+``collapse/data/README.md``): per workflow, n ∈ {10, 32, 100, 316} and iteration 1..100, the mean and SE over the
 authors' seeds (100, or 99/45/44 for some n) of ‖μ̂ − μ₀‖² and tr Σ̂/tr Σ₀.
 
 Measured (the numbers printed by :func:`test_fraction_within_the_authors_standard_errors`): the theory is
@@ -22,13 +22,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from figures import _cot_data
-from figures._base import rows
-from montecarlo import gaussian_workflow as mc
-from theory import gaussian_workflow as th
+from model_collapse.data import cot_gaussian_runs
+from model_collapse.figures._base import rows
+from model_collapse.montecarlo import gaussian_workflow as mc
+from model_collapse.theory import gaussian_workflow as th
 
-DATA = _cot_data.load()
-needs_data = pytest.mark.skipif(DATA is None, reason=f"the authors' runs are not available at {_cot_data.DEFAULT_PATH}")
+DATA = cot_gaussian_runs()
 
 METRICS = (("mean_sq_error", "sq_err_mean"), ("cov_trace_ratio", "trace_ratio"))
 GROUPS = [(wf, n) for wf in ("replace", "accumulate") for n in (10, 32, 100, 316)]
@@ -48,7 +47,6 @@ def z_scores() -> dict:
     return out
 
 
-@needs_data
 def test_data_shape_and_iteration_one_is_shared():
     assert len(DATA["n"]) == 800 and set(DATA["workflow"].tolist()) == {"replace", "accumulate"}
     for n in (10, 32, 100, 316):  # iteration 1 is the real-data fit: the two workflows share their seeds
@@ -57,7 +55,6 @@ def test_data_shape_and_iteration_one_is_shared():
             assert r["sq_err_mean_mean"][0] == pytest.approx(a["sq_err_mean_mean"][0], rel=1e-5)
 
 
-@needs_data
 def test_fraction_within_the_authors_standard_errors():
     z = z_scores()
     report = []
@@ -73,7 +70,6 @@ def test_fraction_within_the_authors_standard_errors():
     print("\n".join(report))
 
 
-@needs_data
 def test_accumulate_points_all_agree():
     """Accumulate (bounded, light-tailed): every published point within 3 of the authors' SE."""
     z = z_scores()
@@ -95,7 +91,6 @@ def replica_means():
     return out
 
 
-@needs_data
 def test_replace_misses_are_the_heavy_tail_of_100_seed_means(replica_means):
     for n in (10, 32, 100, 316):
         sel = rows(DATA, workflow="replace", n=n)
@@ -112,7 +107,6 @@ def test_replace_misses_are_the_heavy_tail_of_100_seed_means(replica_means):
     assert np.median(final) < 0.2 * expected
 
 
-@needs_data
 def test_twins_perturbed_laws_are_rejected_by_the_authors_runs():
     """The same data reject natural wrong laws: the unbiased-estimator replace law (E tr Σ̂_t = tr Σ₀, i.e.
     MLE and unbiased swapped) and an accumulate variance factor with 1/k in place of 1/k²."""
@@ -132,7 +126,7 @@ def test_twins_perturbed_laws_are_rejected_by_the_authors_runs():
 
 
 def test_gaussian_figure_table_overlays_the_published_runs():
-    from figures import cot_gaussian
+    from model_collapse.figures import cot_gaussian
 
     tab = cot_gaussian.compute(True, 0)
     assert set(tab) == {"kind", "quantity", "workflow", "d", "n", "iteration", "value", "se", "runs"}
@@ -148,21 +142,3 @@ def test_gaussian_figure_table_overlays_the_published_runs():
         one = rows(tab, kind="authors", quantity="mean_sq_error", workflow="replace", n=32, iteration=7)
         src = rows(DATA, workflow="replace", n=32, iteration=7)
         assert one["value"][0] == src["sq_err_mean_mean"][0] and one["se"][0] == src["sq_err_mean_se"][0]
-
-
-def test_gaussian_figure_without_the_data_folder(monkeypatch, tmp_path):
-    """The overlay is skipped (and the title says so) when ../shared/data is absent."""
-    import matplotlib.pyplot as plt
-
-    from figures import cot_gaussian
-
-    monkeypatch.setattr(_cot_data, "DEFAULT_PATH", tmp_path / "missing.csv")
-    assert _cot_data.load() is None
-    tab = cot_gaussian.compute(True, 0)
-    assert "authors" not in set(tab["kind"].tolist())
-    fig = plt.figure()
-    try:
-        cot_gaussian.plot(tab, fig)
-        assert "overlay skipped" in fig._suptitle.get_text()
-    finally:
-        plt.close(fig)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from montecarlo._estimate import estimate, trial_generators
+from model_collapse.montecarlo.trials import estimate, trial_generators
 
 
 def test_mean_and_sem_match_numpy():

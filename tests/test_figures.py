@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from _check import assert_agrees
 
-from figures import registry, render
-from figures._base import rows
-from theory import ridge_mixture as th
-from theory.spectrum import eigenvalues
+from model_collapse.figures import registry, render
+from model_collapse.figures._base import rows
+from model_collapse.theory import ridge_mixture as th
+from model_collapse.theory.spectrum import eigenvalues
 
 REG = registry()
 

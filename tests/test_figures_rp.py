@@ -3,14 +3,14 @@
 import numpy as np
 from _check import assert_agrees
 
-from figures import registry
-from figures._base import rows
-from theory import random_projections as th
-from theory.spectrum import eigenvalues
+from model_collapse.figures import registry
+from model_collapse.figures._base import rows
+from model_collapse.theory import random_projections as th
+from model_collapse.theory.spectrum import eigenvalues
 
 
 def test_smc_model_size_columns_and_agreement():
-    from figures import smc_model_size as f
+    from model_collapse.figures import smc_model_size as f
 
     tab = registry()["smc_model_size"].compute(True, 0)
     assert set(tab) == {"kind", "c2", "p2", "m", "value", "se"}
@@ -28,7 +28,7 @@ def test_smc_model_size_columns_and_agreement():
 
 
 def test_smc_decomposition_columns_and_agreement():
-    from figures import smc_decomposition as f
+    from model_collapse.figures import smc_decomposition as f
 
     tab = registry()["smc_decomposition"].compute(True, 0)
     assert set(tab) == {"kind", "c2", "part", "psi", "value", "se"}

@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 from scipy.special import polygamma
 from scipy.stats import hypergeom
 
-from montecarlo import gaussian_workflow as mc
-from theory import InvalidParameterError
-from theory import gaussian_workflow as th
+from model_collapse.montecarlo import gaussian_workflow as mc
+from model_collapse.theory import InvalidParameterError
+from model_collapse.theory import gaussian_workflow as th
 
 QUANTITIES = ("mean_sq_error", "cov_trace_ratio", "cov_det_ratio")
 

@@ -6,7 +6,7 @@ from hypothesis import example, given, settings, target
 from reference import kappa_mp, mixture_mp
 from strategies import kappa_cases
 
-from theory import ridge, ridge_mixture
+from model_collapse.theory import ridge, ridge_mixture
 
 RTOL = 1e-12  # issue 2 asks for 1e-10; the solver reaches ~1e-15, 1e-12 leaves room for conditioning
 

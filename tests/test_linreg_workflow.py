@@ -14,10 +14,10 @@ from _check import assert_agrees, assert_disagrees
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from montecarlo import linreg_workflow as mc
-from montecarlo._estimate import estimate, trial_generators
-from theory import InvalidParameterError
-from theory import linreg_workflow as th
+from model_collapse.montecarlo import linreg_workflow as mc
+from model_collapse.montecarlo.trials import estimate, trial_generators
+from model_collapse.theory import InvalidParameterError
+from model_collapse.theory import linreg_workflow as th
 
 
 @st.composite
@@ -218,8 +218,8 @@ def test_slow_authors_workload_size(workflow):
 
 
 def test_linreg_figure_table():
-    from figures import cot_linreg
-    from figures._base import rows
+    from model_collapse.figures import cot_linreg
+    from model_collapse.figures._base import rows
 
     tab = cot_linreg.compute(True, 0)
     assert set(tab) == {"kind", "quantity", "workflow", "n", "iteration", "value", "se", "runs"}

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import example, given, settings, target
 from hypothesis import strategies as st
 
-from theory import marchenko_pastur as mp_
+from model_collapse.theory import marchenko_pastur as mp_
 
 RTOL = 1e-8
 

@@ -39,10 +39,10 @@ from _check import agrees, assert_agrees, assert_disagrees
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from montecarlo import random_projections as mc
-from theory import random_projections as rp
-from theory import ridge_mixture as rm
-from theory._validation import InvalidParameterError
+from model_collapse.montecarlo import random_projections as mc
+from model_collapse.theory import random_projections as rp
+from model_collapse.theory import ridge_mixture as rm
+from model_collapse.validation import InvalidParameterError
 
 PARTS = ("rho", "bias", "variance", "zeta", "total")
 ATOL = 1e-12

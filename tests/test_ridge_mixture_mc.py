@@ -16,10 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import mixture_settings
 
-from montecarlo import ridge_mixture as mc
-from montecarlo.ridge_mixture import wishart_gram
-from theory import ridge_mixture as th
-from theory.spectrum import isotropic_prior
+from model_collapse.montecarlo import ridge_mixture as mc
+from model_collapse.montecarlo.ridge_mixture import wishart_gram
+from model_collapse.theory import ridge_mixture as th
+from model_collapse.theory.spectrum import isotropic_prior
 
 PARTS = ("bias", "variance", "zeta", "total")
 ATOL = 1e-12
@@ -155,7 +155,7 @@ def test_same_seed_same_numbers_and_batching_invariance(monkeypatch):
     assert a == b
     c = mc.simulate(**dict(kw, seed=4))
     assert c.total.mean != a.total.mean
-    import montecarlo._estimate as est_mod
+    import model_collapse.montecarlo.trials as est_mod
 
     monkeypatch.setattr(mc, "batches", lambda n, per, budget=0: est_mod.batches(n, per, budget_floats=per))
     one_by_one = mc.simulate(**kw)
@@ -218,8 +218,8 @@ def test_general_diagonal_priors_match_simulation(setting, seed):
 
 def test_clean_ridge_twins():
     """theory.ridge.ridge_risk against montecarlo.ridge.simulate, and its perturbed twin (no (1+u) factor)."""
-    from montecarlo import ridge as mc_ridge
-    from theory import ridge
+    from model_collapse.montecarlo import ridge as mc_ridge
+    from model_collapse.theory import ridge
 
     w = np.arange(1, 151, dtype=float) ** -1.0
     gam = np.linspace(0.5, 1.5, 150) / 150

@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theory import ridge, ridge_mixture
-from theory._validation import InvalidParameterError
-from theory.spectrum import eigenvalues, isotropic_prior, parse_spectrum
+from model_collapse.theory import ridge, ridge_mixture
+from model_collapse.validation import InvalidParameterError
+from model_collapse.theory.spectrum import eigenvalues, isotropic_prior, parse_spectrum
 
 ISO = np.ones(200)
 POW = eigenvalues("powerlaw:1.2", 200)

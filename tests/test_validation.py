@@ -11,9 +11,9 @@ import pkgutil
 import numpy as np
 import pytest
 
-import montecarlo
-import theory
-from theory._validation import Interval, InvalidParameterError, Options
+from model_collapse import montecarlo
+from model_collapse import theory
+from model_collapse.validation import Interval, InvalidParameterError, Options
 
 
 def _public_validated():
@@ -84,7 +84,7 @@ def test_invalid_values_raise_named_error(fn):
 
 
 def test_message_template_is_one_line_with_range_and_value():
-    from theory.ridge_mixture import test_error
+    from model_collapse.theory.ridge_mixture import test_error
 
     with pytest.raises(InvalidParameterError) as info:
         test_error(100, 1.5, 0.1, np.ones(10))

@@ -18,8 +18,8 @@ import pytest
 import sympy as sp
 from sympy.stats import Chi, ChiSquared, E, Normal
 
-from theory import gaussian_workflow as gw
-from theory import linreg_workflow as lw
+from model_collapse.theory import gaussian_workflow as gw
+from model_collapse.theory import linreg_workflow as lw
 
 t, x, n, s = sp.symbols("t x n s", positive=True)
 k = sp.symbols("k", integer=True, positive=True)

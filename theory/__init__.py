@@ -1,5 +1,5 @@
 """Closed forms only, no sampling. One concept per module; each has a simulator twin in montecarlo/."""
 
-from theory._validation import InvalidParameterError
+from model_collapse.validation import InvalidParameterError
 
 __all__ = ["InvalidParameterError"]

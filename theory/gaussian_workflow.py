@@ -48,7 +48,7 @@ from numbers import Integral
 import numpy as np
 from scipy.special import gammaln, logsumexp, poch, polygamma, psi, zeta
 
-from theory._validation import POSITIVE, POSITIVE_INT, Interval, InvalidParameterError, Options, validate
+from model_collapse.validation import POSITIVE, POSITIVE_INT, Interval, InvalidParameterError, Options, validate
 
 __all__ = [
     "WORKFLOWS",

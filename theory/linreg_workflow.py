@@ -36,7 +36,7 @@ from numbers import Integral
 import numpy as np
 from scipy.special import polygamma
 
-from theory._validation import (
+from model_collapse.validation import (
     NONNEGATIVE,
     POSITIVE_INT,
     Interval,

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import roots_jacobi
 
-from theory._validation import NONNEGATIVE, POSITIVE, POSITIVE_INT, validate
+from model_collapse.validation import NONNEGATIVE, POSITIVE, POSITIVE_INT, validate
 
 __all__ = ["edges", "density", "atom", "continuous_mass", "MPQuadrature", "quadrature", "integrate"]
 

@@ -60,8 +60,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
-from theory import ridge_mixture as rm
-from theory._validation import (
+from model_collapse.theory import ridge_mixture as rm
+from model_collapse.validation import (
     NONNEGATIVE,
     NONNEGATIVE_INT,
     POSITIVE,
@@ -72,8 +72,8 @@ from theory._validation import (
     check_param,
     validate,
 )
-from theory.marchenko_pastur import quadrature
-from theory.ridge import spectrum_arrays
+from model_collapse.theory.marchenko_pastur import quadrature
+from model_collapse.theory.ridge import spectrum_arrays
 
 __all__ = [
     "RPRisk",

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory._validation import NONNEGATIVE, POSITIVE, InvalidParameterError, check_param, validate
+from model_collapse.validation import NONNEGATIVE, POSITIVE, InvalidParameterError, check_param, validate
 
 __all__ = [
     "KappaConvergenceError",

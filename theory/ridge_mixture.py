@@ -31,7 +31,7 @@ from numbers import Real
 import numpy as np
 from scipy import optimize
 
-from theory._validation import (
+from model_collapse.validation import (
     NONNEGATIVE,
     POSITIVE,
     PROBABILITY,
@@ -40,8 +40,8 @@ from theory._validation import (
     check_param,
     validate,
 )
-from theory.ridge import isotropic_kappa, isotropic_u, kappa, spectral_sum, spectrum_arrays, u
-from theory.spectrum import isotropic_prior
+from model_collapse.theory.ridge import isotropic_kappa, isotropic_u, kappa, spectral_sum, spectrum_arrays, u
+from model_collapse.theory.spectrum import isotropic_prior
 
 __all__ = [
     "RidgeMixtureRisk",

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from theory._validation import NONNEGATIVE, POSITIVE_INT, InvalidParameterError, validate
+from model_collapse.validation import NONNEGATIVE, POSITIVE_INT, InvalidParameterError, validate
 
 __all__ = ["parse_spectrum", "eigenvalues", "isotropic_prior"]
 
