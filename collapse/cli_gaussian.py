@@ -1,4 +1,4 @@
-"""`collapse predict gaussian` / `collapse simulate gaussian`: iterative Gaussian fitting (CoT, THEORY.md §5).
+"""`collapse predict gaussian` / `collapse simulate gaussian`: iterative Gaussian fitting (CoT, docs/theory.md §5).
 
 Iteration t = 1 is the fit on the n real points; the truth is N(0, σ²I_d). ``predict`` prints the exact
 expectations at iteration t (``--per-iteration``: at every iteration 1..t), ``simulate`` the mean and

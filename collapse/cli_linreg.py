@@ -1,4 +1,5 @@
-"""`collapse predict linreg` / `collapse simulate linreg`: OLS retrained on its own labels (GER, CoT; THEORY.md §5).
+"""`collapse predict linreg` / `collapse simulate linreg`: OLS retrained on its own labels
+(GER, CoT; docs/theory.md §5).
 
 A fixed design of n rows (samples per iteration) and d features is relabelled by the latest fit every
 iteration; iteration t = 1 is the fit on the real labels. ``test_error`` is the excess risk E‖ŵ_t − w*‖²

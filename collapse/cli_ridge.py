@@ -1,4 +1,4 @@
-"""`collapse predict ridge` / `collapse simulate ridge`: ridge on a real + synthetic mix (SMC, THEORY.md §2)."""
+"""`collapse predict ridge` / `collapse simulate ridge`: ridge on a real + synthetic mix (SMC, docs/theory.md §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`collapse predict rp` / `collapse simulate rp`: random projections f(x) = vᵀSx of width m (SMC, THEORY.md §3).
+"""`collapse predict rp` / `collapse simulate rp`: random projections f(x) = vᵀSx of width m (SMC, docs/theory.md §3).
 
 Isotropic Σ = I in dimension d, S ∈ R^{m×d} with iid N(0, 1/d) entries, v fit by ridge on n samples of which a
 fraction p2 is synthetic. ``predict`` uses the deterministic (Marchenko–Pastur) form of

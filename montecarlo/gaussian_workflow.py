@@ -1,6 +1,6 @@
 """Monte-Carlo twin of :mod:`theory.gaussian_workflow`: iterative Gaussian fitting, three workflows.
 
-The experiment is exactly THEORY.md §5 / the "Collapse or Thrive?" code, simulated in units of σ
+The experiment is exactly docs/theory.md §5 / the "Collapse or Thrive?" code, simulated in units of σ
 (truth N(0, I_d); the mean error and W₂² are multiplied by σ² at the end, the ratios are scale free).
 Iteration 1 fits the n real points; iteration t + 1 fits
 

@@ -1,6 +1,6 @@
 """Monte-Carlo twin of :mod:`theory.linreg_workflow`: OLS retrained on its own labels, three workflows.
 
-The experiment of THEORY.md §5 / the "Collapse or Thrive?" code, per trial:
+The experiment of docs/theory.md §5 / the "Collapse or Thrive?" code, per trial:
 
 1. a design X ∈ R^{n×d} with rows N(0, I_d) (or the given ``design``, shared by all trials), a teacher
    w* ~ N(0, I_d), and label noise ε_k ~ N(0, σ²I_n) for generations k = 1..t;

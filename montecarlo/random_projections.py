@@ -1,6 +1,6 @@
 """Monte-Carlo twin of :mod:`theory.random_projections`: random features f(x) = vᵀSx on real + synthetic data.
 
-The data model is exactly THEORY.md §3 (module docstring of :mod:`theory.random_projections`), simulated in
+The data model is exactly docs/theory.md §3 (module docstring of :mod:`theory.random_projections`), simulated in
 Σ's eigenbasis (Σ = diag(ω); S has a rotation-invariant law, so this loses nothing). Per trial:
 
 1. S ∈ R^{m×d}, iid N(0, 1/d) (a fresh S per trial; ``form="quenched"`` keeps the one S that the quenched

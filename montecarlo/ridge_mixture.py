@@ -1,6 +1,6 @@
 """Monte-Carlo twin of :mod:`theory.ridge_mixture`: ridge on pooled real + synthetic samples.
 
-The data model is exactly THEORY.md §2, simulated in Σ's eigenbasis (Σ = diag(ω), which loses nothing:
+The data model is exactly docs/theory.md §2, simulated in Σ's eigenbasis (Σ = diag(ω), which loses nothing:
 the risk is rotation invariant). Per trial:
 
 1. X ∈ R^{n×d} with rows N(0, Σ); the first n₁ = n − n₂ rows are real, the last n₂ = round(p₂·n) synthetic.

@@ -1,4 +1,4 @@
-"""`collapse predict rp` / `collapse simulate rp` (random projections, THEORY.md §3), through collapse.cli.main."""
+"""`collapse predict rp` / `collapse simulate rp` (random projections, docs/theory.md §3), through collapse.cli.main."""
 
 import json
 

@@ -105,7 +105,7 @@ def test_limits_euler_product_and_series(n, estimator):
 
 
 def test_mle_mean_limit_constants():
-    """n·E‖μ̂_∞ − μ₀‖²/tr Σ₀ (MLE). THEORY.md §5 lists 1.565637, 1.636831, 1.644118: those are the series
+    """n·E‖μ̂_∞ − μ₀‖²/tr Σ₀ (MLE). docs/theory.md §5 lists 1.565637, 1.636831, 1.644118: those are the series
     cut near 2·10⁵ terms (its tail is ≈ P_∞/K); the converged values are below, certified above."""
     got = [n * th.limits(n, 1).mean_sq_error for n in (10, 100, 1000)]
     np.testing.assert_allclose(got, [1.5656414278440605, 1.6368356916534033, 1.6441225151486217], rtol=1e-12)
@@ -164,12 +164,12 @@ def test_replace_laws_and_rates():
     assert th.limits(n, 4, workflow="replace", estimator="unbiased").mean_sq_error == np.inf
     assert th.limits(n, 4, workflow="replace", sigma2=2.0).mean_sq_error_bound == 8.0  # not the π²/6 bound
     assert th.limits(n, 4, workflow="replace", estimator="unbiased").mean_sq_error_bound == np.inf
-    # THEORY.md §5: (1/t) log σ_t² → ψ((n−1)/2) − log((n−1)/2) for the unbiased variance
+    # docs/theory.md §5: (1/t) log σ_t² → ψ((n−1)/2) − log((n−1)/2) for the unbiased variance
     from scipy.special import psi
 
     assert th.log_det_decay_rate(n, 1, estimator="unbiased") == pytest.approx(psi(4.5) - np.log(4.5), rel=1e-14)
     assert th.log_det_decay_rate(5, 5) == -np.inf
-    # W₂² (unbiased): tσ²/n + 2σ²(1 − c_n^t), c_n = E√(χ²_{n−1}/(n−1)) (THEORY.md §5)
+    # W₂² (unbiased): tσ²/n + 2σ²(1 − c_n^t), c_n = E√(χ²_{n−1}/(n−1)) (docs/theory.md §5)
     from scipy.special import gammaln
 
     c = np.sqrt(2 / (n - 1)) * np.exp(gammaln(n / 2) - gammaln((n - 1) / 2))

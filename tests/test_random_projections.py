@@ -55,7 +55,7 @@ TRIALS = 30
 
 
 def rp_reference(n, m, d, p2, lam, c2, r2, s1, s2, dps=40) -> dict:
-    """Isotropic RP test error at 40 digits from THEORY.md §3's formulas, with every spectral sum in closed form.
+    """Isotropic RP test error at 40 digits from docs/theory.md §3's formulas, with every spectral sum in closed form.
 
     g(κ) = ∫dμ_γ/(x + κ) (atom included) is the positive root of γκg² + (κ + 1 − γ)g − 1 = 0 (the MP law's
     self-consistent equation); ∫dμ/(x + κ)² = −g'(κ) (mpmath.diff). Then, over the nonzero eigenvalues,
@@ -390,7 +390,7 @@ def test_quenched_form_matches_simulation_with_the_same_projection(setting):
 def test_literal_experiment_agrees_with_conditional_estimator(setting, spectrum):
     """method="sample" (draw x, S, teacher, shift, noise; fit v on Z = XSᵀ; measure ‖Sᵀv − w₁‖²_Σ) uses no part of
     the reduction; the conditional estimator relies on it. Same expectation exactly: 4 combined SEs, no
-    allowance. This is the check of the reduction given S (THEORY.md §3)."""
+    allowance. This is the check of the reduction given S (docs/theory.md §3)."""
     d = 200
     w = np.ones(d) if spectrum == "isotropic" else np.arange(1, d + 1, dtype=float) ** -1.0
     kw = dict(setting, eigenvalues=w, c2=2.0, sigma=0.5, sigma2=0.7)

@@ -1,6 +1,6 @@
 """Iterative Gaussian fitting under the replace and accumulate workflows: exact finite-t expectations.
 
-Model (THEORY.md §5 "Gaussian (MGM)"; Kazdan, Schaeffer et al., "Collapse or Thrive?", §2.1 and App. B).
+Model (docs/theory.md §5 "Gaussian (MGM)"; Kazdan, Schaeffer et al., "Collapse or Thrive?", §2.1 and App. B).
 The true law is N(μ₀, σ²I_d). D₀ is n real points. Iteration t = 1, 2, …: fit (μ̂_t, Σ̂_t) on the
 training set F_t, record the metrics, draw S_t = n points from N(μ̂_t, Σ̂_t).
 
@@ -31,7 +31,7 @@ mean μ̂_t + ξ, ξ ~ N(0, Σ̂_t/n), and scatter W ~ Wishart_d(n − 1, Σ̂_t
 scatter_{t+1} = Σ̂_t^{1/2}(a_t I + M)Σ̂_t^{1/2} with M = Σ_j w_j g_j g_jᵀ (weights 1 (n − 1 times) and
 t/(t+1)); E det(aI + M) = Σ_k a^{d−k}·k!·C(d, k)·e_k(w) (Cauchy–Binet), which gives f_t.
 
-Sources: THEORY.md §5 (trace, mean and replace determinant laws, marked [checked]/[derived]); the
+Sources: docs/theory.md §5 (trace, mean and replace determinant laws, marked [checked]/[derived]); the
 accumulate determinant product f_s is this module's own derivation, confirmed by simulation in
 tests/test_gaussian_workflow.py. Simulator twin: :func:`montecarlo.gaussian_workflow.simulate`.
 Accuracy: every expectation is exact at finite n, d, t (evaluated to ~1e-13 relative with
@@ -204,7 +204,7 @@ def cov_trace_ratio(n: int, d: int, t, *, workflow: str = "accumulate", estimato
 
     replace: (1 − 1/n)^t (MLE), 1 (unbiased: E Σ̂_t = Σ₀, yet Σ̂_t → 0 almost surely, see
     :func:`log_det_decay_rate`). accumulate: ∏_{k=1}^t (1 − 1/(nk²)) (MLE), ∏_{k=2}^t (1 − 1/(k(kn − 1)))
-    (unbiased). Source: THEORY.md §5; CoT App. B (Lemma 3, eq. 3–4). Exact. Simulator twin:
+    (unbiased). Source: docs/theory.md §5; CoT App. B (Lemma 3, eq. 3–4). Exact. Simulator twin:
     :func:`montecarlo.gaussian_workflow.simulate` (``cov_trace_ratio``).
     """
     tt = _iterations(t)
@@ -224,7 +224,7 @@ def mean_sq_error(n: int, d: int, t, *, workflow: str = "accumulate", estimator:
     whose step variance is the current fitted variance) and 1/k² under accumulate (the new sample
     enters the running mean with weight 1/k). Hence replace: dσ²(1 − (1 − 1/n)^t) (MLE: bounded because
     the variance dies), t·dσ²/n (unbiased: linear); accumulate: (dσ²/n)·Σ_{k=1}^t P_{k−1}/k² <
-    (π²/6)·dσ²/n. Source: THEORY.md §5; CoT Corollary 4. Exact. Simulator twin:
+    (π²/6)·dσ²/n. Source: docs/theory.md §5; CoT Corollary 4. Exact. Simulator twin:
     :func:`montecarlo.gaussian_workflow.simulate` (``mean_sq_error``).
     """
     tt = _iterations(t)
@@ -243,7 +243,7 @@ def cov_det_ratio(n: int, d: int, t, *, workflow: str = "accumulate", estimator:
     Iteration 1: ∏_{i=1}^d (n − i)/m₁ (Wishart determinant moment; m₁ = n for the MLE, n − 1 unbiased).
     replace: that factor to the power t. accumulate: times ∏_{s=1}^{t−1} f_s (module docstring). When
     n ≤ d every fitted covariance is singular and the ratio is exactly 0. Cost O(d·max t) for
-    accumulate. Source: THEORY.md §5 (replace, [derived]); accumulate derived in this module. Exact.
+    accumulate. Source: docs/theory.md §5 (replace, [derived]); accumulate derived in this module. Exact.
     Simulator twin: :func:`montecarlo.gaussian_workflow.simulate` (``cov_det_ratio``).
     """
     tt = _iterations(t)
@@ -354,7 +354,7 @@ def log_det_decay_rate(n: int, d: int, *, estimator: str = "mle") -> float:
     exact finite-t expectation E log(det Σ̂_t/det Σ₀) = t·ρ, which the simulator checks. For d = 1 this
     is the rate of the fitted variance, (1/t)·log σ̂_t² → ψ((n − 1)/2) − log((n − 1)/2) (unbiased), so
     σ̂_t² ≈ σ₀²·exp(ρt) ≈ exp(−t/(n − 1)) for large n. Returns −inf when n ≤ d (det Σ̂_t = 0). Under
-    accumulate Σ̂_t converges almost surely to a non-degenerate limit (rate 0). Source: THEORY.md §5.
+    accumulate Σ̂_t converges almost surely to a non-degenerate limit (rate 0). Source: docs/theory.md §5.
     """
     if n <= d:
         return float("-inf")
@@ -372,7 +372,7 @@ def w2_squared(n: int, t, *, workflow: str = "replace", estimator: str = "mle", 
     """1-D: E W₂²(N(μ̂_t, σ̂_t²), N(μ₀, σ²)) = E(μ̂_t − μ₀)² + E σ̂_t² − 2σ·E σ̂_t + σ² (replace only).
 
     Replace: E σ̂_t = σ·c_n^t, c_n = E√(χ²_{n−1}/m₁), so E W₂² = mse_t + σ²(v^t − 2c_n^t + 1), v = 1 − 1/n
-    (MLE) or 1 (unbiased, giving tσ²/n + 2σ²(1 − c_n^t) as in THEORY.md §5). Exact. Accumulate: E σ̂_t
+    (MLE) or 1 (unbiased, giving tσ²/n + 2σ²(1 − c_n^t) as in docs/theory.md §5). Exact. Accumulate: E σ̂_t
     (a square root of the accumulated variance) has no known closed form; this raises
     InvalidParameterError; use :func:`w2_squared_lower_bound` or the simulator, whose ``w2_squared``
     (reported for d = 1) is the twin of this function.

@@ -1,6 +1,6 @@
 """Iterative linear regression on a fixed design under replace and accumulate: the t and π²/6 laws.
 
-Model (THEORY.md §5 "Linear regression"; Gerstgrasser et al., "Is Model Collapse Inevitable?"; the
+Model (docs/theory.md §5 "Linear regression"; Gerstgrasser et al., "Is Model Collapse Inevitable?"; the
 "Collapse or Thrive?" code). A design X ∈ R^{n×d} with rows N(0, Σ) is drawn once and reused at every
 iteration (n = samples per iteration). Real labels y⁽¹⁾ = Xw* + ε₁, ε ~ N(0, σ²I_n). Iteration t = 1, 2, …:
 fit ŵ_t by ordinary least squares on the training set, record the test error, then label the same X
@@ -107,7 +107,7 @@ def test_error(n: int, d: int, t, *, workflow: str = "accumulate", sigma: float 
 
     n = samples per iteration (the design's rows), d = dimension, σ = label-noise standard deviation.
     n ∈ {d, d + 1} returns inf (infinite expectation, finite runs); n < d raises InvalidParameterError.
-    Exact at finite n, d (inverse-Wishart mean), for any row covariance Σ. Source: THEORY.md §5
+    Exact at finite n, d (inverse-Wishart mean), for any row covariance Σ. Source: docs/theory.md §5
     (GER; CoT code). Simulator twin: :func:`montecarlo.linreg_workflow.simulate` (``test_error``).
     """
     _check_ols(n, d, "test_error")

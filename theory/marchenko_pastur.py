@@ -1,4 +1,4 @@
-"""The Marchenko–Pastur law of SSᵀ and a quadrature for it accurate to ~1e-13 relative (THEORY.md §1).
+"""The Marchenko–Pastur law of SSᵀ and a quadrature for it accurate to ~1e-13 relative (docs/theory.md §1).
 
 S ∈ R^{m×d} with iid N(0, 1/d) entries, γ = m/d. As m, d → ∞ the eigenvalues of the m×m matrix SSᵀ
 have the law

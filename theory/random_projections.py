@@ -1,7 +1,7 @@
 """Random projections (a network of tunable width m) trained on real + synthetic data: E_test ≃ ρ + B + V + ζ.
 
-Model (THEORY.md §3; Dohmatob, Feng, Subramonian, Kempe, "Strong Model Collapse", random-projections
-model): data as in the ridge mixture (THEORY.md §2): x ~ N(0, Σ) in R^d, real labels y = xᵀw₁ + N(0, σ₁²),
+Model (docs/theory.md §3; Dohmatob, Feng, Subramonian, Kempe, "Strong Model Collapse", random-projections
+model): data as in the ridge mixture (docs/theory.md §2): x ~ N(0, Σ) in R^d, real labels y = xᵀw₁ + N(0, σ₁²),
 synthetic labels y = xᵀw₂ + N(0, σ₂²), w₂ = w₁ + δ, priors w₁ ~ N(0, Γ), δ ~ N(0, Δ); n₁ = (1 − p₂)n real
 and n₂ = p₂n synthetic samples. The model is f(x) = vᵀSx with S ∈ R^{m×d} fixed, iid N(0, 1/d) entries,
 and v ∈ R^m fit by ridge on the features z = Sx:
@@ -11,7 +11,7 @@ and v ∈ R^m fit by ridge on the features z = Sx:
 Test error = excess risk on the real distribution, E_x (vᵀSx − w₁ᵀx)² (``include_noise`` adds σ₁²).
 ψ = m/n; the interpolation threshold is rank(SΣSᵀ) = min(m, d) = n, i.e. m = n when d > n.
 
-**Exact reduction given S** [THEORY.md §3]. z ~ N(0, C), C = SΣSᵀ. Teacher k projects to
+**Exact reduction given S** [docs/theory.md §3]. z ~ N(0, C), C = SΣSᵀ. Teacher k projects to
 a_k = C⁺SΣw_k (the best linear predictor of xᵀw_k from z) with residual xᵀw_k − zᵀa_k independent of z,
 of variance ρ_k = w_kᵀΣw_k − a_kᵀCa_k: it acts as extra label noise. So the problem is the ridge mixture in
 dimension m with Σ → C, teacher a₁, shift a₂ − a₁ and noise σ_k² → σ_k² + ρ_k, plus the approximation error:
@@ -298,7 +298,7 @@ def test_error(
 
     Returns :class:`RPRisk` (rho, bias, variance, zeta, total, kappa, u). Ridgeless at the interpolation
     threshold (λ = 0, min(m, d) = n) u = inf and variance, total are inf. Source: SMC random-projections
-    model, THEORY.md §3. Simulator twin: :func:`montecarlo.random_projections.simulate`.
+    model, docs/theory.md §3. Simulator twin: :func:`montecarlo.random_projections.simulate`.
     """
     w, _ = spectrum_arrays(eigenvalues, None, "test_error")
     gam, dlt = rm.resolve_priors(w, np.ones_like(w), r2, c2, gamma, delta, "test_error")

@@ -1,6 +1,6 @@
 """Ridge toolkit: degrees of freedom, the fixed point κ, the variance factor u, and the clean ridge risk.
 
-Conventions (THEORY.md §1):
+Conventions (docs/theory.md §1):
 
 - Ridge on n samples minimises (1/n)‖Xw − y‖² + λ‖w‖², i.e. ŵ = (XᵀX + nλI)⁻¹Xᵀy ("penalty scaled by
   n"). A user whose penalty multiplies ‖w‖² next to the *sum* ‖Xw − y‖² passes λ/n.
@@ -293,7 +293,7 @@ class RidgeRisk:
 
 @validate(lam=NONNEGATIVE, n=POSITIVE, sigma=NONNEGATIVE)
 def ridge_risk(lam, eigenvalues, n, teacher, sigma, multiplicities=None) -> RidgeRisk:
-    """Deterministic-equivalent excess risk of ridge on clean data (THEORY.md §1).
+    """Deterministic-equivalent excess risk of ridge on clean data (docs/theory.md §1).
 
     bias = (1+u)·κ²·Σ_i m_i Γ_i ω_i/(ω_i+κ)²,  variance = σ²·u,  total = bias + variance,
     with teacher prior w ~ N(0, Γ), Γ diagonal in Σ's eigenbasis (``teacher`` = Γ_ii), label noise σ².

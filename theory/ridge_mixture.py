@@ -1,6 +1,6 @@
 """Ridge regression on a mix of real and synthetic data: E_test ≃ B + V + ζ (Strong Model Collapse).
 
-Data model (THEORY.md §2; Dohmatob, Feng, Subramonian, Kempe, "Strong Model Collapse", §3):
+Data model (docs/theory.md §2; Dohmatob, Feng, Subramonian, Kempe, "Strong Model Collapse", §3):
 real P1: x ~ N(0, Σ), y = xᵀw₁ + N(0, σ₁²); synthetic P2 (label shift): same x law, y = xᵀw₂ + N(0, σ₂²).
 n₁ = (1 − p₂)n real and n₂ = p₂n synthetic samples, pooled; ridge ŵ = (XᵀX + nλI)⁻¹Xᵀy.
 Priors w₁ ~ N(0, Γ), δ = w₂ − w₁ ~ N(0, Δ), independent, Γ and Δ diagonal in Σ's eigenbasis.
@@ -168,7 +168,7 @@ def test_error(
 
     Formula (module docstring): B = (1+u)κ²tr ΓΣ(Σ+κ)⁻², V = σ̄²u, ζ = p₂²(D₃ + uκ²D₁) + p₁p₂u·c².
     Ridgeless at the interpolation threshold (λ = 0, n = d_eff) u = inf, so variance and total are inf
-    (zeta too when 0 < p₂ < 1 and c² > 0). Source: SMC §3, THEORY.md §2.
+    (zeta too when 0 < p₂ < 1 and c² > 0). Source: SMC §3, docs/theory.md §2.
     """
     w, m = spectrum_arrays(eigenvalues, multiplicities, "test_error")
     gam, dlt = resolve_priors(w, m, r2, c2, gamma, delta, "test_error")
@@ -200,7 +200,7 @@ def test_error(
 @validate(phi=POSITIVE, p2=PROBABILITY, lam=NONNEGATIVE, r2=NONNEGATIVE, c2=NONNEGATIVE, sigma=NONNEGATIVE,
           sigma2=NONNEGATIVE)
 def isotropic_test_error(phi, p2, lam, *, c2=1.0, r2=1.0, sigma=1.0, sigma2=None) -> RidgeMixtureRisk:
-    """Closed form for Σ = I, Γ = (r²/d)I, Δ = (c²/d)I, φ = d/n (THEORY.md §2, isotropic):
+    """Closed form for Σ = I, Γ = (r²/d)I, Δ = (c²/d)I, φ = d/n (docs/theory.md §2, isotropic):
 
         κ = [λ + φ − 1 + √((λ + φ − 1)² + 4λ)]/2,  u = φ/((1+κ)² − φ)
         B = r²κ²/((1+κ)² − φ),  V = σ̄²φ/((1+κ)² − φ)
@@ -234,7 +234,7 @@ def isotropic_test_error(phi, p2, lam, *, c2=1.0, r2=1.0, sigma=1.0, sigma2=None
 
 @validate(phi=POSITIVE, p2=PROBABILITY, r2=NONNEGATIVE, c2=NONNEGATIVE, sigma=NONNEGATIVE, sigma2=NONNEGATIVE)
 def ridgeless_isotropic_test_error(phi, p2, *, c2=1.0, r2=1.0, sigma=1.0, sigma2=None) -> np.ndarray:
-    """Ridgeless (λ → 0) isotropic total test error (THEORY.md §2), σ̄² = p₁σ₁² + p₂σ₂²:
+    """Ridgeless (λ → 0) isotropic total test error (docs/theory.md §2), σ̄² = p₁σ₁² + p₂σ₂²:
 
         φ < 1:  (σ̄² + p₁p₂c²)·φ/(1 − φ) + p₂²c²
         φ > 1:  r²(1 − 1/φ) + σ̄²/(φ − 1) + c²p₂(φ − p₂)/(φ(φ − 1))
@@ -254,7 +254,7 @@ def ridgeless_isotropic_test_error(phi, p2, *, c2=1.0, r2=1.0, sigma=1.0, sigma2
 
 @validate(lam=NONNEGATIVE, p2=PROBABILITY)
 def collapse_floor(lam, p2, eigenvalues, *, c2=1.0, r2=1.0, gamma=None, delta=None, multiplicities=None):
-    """The n → ∞ limit of the test error at fixed d (κ → λ, u → 0), THEORY.md §2 "strong collapse":
+    """The n → ∞ limit of the test error at fixed d (κ → λ, u → 0), docs/theory.md §2 "strong collapse":
 
         E_∞(λ) = λ²·tr ΓΣ(Σ + λ)⁻² + p₂²·tr ΔΣ³(Σ + λ)⁻²
 
@@ -281,7 +281,7 @@ class OptimalFloor:
 
 @validate(p2=PROBABILITY)
 def optimal_floor(p2, eigenvalues, *, c2=1.0, r2=1.0, gamma=None, delta=None, multiplicities=None) -> OptimalFloor:
-    """min over λ ≥ 0 of :func:`collapse_floor` (THEORY.md §2).
+    """min over λ ≥ 0 of :func:`collapse_floor` (docs/theory.md §2).
 
     Isotropic closed form (Σ = I): λ* = p₂²c²/r², floor p₂²c²r²/(r² + p₂²c²) > 0: tuning cannot remove
     collapse. For other spectra the minimum is found numerically (bounded search in log λ, compared
@@ -323,7 +323,7 @@ def optimal_floor(p2, eigenvalues, *, c2=1.0, r2=1.0, gamma=None, delta=None, mu
 def crossover_n(d, p2, *, c2=1.0, sigma=1.0, sigma2=None):
     """n* ≈ σ̄²d/(p₂²c²): where the clean error (≈ σ̄²d/n, ridgeless, n ≫ d) meets the p₂²c² floor.
 
-    THEORY.md §2 [derived]. An order-of-magnitude location, not an exact root: at n*, the ridgeless
+    docs/theory.md §2 [derived]. An order-of-magnitude location, not an exact root: at n*, the ridgeless
     isotropic clean part is σ̄²d/(n* − d), i.e. n*/(n* − d) times the floor. inf when p₂ = 0 or c² = 0
     (no floor). p₂ = 1e-3 puts n* a million times further out than p₂ = 1.
     """

@@ -1,4 +1,4 @@
-"""Named covariance spectra and the default isotropic priors (THEORY.md §1-§2).
+"""Named covariance spectra and the default isotropic priors (docs/theory.md §1-§2).
 
 Everything in the ridge theory depends on the feature covariance Σ only through its eigenvalues, and on
 the teacher and shift priors only through their diagonals in Σ's eigenbasis.
@@ -6,7 +6,7 @@ the teacher and shift priors only through their diagonals in Σ's eigenbasis.
 - ``isotropic``: all d eigenvalues equal 1.
 - ``powerlaw:BETA``: eigenvalues j^(-BETA), j = 1..d (not normalised).
 - Default priors from numbers: Γ = (r²/tr Σ)·I and Δ = (c²/tr Σ)·I, so that tr ΓΣ = r² and
-  tr ΔΣ = c² (the signal strength and the synthetic-data quality, THEORY.md §2).
+  tr ΔΣ = c² (the signal strength and the synthetic-data quality, docs/theory.md §2).
 """
 
 from __future__ import annotations
