@@ -15,7 +15,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-
 from model_collapse.montecarlo import random_projections as mc
 from model_collapse.theory import random_projections as rp
 
@@ -38,24 +37,24 @@ def main() -> None:
     assert np.unique(widths).size == 200
 
     t0 = time.perf_counter()
-    curve = rp.test_error(n, widths, 0.2, 1e-3, w, **kw)
+    curve = rp.predict(n, widths, 0.2, 1e-3, w, **kw)
     cold = time.perf_counter() - t0
-    warm, _ = timed(lambda: rp.test_error(n, widths, 0.2, 1e-3, w, **kw))
-    ridgeless, r0 = timed(lambda: rp.test_error(n, widths, 0.2, 0.0, w, **kw))
+    warm, _ = timed(lambda: rp.predict(n, widths, 0.2, 1e-3, w, **kw))
+    ridgeless, r0 = timed(lambda: rp.predict(n, widths, 0.2, 0.0, w, **kw))
     print(f"deterministic curve, 200 widths m in [1, 1e4], d = {d}, n = {n}, lam = 1e-3: "
           f"{cold:.3f} s cold, {warm:.3f} s warm (target < 1 s)")
     finite = np.where(np.isfinite(r0.total), r0.total, -1.0)
     print(f"  same, ridgeless (crossing m = n): {ridgeless:.3f} s; largest finite total {finite.max():.4g} "
           f"at m = {widths[np.argmax(finite)]:g} (inf at m = n)")
     print(f"  total at m = 10, 500 ± 1, 1e4: {float(curve.total[0]):.4g}, "
-          f"{float(rp.test_error(n, 499, 0.2, 1e-3, w, **kw).total):.4g}/"
-          f"{float(rp.test_error(n, 501, 0.2, 1e-3, w, **kw).total):.4g}, {float(curve.total[-1]):.4g}")
+          f"{float(rp.predict(n, 499, 0.2, 1e-3, w, **kw).total):.4g}/"
+          f"{float(rp.predict(n, 501, 0.2, 1e-3, w, **kw).total):.4g}, {float(curve.total[-1]):.4g}")
     tb, ans = timed(lambda: rp.best_model_size(n, 0.2, 1e-3, w, **kw), repeat=1)
     print(f"best_model_size (400-point log grid + refinement): {tb:.3f} s -> best_m = {ans.best_m:g}, "
           f"best_total = {ans.best_total:.4g}, limit = {ans.limit_total:.4g}")
 
     for m in (300, 1000, 2000):
-        tq, _ = timed(lambda m=m: rp.test_error(n, m, 0.2, 1e-3, w, form="quenched", seed=0, **kw), repeat=1)
+        tq, _ = timed(lambda m=m: rp.predict(n, m, 0.2, 1e-3, w, form="quenched", projection_seed=0, **kw), repeat=1)
         print(f"quenched form, one width m = {m}, d = {d}: {tq:.3f} s (one SVD of the m x d projection)")
 
     d2, n2, m2 = 500, 500, 1000

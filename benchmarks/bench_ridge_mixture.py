@@ -12,7 +12,6 @@ import time
 
 import numpy as np
 from _timing import best_and_median as best_of
-
 from model_collapse.montecarlo import ridge_mixture as mc
 from model_collapse.theory import ridge
 from model_collapse.theory import ridge_mixture as th
@@ -24,7 +23,7 @@ def main() -> None:
     w = eigenvalues("powerlaw:1.5", 1000)
     n = np.logspace(2, 6, 100)[:, None]
     p2 = np.linspace(0, 1, 100)[None, :]
-    best, med = best_of(lambda: th.test_error(n, p2, 1e-3, w, c2=1.0, sigma=0.5))
+    best, med = best_of(lambda: th.predict(n, p2, 1e-3, w, c2=1.0, sigma=0.5))
     print(f"theory, 100 x 100 (n, p2) grid, d = 1000, powerlaw:1.5: best {best * 1e3:.1f} ms, "
           f"median {med * 1e3:.1f} ms (target < 1000 ms)")
     lam = np.logspace(-6, 1, 100)[:, None]

@@ -14,7 +14,6 @@ import sys
 
 import numpy as np
 from _timing import best_and_median as timed
-
 from model_collapse.montecarlo import gaussian_workflow as gmc
 from model_collapse.montecarlo import linreg_workflow as lmc
 from model_collapse.theory import gaussian_workflow as gth
@@ -42,7 +41,7 @@ def main() -> None:
     print(f"gaussian theory, both workflows, iterations 1..{T}: {best * 1e3:.1f} ms")
     best, _ = timed(lambda: gth.limits(N, D), repeat)
     print(f"gaussian limits (accumulate, incl. the determinant product): {best * 1e3:.1f} ms")
-    best, _ = timed(lambda: [lth.test_error(N, D, it, workflow=wf) for wf in lth.WORKFLOWS], repeat)
+    best, _ = timed(lambda: [lth.predict(N, D, it, workflow=wf).test_error for wf in lth.WORKFLOWS], repeat)
     print(f"linreg theory, both workflows, iterations 1..{T}: {best * 1e3:.3f} ms")
 
 

@@ -1,5 +1,4 @@
-"""`collapse predict linreg` / `collapse simulate linreg`: OLS retrained on its own labels
-(GER, CoT; docs/theory.md §5).
+"""`collapse predict linreg` / `collapse simulate linreg`: OLS retrained on its own labels (docs/theory.md §5.2).
 
 A fixed design of n rows (samples per iteration) and d features is relabelled by the latest fit every
 iteration; iteration t = 1 is the fit on the real labels. ``test_error`` is the excess risk E‖ŵ_t − w*‖²
@@ -9,19 +8,20 @@ iteration; iteration t = 1 is the fit on the real labels. ``test_error`` is the 
 from __future__ import annotations
 
 import argparse
-import sys
 
 import numpy as np
-
 from model_collapse import _args
 from model_collapse.montecarlo import linreg_workflow as mc
 from model_collapse.theory import linreg_workflow as th
 
 NAME = "linreg"
+FAMILY = "linreg_workflow"
 HELP = "linear regression retrained on its own labels: replace, accumulate, accumulate-subsample"
+EXTRA_KEYS = ("test_error_limit", "test_error_bound")
 
 
-def _common(p: argparse.ArgumentParser, workflows) -> None:
+def add_setting_arguments(p: argparse.ArgumentParser, simulate: bool = False) -> None:
+    workflows = mc.WORKFLOWS if simulate else th.WORKFLOWS
     p.add_argument("--workflow", choices=workflows, required=True,
                    help="replace: fit the latest labels; accumulate: fit all labelled copies so far"
                    + ("; accumulate-subsample: fit n rows drawn without replacement from them"
@@ -31,40 +31,31 @@ def _common(p: argparse.ArgumentParser, workflows) -> None:
     p.add_argument("--t", type=_args.positive_int, required=True, help="iteration (1 = the fit on the real data)")
     p.add_argument("--sigma", type=_args.nonnegative, required=True, help="label-noise standard deviation σ")
     p.add_argument("--test-labels", choices=th.TEST_LABELS, default="noiseless",
-                   help="noiseless (excess risk, the authors' convention; default) or noisy (adds σ²)")
+                   help="noiseless (excess risk, the authors' convention) or noisy (adds σ²) (default: %(default)s)")
     p.add_argument("--per-iteration", action="store_true", help="print every iteration 1..t")
 
 
-def add_predict_arguments(p: argparse.ArgumentParser) -> None:
-    _common(p, th.WORKFLOWS)
+def add_predict_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limits", action="store_true", help="also print the t → ∞ limit and the π²/6 bound")
 
 
-def add_simulate_arguments(p: argparse.ArgumentParser) -> None:
-    _common(p, mc.WORKFLOWS)
-    p.add_argument("--trials", type=_args.positive_int, default=100, help="number of independent runs")
-    p.add_argument("--seed", type=_args.nonnegative_int, default=0, help="seed of numpy's SeedSequence")
+def add_simulate_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-test", type=_args.positive_int, default=None,
                    help="score on this many fixed test points, as the authors (default: exact expectation "
                         "over test inputs)")
 
 
-def predict(args) -> dict:
+def setting(args) -> dict:
     t = np.arange(1, args.t + 1) if args.per_iteration else args.t
-    value = th.test_error(args.n, args.d, t, workflow=args.workflow, sigma=args.sigma, test_labels=args.test_labels)
-    out = {"test_error": value.tolist() if isinstance(value, np.ndarray) else value}
+    return dict(n=args.n, d=args.d, t=t, workflow=args.workflow, sigma=args.sigma, test_labels=args.test_labels)
+
+
+def simulate_options(args) -> dict:
+    return {"n_test": args.n_test}
+
+
+def predict_extras(args, s: dict, out: dict) -> None:
     if args.limits:
         out["test_error_limit"] = th.limit(args.n, args.d, workflow=args.workflow, sigma=args.sigma,
                                            test_labels=args.test_labels)
         out["test_error_bound"] = th.pi2_6_bound(args.n, args.d, sigma=args.sigma)
-    if args.n <= args.d + 1 and args.sigma > 0:
-        sys.stderr.write("collapse: warning: n <= d + 1: every run has a finite error but its expectation is "
-                         "infinite (E tr (XᵀX)⁻¹ = ∞)\n")
-    return out
-
-
-def simulate(args, progress) -> dict:
-    est = mc.simulate(args.n, args.d, args.t, workflow=args.workflow, sigma=args.sigma,
-                      test_labels=args.test_labels, n_trials=args.trials, seed=args.seed, n_test=args.n_test,
-                      progress=progress)
-    return est.as_dict(per_iteration=args.per_iteration)

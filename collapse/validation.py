@@ -21,7 +21,20 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["InvalidParameterError", "Interval", "Options", "validate", "check_param"]
+__all__ = [
+    "InvalidParameterError",
+    "Interval",
+    "Options",
+    "SeedLike",
+    "validate",
+    "check_param",
+    "POSITIVE",
+    "NONNEGATIVE",
+    "PROBABILITY",
+    "POSITIVE_INT",
+    "NONNEGATIVE_INT",
+    "SEED",
+]
 
 
 class InvalidParameterError(ValueError, TypeError):
@@ -91,17 +104,36 @@ class Options:
         return (value not in self.values), value
 
 
+@dataclass(frozen=True)
+class SeedLike:
+    """A simulation seed: a non-negative int of any size, or a ``numpy.random.SeedSequence``."""
+
+    def describe(self) -> str:
+        return "a non-negative int or a numpy.random.SeedSequence"
+
+    def bad_element(self, value: Any) -> tuple[bool, Any]:
+        if isinstance(value, np.random.SeedSequence):
+            return False, None
+        if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+            return True, value
+        return (int(value) < 0), value
+
+
 def _fmt(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else repr(float(x))
+    if isinstance(x, int | np.integer):
+        return str(int(x))
+    return str(int(x)) if float(x).is_integer() and abs(float(x)) < 1e16 else repr(float(x))
 
 
 def _describe_got(value: Any) -> str:
-    if isinstance(value, float | int | np.floating | np.integer):
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
         return _fmt(value) if np.isfinite(value) else str(float(value))
     return repr(value)
 
 
-def check_param(name: str, value: Any, constraint: Interval | Options, where: str) -> None:
+def check_param(name: str, value: Any, constraint: Interval | Options | SeedLike, where: str) -> None:
     """Raise :class:`InvalidParameterError` unless ``value`` satisfies ``constraint``."""
     bad, elem = constraint.bad_element(value)
     if bad:
@@ -150,3 +182,4 @@ NONNEGATIVE = Interval(Real, 0, None, closed="left")
 PROBABILITY = Interval(Real, 0, 1, closed="both")
 POSITIVE_INT = Interval(Integral, 1, None, closed="left")
 NONNEGATIVE_INT = Interval(Integral, 0, None, closed="left")
+SEED = SeedLike()

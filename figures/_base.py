@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import platform
 import time
 from collections.abc import Callable
@@ -22,11 +23,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
+from matplotlib.figure import Figure as MplFigure
 
 Table = dict[str, np.ndarray]
 
@@ -39,7 +37,7 @@ class Figure:
     title: str
     caption: str
     compute: Callable[[bool, int], Table]
-    plot: Callable[[Table, plt.Figure], None]
+    plot: Callable[[Table, MplFigure], None]
     figsize: tuple[float, float] = (10.0, 4.5)
 
 
@@ -96,6 +94,17 @@ def _cell(x) -> str:
     return str(x)
 
 
+def _atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through a temporary name in the same folder and rename: never a partial file at ``path``."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
 def render(figure: Figure, out_dir: str | Path, *, quick: bool = False, seed: int = 0) -> list[Path]:
     """Compute ``figure``'s table, draw it, and write PNG, CSV and JSON into ``out_dir``."""
     out = Path(out_dir)
@@ -103,15 +112,13 @@ def render(figure: Figure, out_dir: str | Path, *, quick: bool = False, seed: in
     t0 = time.perf_counter()
     tab = figure.compute(quick, seed)
     elapsed = time.perf_counter() - t0
-    fig = plt.figure(figsize=figure.figsize, layout="constrained")
-    try:
-        figure.plot(tab, fig)
-        png = out / f"{figure.id}.png"
-        fig.savefig(png, dpi=130)
-    finally:
-        plt.close(fig)
+    # A bare matplotlib Figure draws with the Agg canvas: no pyplot, no global backend selection.
+    fig = MplFigure(figsize=figure.figsize, layout="constrained")
+    figure.plot(tab, fig)
+    png = out / f"{figure.id}.png"
+    _atomic(png, lambda tmp: fig.savefig(tmp, dpi=130, format="png"))
     csv_path = out / f"{figure.id}.csv"
-    write_csv(tab, csv_path)
+    _atomic(csv_path, lambda tmp: write_csv(tab, tmp))
     meta = {
         "id": figure.id,
         "title": figure.title,
@@ -122,5 +129,5 @@ def render(figure: Figure, out_dir: str | Path, *, quick: bool = False, seed: in
         "versions": _versions(),
     }
     json_path = out / f"{figure.id}.json"
-    json_path.write_text(json.dumps(meta, indent=2) + "\n")
+    _atomic(json_path, lambda tmp: tmp.write_text(json.dumps(meta, indent=2) + "\n"))
     return [png, csv_path, json_path]

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib import colormaps
-
 from model_collapse.data import cot_gaussian_runs
 from model_collapse.figures._base import Figure, Table, concat, rows, table
 from model_collapse.montecarlo import gaussian_workflow as mc
+from model_collapse.montecarlo.trials import point_seed
 from model_collapse.theory import gaussian_workflow as th
 
 NS = (10, 32, 100, 316, 1000)
@@ -43,15 +43,15 @@ def compute(quick: bool, seed: int) -> Table:
     trials = 30 if quick else 200
     it = np.arange(1, t_max + 1)
     parts: list[Table] = []
-    for d in DS:
-        for n in ns:
+    for d_idx, d in enumerate(DS):
+        for n_idx, n in enumerate(ns):
             for w_idx, wf in enumerate(WORKFLOWS):
                 if wf != "accumulate-subsample":
                     pred = th.predict(n, d, it, workflow=wf)
                     for q in QUANTITIES:
                         parts.append(_part("theory", q, wf, d, n, it, getattr(pred, q), np.zeros(t_max), 0))
-                sim = mc.simulate(n, d, t_max, workflow=wf, n_trials=trials,
-                                  seed=seed * 1_000_000 + d * 10_000 + n * 10 + w_idx)
+                sim = mc.simulate(n, d, it, workflow=wf, n_trials=trials,
+                                  seed=point_seed(seed, d_idx, n_idx, w_idx))
                 for q in QUANTITIES:
                     est = getattr(sim, q)
                     parts.append(_part("simulation", q, wf, d, n, it, est.mean, est.sem, trials))

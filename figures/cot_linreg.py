@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib import colormaps
-
 from model_collapse.figures._base import Figure, Table, concat, rows, table
 from model_collapse.montecarlo import linreg_workflow as mc
+from model_collapse.montecarlo.trials import point_seed
 from model_collapse.theory import linreg_workflow as th
 
 D = 10
@@ -39,15 +39,15 @@ def compute(quick: bool, seed: int) -> Table:
     trials = 30 if quick else 200
     it = np.arange(1, t_max + 1)
     parts: list[Table] = []
-    for n in ns:
-        base = float(th.test_error(n, D, 1, workflow="replace", sigma=SIGMA))  # σ²d/(n − d − 1)
+    for n_idx, n in enumerate(ns):
+        base = float(th.predict(n, D, 1, workflow="replace", sigma=SIGMA).test_error)  # σ²d/(n − d − 1)
         for w_idx, wf in enumerate(WORKFLOWS):
             if wf != "accumulate-subsample":
-                value = th.test_error(n, D, it, workflow=wf, sigma=SIGMA)
+                value = th.predict(n, D, it, workflow=wf, sigma=SIGMA).test_error
                 parts.append(_part("theory", "test_error", wf, n, it, value, np.zeros(t_max), 0))
                 parts.append(_part("theory", "ratio", wf, n, it, value / base, np.zeros(t_max), 0))
-            sim = mc.simulate(n, D, t_max, workflow=wf, sigma=SIGMA, n_test=N_TEST, n_trials=trials,
-                              seed=seed * 1_000_000 + n * 10 + w_idx).test_error
+            sim = mc.simulate(n, D, it, workflow=wf, sigma=SIGMA, n_test=N_TEST, n_trials=trials,
+                              seed=point_seed(seed, n_idx, w_idx)).test_error
             parts.append(_part("simulation", "test_error", wf, n, it, sim.mean, sim.sem, trials))
             parts.append(_part("simulation", "ratio", wf, n, it, sim.mean / base, sim.sem / base, trials))
     bound = np.pi**2 / 6.0

@@ -8,9 +8,9 @@ Theory: :func:`theory.random_projections.test_error`; simulation: :func:`monteca
 from __future__ import annotations
 
 import numpy as np
-
 from model_collapse.figures._base import Figure, Table, concat, rows, table
 from model_collapse.montecarlo import random_projections as mc
+from model_collapse.montecarlo.trials import point_seed
 from model_collapse.theory import random_projections as th
 from model_collapse.theory.spectrum import eigenvalues
 
@@ -27,13 +27,13 @@ def compute(quick: bool, seed: int) -> Table:
     trials = 6 if quick else 12
     parts: list[Table] = []
     for i, c2 in enumerate(C2S):
-        res = th.test_error(N, m_grid, P2, LAM, w, c2=c2, sigma=SIGMA)
+        res = th.predict(N, m_grid, P2, LAM, w, c2=c2, sigma=SIGMA)
         for part in PARTS:
             k = m_grid.size
             parts.append(table(kind=["theory"] * k, c2=np.full(k, c2), part=[part] * k, psi=m_grid / N,
                                value=getattr(res, part), se=np.zeros(k)))
         for q, m in enumerate(sim_m):
-            est = mc.simulate(N, m, P2, LAM, w, c2=c2, sigma=SIGMA, n_trials=trials, seed=seed * 100_000 + i * 10 + q)
+            est = mc.simulate(N, m, P2, LAM, w, c2=c2, sigma=SIGMA, n_trials=trials, seed=point_seed(seed, i, q))
             for part in PARTS:
                 e = getattr(est, part)
                 parts.append(table(kind=["simulation"], c2=[c2], part=[part], psi=[m / N], value=[e.mean],

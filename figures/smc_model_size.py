@@ -10,9 +10,9 @@ per trial; p₂n is an integer for every p₂).
 from __future__ import annotations
 
 import numpy as np
-
 from model_collapse.figures._base import Figure, Table, concat, rows, table
 from model_collapse.montecarlo import random_projections as mc
+from model_collapse.montecarlo.trials import point_seed
 from model_collapse.theory import random_projections as th
 from model_collapse.theory.spectrum import eigenvalues
 
@@ -31,14 +31,14 @@ def compute(quick: bool, seed: int) -> Table:
     trials = 6 if quick else 12
     parts: list[Table] = []
     for i, c2 in enumerate(c2s):
-        res = th.test_error(N, m_grid[:, None], np.array(p2s)[None, :], LAM, w, c2=c2, sigma=SIGMA)
+        res = th.predict(N, m_grid[:, None], np.array(p2s)[None, :], LAM, w, c2=c2, sigma=SIGMA)
         for j, p2 in enumerate(p2s):
             k = m_grid.size
             parts.append(table(kind=["theory"] * k, c2=np.full(k, c2), p2=np.full(k, p2), m=m_grid,
                                value=res.total[:, j], se=np.zeros(k)))
             for q, m in enumerate(sim_m):
                 est = mc.simulate(N, m, p2, LAM, w, c2=c2, sigma=SIGMA, n_trials=trials,
-                                  seed=seed * 100_000 + i * 1000 + j * 10 + q)
+                                  seed=point_seed(seed, i, j, q))
                 parts.append(table(kind=["simulation"], c2=[c2], p2=[p2], m=[float(m)], value=[est.total.mean],
                                    se=[est.total.sem]))
     return concat(parts)

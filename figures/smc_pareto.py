@@ -11,9 +11,9 @@ quality level is the set of points no other point of that level beats in both x 
 from __future__ import annotations
 
 import numpy as np
-
 from model_collapse.figures._base import Figure, Table, concat, rows, table
 from model_collapse.montecarlo import random_projections as mc
+from model_collapse.montecarlo.trials import point_seed
 from model_collapse.theory import random_projections as th
 from model_collapse.theory.spectrum import eigenvalues
 
@@ -42,8 +42,8 @@ def compute(quick: bool, seed: int) -> Table:
     m = np.round(psis * N)
     parts: list[Table] = []
     for c2 in C2S:
-        clean = th.test_error(N, m, 0.0, LAM, w, c2=c2, sigma=SIGMA).total
-        mix = th.test_error(N, m[:, None], np.array(P2S)[None, :], LAM, w, c2=c2, sigma=SIGMA).total
+        clean = th.predict(N, m, 0.0, LAM, w, c2=c2, sigma=SIGMA).total
+        mix = th.predict(N, m[:, None], np.array(P2S)[None, :], LAM, w, c2=c2, sigma=SIGMA).total
         x = np.repeat(clean, len(P2S))
         y = mix.ravel()
         k = x.size
@@ -52,9 +52,9 @@ def compute(quick: bool, seed: int) -> Table:
                            frontier=_frontier(x, y)))
     trials = 2 if quick else 6
     for j, mm in enumerate(SIM_M[:1] if quick else SIM_M):
-        real = mc.simulate(N, mm, 0.0, LAM, w, c2=SIM_C2, sigma=SIGMA, n_trials=trials, seed=seed * 1000 + 2 * j)
+        real = mc.simulate(N, mm, 0.0, LAM, w, c2=SIM_C2, sigma=SIGMA, n_trials=trials, seed=point_seed(seed, j, 0))
         mixed = mc.simulate(N, mm, SIM_P2, LAM, w, c2=SIM_C2, sigma=SIGMA, n_trials=trials,
-                            seed=seed * 1000 + 2 * j + 1)
+                            seed=point_seed(seed, j, 1))
         parts.append(table(kind=["simulation"], c2=[SIM_C2], psi=[mm / N], p2=[SIM_P2], x=[real.total.mean],
                            y=[mixed.total.mean], x_se=[real.total.sem], y_se=[mixed.total.sem], frontier=[False]))
     return concat(parts)

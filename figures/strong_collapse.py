@@ -10,9 +10,9 @@ c² ∈ {0.1, 1, 10}. Theory: :func:`theory.ridge_mixture.test_error` on a log g
 from __future__ import annotations
 
 import numpy as np
-
 from model_collapse.figures._base import Figure, Table, concat, rows, table
 from model_collapse.montecarlo import ridge_mixture as mc
+from model_collapse.montecarlo.trials import point_seed
 from model_collapse.theory import ridge_mixture as th
 from model_collapse.theory.spectrum import eigenvalues
 
@@ -31,8 +31,8 @@ def compute(quick: bool, seed: int) -> Table:
     sim_n = SIM_N[1::2] if quick else SIM_N
     trials = 8 if quick else 60
     parts: list[Table] = []
-    for c2 in c2s:
-        theory = th.test_error(n_grid[:, None], np.array(P2S)[None, :], LAM, w, c2=c2, sigma=SIGMA)
+    for i, c2 in enumerate(c2s):
+        theory = th.predict(n_grid[:, None], np.array(P2S)[None, :], LAM, w, c2=c2, sigma=SIGMA)
         for j, p2 in enumerate(P2S):
             parts.append(table(kind=["theory"] * n_grid.size, c2=np.full(n_grid.size, c2), p2=np.full(n_grid.size, p2),
                                n=n_grid, value=theory.total[:, j], se=np.zeros(n_grid.size)))
@@ -42,7 +42,7 @@ def compute(quick: bool, seed: int) -> Table:
                 if abs(p2 * n - round(p2 * n)) > 1e-9:
                     continue  # only where the simulated fraction round(p₂n)/n is exactly p₂
                 est = mc.simulate(n, p2, LAM, w, c2=c2, sigma=SIGMA, n_trials=trials,
-                                  seed=seed * 100_000 + int(c2 * 1000) * 100 + j * 10 + k)
+                                  seed=point_seed(seed, i, j, k))
                 parts.append(table(kind=["simulation"], c2=[c2], p2=[p2], n=[float(n)], value=[est.total.mean],
                                    se=[est.total.sem]))
     return concat(parts)

@@ -35,22 +35,29 @@ batching, and the same seed gives identical output.
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-
-from model_collapse.montecarlo.trials import MCEstimate, Progress, batches, estimate, trial_generators
+from model_collapse.arrays import iterations
+from model_collapse.montecarlo.trials import (
+    MCEstimate,
+    Progress,
+    batches,
+    estimate,
+    map_trials,
+    parallel_map,
+    trial_generators,
+    worker_count,
+)
+from model_collapse.theory.gaussian_workflow import DIM, ESTIMATOR, ITERATION, N_SAMPLES
 from model_collapse.validation import (
-    NONNEGATIVE_INT,
     POSITIVE,
     POSITIVE_INT,
+    SEED,
     InvalidParameterError,
     Options,
     validate,
 )
-from model_collapse.theory.gaussian_workflow import DIM, ESTIMATOR, ITERATION, N_SAMPLES
 
 __all__ = ["WORKFLOWS", "GaussianWorkflowEstimate", "trajectories", "simulate"]
 
@@ -62,13 +69,13 @@ METRICS = ("mean_sq_error", "cov_trace_ratio", "cov_det_ratio", "log_det_ratio",
 
 @dataclass(frozen=True)
 class GaussianWorkflowEstimate:
-    """Mean ± SE over trials of each metric at iterations 1..t (arrays of length t).
+    """Mean ± SE over trials of each metric at the requested iterations (shape of t).
 
+    Same fields as :class:`model_collapse.theory.gaussian_workflow.GaussianWorkflowPrediction`.
     ``log_det_ratio`` (E log(det Σ̂_t/det Σ₀)) is None when n ≤ d (det Σ̂_t = 0); ``w2_squared`` is None
     unless d = 1.
     """
 
-    iterations: np.ndarray
     mean_sq_error: MCEstimate
     cov_trace_ratio: MCEstimate
     cov_det_ratio: MCEstimate
@@ -76,18 +83,9 @@ class GaussianWorkflowEstimate:
     w2_squared: MCEstimate | None
     n_trials: int
 
-    def as_dict(self, per_iteration: bool = False) -> dict:
-        """name -> {"mean", "se"} at the last iteration, or lists over all iterations."""
-        out = {}
-        for key in METRICS:
-            est = getattr(self, key)
-            if est is None:
-                continue
-            if per_iteration:
-                out[key] = est.as_dict()
-            else:
-                out[key] = MCEstimate(est.mean[-1], est.sem[-1], est.n_trials).as_dict()
-        return out
+    def as_dict(self) -> dict:
+        """name -> {"mean", "se"} (lists when t is an array); metrics that are None are left out."""
+        return {k: getattr(self, k).as_dict() for k in METRICS if getattr(self, k) is not None}
 
 
 def _bartlett(rng: np.random.Generator, dof: int, r: int, count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -258,33 +256,8 @@ def _subsample_trial(n, d, t, estimator, rng, data, out):
     return out
 
 
-def parallel_map(fn, items):
-    """fn(item) for each item, in order, on a thread per core with single-threaded BLAS.
-
-    Each trial uses only its own generator, so the output is identical to a serial run. numpy's random
-    fills and BLAS calls release the GIL: this roughly halves the wall time on two cores, and avoids
-    multi-threaded BLAS on small matrices (which degrades badly when other processes share the cores).
-    """
-    items = list(items)
-    workers = min(os.cpu_count() or 1, len(items))
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
-        workers = 1
-    if workers <= 1:
-        yield from (fn(x) for x in items)
-        return
-    with threadpool_limits(limits=1), ThreadPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(fn, items)
-
-
-def map_trials(fn, n_trials: int):
-    """fn(0), fn(1), …, fn(n_trials − 1) through :func:`parallel_map`."""
-    yield from parallel_map(fn, range(n_trials))
-
-
 @validate(n=N_SAMPLES, d=DIM, t=ITERATION, workflow=WORKFLOW, estimator=ESTIMATOR, sigma2=POSITIVE,
-          n_trials=POSITIVE_INT, seed=NONNEGATIVE_INT, method=METHOD)
+          n_trials=POSITIVE_INT, seed=SEED, method=METHOD)
 def trajectories(n: int, d: int, t: int, *, workflow: str = "accumulate", estimator: str = "mle",
                  sigma2: float = 1.0, n_trials: int = 100, seed: int = 0, method: str = "auto",
                  refit: bool = False, progress: Progress = None) -> dict[str, np.ndarray | None]:
@@ -310,9 +283,9 @@ def trajectories(n: int, d: int, t: int, *, workflow: str = "accumulate", estima
     out = {k: np.empty((n_trials, t)) for k in keys}
     r = min(d, n - 1)
     if method == "sufficient":
-        chunks = batches(n_trials, per_trial_floats=t * (r * r // 2 + 2 * r) + 12 * r * r)
-        workers = os.cpu_count() or 1
-        size = max(1, min(len(chunks[0]), -(-n_trials // workers)))  # at least one chunk per core
+        first = next(batches(n_trials, per_trial_floats=t * (r * r // 2 + 2 * r) + 12 * r * r))
+        workers = worker_count(n_trials)
+        size = max(1, min(len(first), -(-n_trials // workers)))  # at least one chunk per core
         chunks = [range(i, min(i + size, n_trials)) for i in range(0, n_trials, size)]
 
         def run(chunk):
@@ -353,27 +326,27 @@ def _scaled_estimate(x: np.ndarray) -> MCEstimate:
 
 
 @validate(n=N_SAMPLES, d=DIM, t=ITERATION, workflow=WORKFLOW, estimator=ESTIMATOR, sigma2=POSITIVE,
-          n_trials=POSITIVE_INT, seed=NONNEGATIVE_INT, method=METHOD)
-def simulate(n: int, d: int, t: int, *, workflow: str = "accumulate", estimator: str = "mle",
-             sigma2: float = 1.0, n_trials: int = 100, seed: int = 0, method: str = "auto",
+          n_trials=POSITIVE_INT, seed=SEED, method=METHOD)
+def simulate(n: int, d: int, t, *, workflow: str = "accumulate", estimator: str = "mle",
+             sigma2: float = 1.0, n_trials: int = 100, seed=0, method: str = "auto",
              refit: bool = False, progress: Progress = None) -> GaussianWorkflowEstimate:
-    """Mean ± SE over ``n_trials`` runs of every metric at iterations 1..t.
+    """Mean ± SE over ``n_trials`` runs of every metric at iteration(s) t (an int or an array of ints).
 
-    Same keywords as :func:`theory.gaussian_workflow.predict` (here t is the last iteration, an int)
-    plus ``n_trials``, ``seed``, ``method``, ``refit`` and ``progress``.
+    Same keywords as :func:`model_collapse.theory.gaussian_workflow.predict` plus ``n_trials``, ``seed``,
+    ``method``, ``refit`` (accumulate, samples method: refit on the concatenated pool, the authors' literal
+    loop) and ``progress``. Each run is simulated to max(t); the fields are read at t.
     """
-    tr = trajectories(n, d, t, workflow=workflow, estimator=estimator, sigma2=sigma2, n_trials=n_trials,
-                      seed=seed, method=method, refit=refit, progress=progress)
+    its = iterations(t)
+    tr = trajectories(n, d, int(its.max()), workflow=workflow, estimator=estimator, sigma2=sigma2,
+                      n_trials=n_trials, seed=seed, method=method, refit=refit, progress=progress)
 
     def est(key):
-        return None if tr[key] is None else _scaled_estimate(tr[key])
+        if tr[key] is None:
+            return None
+        e = _scaled_estimate(tr[key][:, its - 1])
+        if np.ndim(t) == 0:
+            return MCEstimate(float(e.mean[0]), float(e.sem[0]), e.n_trials)
+        shape = np.shape(t)
+        return MCEstimate(e.mean.reshape(shape), e.sem.reshape(shape), e.n_trials)
 
-    return GaussianWorkflowEstimate(
-        iterations=np.arange(1, int(t) + 1),
-        mean_sq_error=est("mean_sq_error"),
-        cov_trace_ratio=est("cov_trace_ratio"),
-        cov_det_ratio=est("cov_det_ratio"),
-        log_det_ratio=est("log_det_ratio"),
-        w2_squared=est("w2_squared"),
-        n_trials=int(n_trials),
-    )
+    return GaussianWorkflowEstimate(n_trials=int(n_trials), **{k: est(k) for k in METRICS})

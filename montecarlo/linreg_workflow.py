@@ -14,7 +14,7 @@ The experiment of docs/theory.md §5 / the "Collapse or Thrive?" code, per trial
 
 Replace and accumulate use the exact recursions ŵ_t = ŵ_{t−1} + Pε_t (replace) and ŵ_{t−1} + Pε_t/t
 (accumulate), P = X⁺ (= (XᵀX)⁻¹Xᵀ when n ≥ d): all iterations of a batch of trials at once with one
-matrix product, instead of refitting on the growing stack (``refit=True`` does the literal refits on
+matrix product, instead of refitting on the growing stack (``method="refit"`` does the literal refits on
 the same random draws, for the recursion == refit test). When n < d the minimum-norm fit keeps the
 bias ‖(I − X⁺X)w*‖², which the simulator includes (the closed forms do not cover n < d).
 
@@ -32,38 +32,34 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from model_collapse.montecarlo.trials import MCEstimate, Progress, batches, estimate, trial_generators
-from model_collapse.montecarlo.gaussian_workflow import map_trials
+from model_collapse.arrays import iterations
+from model_collapse.montecarlo.trials import MCEstimate, Progress, batches, estimate, map_trials, trial_generators
+from model_collapse.theory.linreg_workflow import ITERATION, LABELS
 from model_collapse.validation import (
     NONNEGATIVE,
-    NONNEGATIVE_INT,
     POSITIVE_INT,
+    SEED,
     InvalidParameterError,
     Options,
     validate,
 )
-from model_collapse.theory.linreg_workflow import ITERATION, LABELS
 
 __all__ = ["WORKFLOWS", "LinregWorkflowEstimate", "trajectories", "simulate"]
 
 WORKFLOWS = ("replace", "accumulate", "accumulate-subsample")
 WORKFLOW = Options(WORKFLOWS)
+METHOD = Options(("recursion", "refit"))
 
 
 @dataclass(frozen=True)
 class LinregWorkflowEstimate:
-    """Mean ± SE over trials of the test error at iterations 1..t (arrays of length t)."""
+    """Mean ± SE over trials of the test error at the requested iterations (shape of t)."""
 
-    iterations: np.ndarray
     test_error: MCEstimate
     n_trials: int
 
-    def as_dict(self, per_iteration: bool = False) -> dict:
-        est = self.test_error
-        if per_iteration:
-            return {"test_error": est.as_dict()}
-        return {"test_error": MCEstimate(est.mean[-1], est.sem[-1], est.n_trials).as_dict()}
+    def as_dict(self) -> dict:
+        return {"test_error": self.test_error.as_dict()}
 
 
 def _draw(rng, n, d, t, design, workflow, n_test):
@@ -180,9 +176,9 @@ def _check_design(design, n, d):
 
 
 @validate(n=POSITIVE_INT, d=POSITIVE_INT, t=ITERATION, workflow=WORKFLOW, sigma=NONNEGATIVE,
-          test_labels=LABELS, n_trials=POSITIVE_INT, seed=NONNEGATIVE_INT, n_test=POSITIVE_INT)
+          test_labels=LABELS, n_trials=POSITIVE_INT, seed=SEED, n_test=POSITIVE_INT)
 def trajectories(n: int, d: int, t: int, *, workflow: str = "accumulate", sigma: float = 1.0,
-                 test_labels: str = "noiseless", n_trials: int = 100, seed: int = 0, n_test: int | None = None,
+                 test_labels: str = "noiseless", n_trials: int = 100, seed=0, n_test: int | None = None,
                  design=None, refit: bool = False, progress: Progress = None) -> np.ndarray:
     """Per-trial test error at iterations 1..t: an array (n_trials, t). See the module docstring."""
     if np.ndim(t) != 0:
@@ -216,19 +212,27 @@ def trajectories(n: int, d: int, t: int, *, workflow: str = "accumulate", sigma:
 
 
 @validate(n=POSITIVE_INT, d=POSITIVE_INT, t=ITERATION, workflow=WORKFLOW, sigma=NONNEGATIVE,
-          test_labels=LABELS, n_trials=POSITIVE_INT, seed=NONNEGATIVE_INT, n_test=POSITIVE_INT)
-def simulate(n: int, d: int, t: int, *, workflow: str = "accumulate", sigma: float = 1.0,
-             test_labels: str = "noiseless", n_trials: int = 100, seed: int = 0, n_test: int | None = None,
-             design=None, refit: bool = False, progress: Progress = None) -> LinregWorkflowEstimate:
-    """Mean ± SE of the test error at iterations 1..t over ``n_trials`` runs.
+          test_labels=LABELS, n_trials=POSITIVE_INT, seed=SEED, n_test=POSITIVE_INT, method=METHOD)
+def simulate(n: int, d: int, t, *, workflow: str = "accumulate", sigma: float = 1.0,
+             test_labels: str = "noiseless", n_trials: int = 100, seed=0, method: str = "recursion",
+             n_test: int | None = None, design=None, progress: Progress = None) -> LinregWorkflowEstimate:
+    """Mean ± SE of the test error at iteration(s) t over ``n_trials`` runs (each run simulated to max t).
 
-    Same keywords as :func:`theory.linreg_workflow.test_error` (t is the last iteration, an int) plus
-    ``n_trials``, ``seed``, ``n_test`` (finite test set as the authors; default: exact expectation over
-    test inputs), ``design`` (a fixed X shared by all trials: the twin of
-    :func:`theory.linreg_workflow.test_error_given_design`), ``refit`` and ``progress``.
-    For n ∈ {d, d + 1} every run is finite but the expectation is infinite: the mean does not converge.
+    Same keywords as :func:`model_collapse.theory.linreg_workflow.predict` plus ``n_trials``, ``seed``,
+    ``method`` ("recursion": the exact increment recursion of the OLS fits, default; "refit": refit OLS on
+    the stacked data every iteration, the authors' literal loop; accumulate-subsample always refits),
+    ``n_test`` (finite test set as the authors; default: exact expectation over test inputs), ``design``
+    (a fixed X shared by all trials: the twin of :func:`model_collapse.theory.linreg_workflow.predict_given_design`)
+    and ``progress``. For n ∈ {d, d + 1} every run is finite but the expectation is infinite: the mean does
+    not converge.
     """
-    tr = trajectories(n, d, t, workflow=workflow, sigma=sigma, test_labels=test_labels, n_trials=n_trials,
-                      seed=seed, n_test=n_test, design=design, refit=refit, progress=progress)
-    return LinregWorkflowEstimate(iterations=np.arange(1, int(t) + 1), test_error=estimate(tr, axis=0),
-                                  n_trials=int(n_trials))
+    its = iterations(t)
+    tr = trajectories(n, d, int(its.max()), workflow=workflow, sigma=sigma, test_labels=test_labels,
+                      n_trials=n_trials, seed=seed, n_test=n_test, design=design, refit=(method == "refit"),
+                      progress=progress)
+    e = estimate(tr[:, its - 1], axis=0)
+    if np.ndim(t) == 0:
+        e = MCEstimate(float(e.mean[0]), float(e.sem[0]), e.n_trials)
+    else:
+        e = MCEstimate(e.mean.reshape(np.shape(t)), e.sem.reshape(np.shape(t)), e.n_trials)
+    return LinregWorkflowEstimate(test_error=e, n_trials=int(n_trials))

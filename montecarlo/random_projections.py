@@ -27,7 +27,8 @@ flips of those coordinates, so the off-diagonal terms have mean zero (exact for 
 projected priors are diagonal). This estimator relies on the reduction given S, which the literal
 experiment checks (tests/test_random_projections.py: they agree within combined SEs, no allowance).
 
-Randomness: one generator per trial from ``SeedSequence(seed)`` (:func:`model_collapse.montecarlo.trials.trial_generators`).
+Randomness: one generator per trial from ``SeedSequence(seed)``
+(:func:`model_collapse.montecarlo.trials.trial_generators`).
 Cost per trial (conditional): an SVD of the m×d matrix S·Σ^{1/2} (singular values only for isotropic Σ) plus
 ~6r³ for the r×r ridge algebra, r = min(m, d).
 """
@@ -37,22 +38,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from model_collapse.montecarlo.trials import MCEstimate, Progress, estimate, trial_generators
+from model_collapse.arrays import require_scalars
 from model_collapse.montecarlo.ridge_mixture import ridge_error_parts, wishart_gram
+from model_collapse.montecarlo.trials import MCEstimate, Progress, estimate, single_threaded_blas, trial_generators
+from model_collapse.projections import sample_projection
 from model_collapse.theory import ridge_mixture as rm
+from model_collapse.theory.random_projections import FORM, PENALTY, project
+from model_collapse.theory.ridge import spectrum_arrays
 from model_collapse.validation import (
     NONNEGATIVE,
-    NONNEGATIVE_INT,
     POSITIVE_INT,
     PROBABILITY,
-    InvalidParameterError,
+    SEED,
     Options,
-    check_param,
     validate,
 )
-from model_collapse.theory.random_projections import FORM, PENALTY, project, sample_projection
-from model_collapse.theory.ridge import spectrum_arrays
 
 __all__ = ["RPEstimate", "simulate"]
 
@@ -135,7 +135,7 @@ def _sample_trial(rng, S, w, gam, dlt, n1, n2, lam_n, s1, s2):
 
 
 @validate(n=POSITIVE_INT, m=POSITIVE_INT, p2=PROBABILITY, lam=NONNEGATIVE, sigma=NONNEGATIVE, sigma2=NONNEGATIVE,
-          penalty=PENALTY, form=FORM, n_trials=POSITIVE_INT, method=METHOD)
+          penalty=PENALTY, form=FORM, projection_seed=SEED, n_trials=POSITIVE_INT, seed=SEED, method=METHOD)
 def simulate(
     n: int,
     m: int,
@@ -152,22 +152,24 @@ def simulate(
     penalty: str = "mean",
     include_noise: bool = False,
     form: str = "deterministic",
+    projection_seed=0,
     n_trials: int = 100,
-    seed: int = 0,
+    seed=0,
     method: str = "conditional",
     progress: Progress = None,
 ) -> RPEstimate:
-    """Simulate the random-projections test error; same keywords as :func:`theory.random_projections.test_error`.
+    """Simulate the random-projections test error.
+
+    Same keywords as :func:`model_collapse.theory.random_projections.predict` (except its quadrature option
+    ``nodes_per_panel``) plus ``n_trials``, ``seed``, ``method``, ``progress``.
 
     Scalar settings (n, m positive integers). ``form="deterministic"`` (default): a fresh S per trial, the
     average the deterministic theory predicts. ``form="quenched"``: the fixed S of
-    ``theory.random_projections.sample_projection(m, d, seed)`` (the quenched theory's S), data resampled.
+    :func:`model_collapse.projections.sample_projection` (m, d, ``projection_seed``), the quenched theory's
+    S; the data (and only the data) are resampled from ``seed``.
     Returns mean ± SE over ``n_trials`` of rho, bias, variance, zeta and total (``method``: module docstring).
     """
-    for name, value in (("n", n), ("m", m), ("p2", p2), ("lam", lam), ("sigma", sigma)):
-        if np.ndim(value) != 0:
-            raise InvalidParameterError(f"The '{name}' parameter of simulate must be a scalar. Got an array instead.")
-    check_param("seed", seed, NONNEGATIVE_INT, "simulate")
+    require_scalars("simulate", n=n, m=m, p2=p2, lam=lam, sigma=sigma, sigma2=sigma2)
     w, _ = spectrum_arrays(eigenvalues, None, "simulate")
     gam, dlt = rm.resolve_priors(w, np.ones_like(w), r2, c2, gamma, delta, "simulate")
     n, m, d = int(n), int(m), w.size
@@ -176,18 +178,19 @@ def simulate(
     lam_n = float(rm.effective_lambda(lam, n, penalty)) * n
     s1 = float(sigma)
     s2 = s1 if sigma2 is None else float(sigma2)
-    fixed = sample_projection(m, d, seed) if form == "quenched" else None
+    fixed = sample_projection(m, d, projection_seed) if form == "quenched" else None
     rngs = trial_generators(seed, n_trials)
     out = np.empty((5, n_trials))
-    for i, rng in enumerate(rngs):
-        S = fixed if fixed is not None else rng.standard_normal((m, d)) / np.sqrt(d)
-        if method == "conditional":
-            rho, bias, var, zeta = _conditional_trial(rng, S, w, gam, dlt, n1, n2, lam_n, s1 * s1, s2 * s2)
-            out[:, i] = (rho, bias, var, zeta, rho + bias + var + zeta)
-        else:
-            out[:, i] = _sample_trial(rng, S, w, gam, dlt, n1, n2, lam_n, s1, s2)
-        if progress is not None:
-            progress(i + 1, n_trials)
+    with single_threaded_blas():
+        for i, rng in enumerate(rngs):
+            S = fixed if fixed is not None else rng.standard_normal((m, d)) / np.sqrt(d)
+            if method == "conditional":
+                rho, bias, var, zeta = _conditional_trial(rng, S, w, gam, dlt, n1, n2, lam_n, s1 * s1, s2 * s2)
+                out[:, i] = (rho, bias, var, zeta, rho + bias + var + zeta)
+            else:
+                out[:, i] = _sample_trial(rng, S, w, gam, dlt, n1, n2, lam_n, s1, s2)
+            if progress is not None:
+                progress(i + 1, n_trials)
     if include_noise:
         out[4] += s1 * s1
     parts = {k: estimate(row) for k, row in zip(_PARTS, out, strict=True)}

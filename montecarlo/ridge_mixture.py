@@ -23,7 +23,8 @@ variance of the priors and the label noise; the mean over trials is an unbiased 
 expectation. ``method="sample"`` draws w₁, δ and the noise, fits ridge with a linear solver and
 measures the error directly (the parts by linearity of ŵ in y): the literal experiment, noisier.
 
-Randomness: one generator per trial from ``SeedSequence(seed)`` (:func:`model_collapse.montecarlo.trials.trial_generators`);
+Randomness: one generator per trial from ``SeedSequence(seed)``
+(:func:`model_collapse.montecarlo.trials.trial_generators`);
 results do not depend on batching. Cost per trial ~ 5d³ flops (conditional, n ≥ d); trials are batched.
 """
 
@@ -32,20 +33,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from model_collapse.montecarlo.trials import MCEstimate, Progress, batches, estimate, trial_generators
-from model_collapse.validation import (
-    NONNEGATIVE,
-    NONNEGATIVE_INT,
-    POSITIVE_INT,
-    PROBABILITY,
-    InvalidParameterError,
-    Options,
-    check_param,
-    validate,
+from model_collapse.arrays import require_scalars
+from model_collapse.montecarlo.trials import (
+    MCEstimate,
+    Progress,
+    batches,
+    estimate,
+    single_threaded_blas,
+    trial_generators,
 )
 from model_collapse.theory.ridge import spectrum_arrays
 from model_collapse.theory.ridge_mixture import PENALTY, effective_lambda, resolve_priors
+from model_collapse.validation import (
+    NONNEGATIVE,
+    POSITIVE_INT,
+    PROBABILITY,
+    SEED,
+    InvalidParameterError,
+    Options,
+    validate,
+)
 
 __all__ = ["RidgeMixtureEstimate", "simulate", "ridge_error_parts"]
 
@@ -165,7 +172,7 @@ def _sample_parts(X, n1, lam_n, w, gam, dlt, s1, s2, rngs):
 
 
 @validate(n=POSITIVE_INT, p2=PROBABILITY, lam=NONNEGATIVE, sigma=NONNEGATIVE, sigma2=NONNEGATIVE,
-          penalty=PENALTY, n_trials=POSITIVE_INT, method=METHOD)
+          penalty=PENALTY, n_trials=POSITIVE_INT, seed=SEED, method=METHOD)
 def simulate(
     n: int,
     p2: float,
@@ -182,23 +189,20 @@ def simulate(
     penalty: str = "mean",
     include_noise: bool = False,
     n_trials: int = 100,
-    seed: int = 0,
+    seed=0,
     method: str = "conditional",
     progress: Progress = None,
 ) -> RidgeMixtureEstimate:
-    """Simulate the ridge-mixture test error; same keywords as :func:`theory.ridge_mixture.test_error`.
+    """Simulate the ridge-mixture test error; same keywords as :func:`model_collapse.theory.ridge_mixture.predict`.
 
     Scalar settings only (n a positive integer, p₂ ∈ [0, 1], λ ≥ 0); n₂ = round(p₂·n) synthetic rows.
     ``multiplicities`` must be integers (eigenvalue ω_i is repeated m_i times). Returns mean ± SE over
     ``n_trials`` of bias, variance, zeta and total (see the module docstring for ``method``).
     """
-    for name, value in (("n", n), ("p2", p2), ("lam", lam), ("sigma", sigma)):
-        if np.ndim(value) != 0:
-            raise InvalidParameterError(f"The '{name}' parameter of simulate must be a scalar. Got an array instead.")
+    require_scalars("simulate", n=n, p2=p2, lam=lam, sigma=sigma, sigma2=sigma2)
     w, m = spectrum_arrays(eigenvalues, multiplicities, "simulate")
     w = _expand(w, None if multiplicities is None else m)
     gam, dlt = resolve_priors(w, np.ones_like(w), r2, c2, gamma, delta, "simulate")
-    check_param("seed", seed, NONNEGATIVE_INT, "simulate")
     n = int(n)
     d = w.size
     n2 = int(round(p2 * n))
@@ -211,19 +215,20 @@ def simulate(
     out = np.empty((4, n_trials))
     per_trial = (n * d if method == "sample" else min(n, d) * d) + 8 * d * d
     done = 0
-    for chunk in batches(n_trials, per_trial):
-        if method == "conditional":
-            G1 = np.stack([wishart_gram(rngs[i], n1, sqrt_w) for i in chunk])
-            G2 = np.stack([wishart_gram(rngs[i], n2, sqrt_w) for i in chunk])
-            bias, var, zeta = ridge_error_parts(G1, G2, lam_n, w, gam, dlt, s1 * s1, s2 * s2, n >= d)
-            total = bias + var + zeta
-        else:
-            X = np.stack([rngs[i].standard_normal((n, d)) for i in chunk]) * sqrt_w
-            bias, var, zeta, total = _sample_parts(X, n1, lam_n, w, gam, dlt, s1, s2, [rngs[i] for i in chunk])
-        out[:, chunk.start : chunk.stop] = np.stack([bias, var, zeta, total])
-        done += len(chunk)
-        if progress is not None:
-            progress(done, n_trials)
+    with single_threaded_blas():
+        for chunk in batches(n_trials, per_trial):
+            if method == "conditional":
+                G1 = np.stack([wishart_gram(rngs[i], n1, sqrt_w) for i in chunk])
+                G2 = np.stack([wishart_gram(rngs[i], n2, sqrt_w) for i in chunk])
+                bias, var, zeta = ridge_error_parts(G1, G2, lam_n, w, gam, dlt, s1 * s1, s2 * s2, n >= d)
+                total = bias + var + zeta
+            else:
+                X = np.stack([rngs[i].standard_normal((n, d)) for i in chunk]) * sqrt_w
+                bias, var, zeta, total = _sample_parts(X, n1, lam_n, w, gam, dlt, s1, s2, [rngs[i] for i in chunk])
+            out[:, chunk.start : chunk.stop] = np.stack([bias, var, zeta, total])
+            done += len(chunk)
+            if progress is not None:
+                progress(done, n_trials)
     if include_noise:
         out[3] += s1 * s1
     b, v, z, t = (estimate(row) for row in out)

@@ -2,9 +2,7 @@
 
 import json
 
-import numpy as np
 import pytest
-
 from model_collapse.cli import main
 from model_collapse.theory import random_projections as th
 from model_collapse.theory.spectrum import eigenvalues
@@ -26,14 +24,14 @@ def run_json(capsys, argv):
 def test_predict_json_keys_and_values_equal_theory(capsys):
     out = run_json(capsys, ["predict", "rp", *base(100), "--json"])
     assert list(out) == ["rho", "bias", "variance", "zeta", "total", "kappa", "u"]
-    ref = th.test_error(N, 100, P2, LAM, W, c2=C2, sigma=SIGMA)
+    ref = th.predict(N, 100, P2, LAM, W, c2=C2, sigma=SIGMA)
     for key in out:
         assert out[key] == pytest.approx(float(getattr(ref, key)), rel=1e-12)
 
 
 def test_predict_sigma2_r2_passed_through(capsys):
     out = run_json(capsys, ["predict", "rp", *base(300), "--sigma2", "0.9", "--r2", "2", "--json"])
-    ref = th.test_error(N, 300, P2, LAM, W, c2=C2, r2=2.0, sigma=SIGMA, sigma2=0.9)
+    ref = th.predict(N, 300, P2, LAM, W, c2=C2, r2=2.0, sigma=SIGMA, sigma2=0.9)
     assert out["total"] == pytest.approx(float(ref.total), rel=1e-12)
 
 
@@ -48,7 +46,8 @@ def test_ridgeless_threshold_is_infinite_with_warning(capsys):
             "--sigma", "1", "--json"]
     assert main(argv) == 0
     cap = capsys.readouterr()
-    assert json.loads(cap.out)["total"] == np.inf
+    printed = json.loads(cap.out)  # strict JSON: an infinite value is null, named in "warnings"
+    assert printed["total"] is None and any(w.startswith("total is inf") for w in printed["warnings"])
     assert "infinite" in cap.err
 
 
@@ -61,7 +60,7 @@ def test_simulate_json_shape_agreement_and_reproducible(capsys, m):
     out = run_json(capsys, argv)
     assert list(out) == ["rho", "bias", "variance", "zeta", "total"]
     assert all(set(v) == {"mean", "se"} for v in out.values())
-    ref = float(th.test_error(100, m, 0.25, 1e-3, eigenvalues("isotropic", 200), c2=1.0, sigma=0.5).total)
+    ref = float(th.predict(100, m, 0.25, 1e-3, eigenvalues("isotropic", 200), c2=1.0, sigma=0.5).total)
     # 4 SE + the finite-size allowance 2(1/|n − min(m, d)| + 1/min(m, d)) of the deterministic equivalent
     k = min(m, 200)
     tol = 4 * out["total"]["se"] + 2 * (1 / abs(100 - k) + 1 / k) * ref
@@ -74,9 +73,12 @@ def test_best_m_flag(capsys):
     above = run_json(capsys, ["predict", "rp", *base(800), "--best-m", "--json"])
     keys = ["rho", "bias", "variance", "zeta", "total", "kappa", "u", "best_m", "best_total", "limit_total",
             "threshold_m", "width_sensitivity", "adding_parameters"]
-    assert list(below) == keys
+    # best_m = inf (the error keeps falling towards its m → ∞ limit) is printed as null, named in "warnings"
+    assert list(below) == keys + ["warnings"]
+    assert below["best_m"] is None and below["warnings"] == [
+        "best_m is inf: the test error keeps falling with the width towards its m → ∞ limit (limit_total)"]
     size = th.best_model_size(N, P2, LAM, W, c2=C2, sigma=SIGMA)
-    assert below["best_m"] == size.best_m
+    assert size.best_m == float("inf")
     assert below["best_total"] == pytest.approx(size.best_total, rel=1e-12)
     assert below["threshold_m"] == N
     # below the threshold (d > n) a wider model hurts, above it helps
@@ -133,7 +135,8 @@ def test_predict_quenched_form_and_spectrum_match_theory(capsys):
             "--sigma", "0.5", "--spectrum", "powerlaw:1", "--form", "quenched", "--projection-seed", "3", "--json"]
     assert main(argv) == 0
     out = json.loads(capsys.readouterr().out)
-    ref = rp.test_error(100, 50, 0.2, 0.001, eigs("powerlaw:1", 300), c2=1.0, sigma=0.5, form="quenched", seed=3)
+    ref = rp.predict(100, 50, 0.2, 0.001, eigs("powerlaw:1", 300), c2=1.0, sigma=0.5, form="quenched",
+                     projection_seed=3)
     assert out["total"] == pytest.approx(float(ref.total), rel=1e-12)
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from model_collapse.data import cot_gaussian_runs
 from model_collapse.figures._base import rows
 from model_collapse.montecarlo import gaussian_workflow as mc

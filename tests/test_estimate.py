@@ -1,7 +1,6 @@
 """MCEstimate: mean and standard error, including values that would underflow when squared."""
 
 import numpy as np
-
 from model_collapse.montecarlo.trials import estimate, trial_generators
 
 

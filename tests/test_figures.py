@@ -5,7 +5,6 @@ import json
 import numpy as np
 import pytest
 from _check import assert_agrees
-
 from model_collapse.figures import registry, render
 from model_collapse.figures._base import rows
 from model_collapse.theory import ridge_mixture as th
@@ -30,7 +29,7 @@ def test_strong_collapse_columns_and_simulation_agreement(strong_collapse_table)
     assert len(sim["n"]) >= 10
     w = eigenvalues("isotropic", 100)
     for c2, p2, n, v, se in zip(sim["c2"], sim["p2"], sim["n"], sim["value"], sim["se"], strict=True):
-        theory = float(th.test_error(n, p2, 0.0, w, c2=c2, sigma=1.0).total)
+        theory = float(th.predict(n, p2, 0.0, w, c2=c2, sigma=1.0).total)
         # finite-size allowance as in tests/test_ridge_mixture_mc.py: 2(1/|n−d| + 1/d)
         assert_agrees(theory, v, se, finite_rtol=2 * (1 / abs(n - 100) + 1 / 100), label=f"c2={c2} p2={p2} n={n}")
 

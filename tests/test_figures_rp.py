@@ -2,7 +2,6 @@
 
 import numpy as np
 from _check import assert_agrees
-
 from model_collapse.figures import registry
 from model_collapse.figures._base import rows
 from model_collapse.theory import random_projections as th
@@ -20,7 +19,7 @@ def test_smc_model_size_columns_and_agreement():
     w = eigenvalues("isotropic", f.D)
     for c2, p2, m, value, se in zip(tab["c2"][sim], tab["p2"][sim], tab["m"][sim], tab["value"][sim],
                                     tab["se"][sim], strict=True):
-        ref = float(th.test_error(f.N, m, p2, f.LAM, w, c2=c2, sigma=f.SIGMA).total)
+        ref = float(th.predict(f.N, m, p2, f.LAM, w, c2=c2, sigma=f.SIGMA).total)
         k = min(m, f.D)
         # stated allowance: 4 SE + 2(1/|n − min(m, d)| + 1/min(m, d)) relative (finite-size error)
         assert abs(value - ref) <= 4 * se + 2 * (1 / abs(f.N - k) + 1 / k) * ref
@@ -38,7 +37,7 @@ def test_smc_decomposition_columns_and_agreement():
     w = eigenvalues("isotropic", f.D)
     for c2, psi, value, se in zip(tab["c2"][sim], tab["psi"][sim], tab["value"][sim], tab["se"][sim], strict=True):
         m = round(psi * f.N)
-        ref = float(th.test_error(f.N, m, f.P2, f.LAM, w, c2=c2, sigma=f.SIGMA).total)
+        ref = float(th.predict(f.N, m, f.P2, f.LAM, w, c2=c2, sigma=f.SIGMA).total)
         k = min(m, f.D)
         assert abs(value - ref) <= 4 * se + 2 * (1 / abs(f.N - k) + 1 / k) * ref
 
@@ -61,5 +60,5 @@ def test_smc_pareto_columns_and_claims():
         r = min(m, 1000)
         fr = 2 * (1 / abs(500 - r) + 1 / r)
         for p, val, se in ((0.0, x, xs), (p2, y, ys)):
-            ref = float(th.test_error(500, m, p, 1e-3, w, c2=c2, sigma=0.5).total)
+            ref = float(th.predict(500, m, p, 1e-3, w, c2=c2, sigma=0.5).total)
             assert_agrees(ref, val, se, finite_rtol=fr, label=f"pareto m={m} p2={p}")

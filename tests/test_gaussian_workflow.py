@@ -20,12 +20,16 @@ import pytest
 from _check import assert_agrees, assert_disagrees
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
-from scipy.special import polygamma
-from scipy.stats import hypergeom
-
 from model_collapse.montecarlo import gaussian_workflow as mc
 from model_collapse.theory import InvalidParameterError
 from model_collapse.theory import gaussian_workflow as th
+from scipy.special import polygamma
+from scipy.stats import hypergeom
+
+
+def simulate_path(n, d, t, **kw):
+    """The simulator at every iteration 1..t (its fields are then arrays of length t)."""
+    return mc.simulate(n, d, np.arange(1, t + 1), **kw)
 
 QUANTITIES = ("mean_sq_error", "cov_trace_ratio", "cov_det_ratio")
 
@@ -50,7 +54,7 @@ def light_tailed_settings(draw):
 
 
 def check_all(n, d, t, workflow, estimator, sigma2, trials, seed=0, method="auto", label=""):
-    est = mc.simulate(n, d, t, workflow=workflow, estimator=estimator, sigma2=sigma2, n_trials=trials, seed=seed,
+    est = simulate_path(n, d, t, workflow=workflow, estimator=estimator, sigma2=sigma2, n_trials=trials, seed=seed,
                       method=method)
     ref = th.predict(n, d, np.arange(1, t + 1), workflow=workflow, estimator=estimator, sigma2=sigma2)
     for q in QUANTITIES:
@@ -204,7 +208,7 @@ def test_closed_forms_match_explicit_samples_simulation(workflow):
 def test_singular_covariance_cases(n, d, workflow):
     """n ≤ d: the fitted covariance has rank n − 1, det is exactly 0; mean and trace laws still hold."""
     t = 6 if workflow == "replace" else 10
-    est = mc.simulate(n, d, t, workflow=workflow, n_trials=3000, seed=5)
+    est = simulate_path(n, d, t, workflow=workflow, n_trials=3000, seed=5)
     ref = th.predict(n, d, np.arange(1, t + 1), workflow=workflow)
     assert np.all(est.cov_det_ratio.mean == 0) and np.all(ref.cov_det_ratio == 0) and est.log_det_ratio is None
     for q in ("mean_sq_error", "cov_trace_ratio"):
@@ -216,12 +220,12 @@ def test_singular_covariance_cases(n, d, workflow):
 
 @pytest.fixture(scope="module")
 def acc_n4():
-    return mc.simulate(4, 1, 12, workflow="accumulate", n_trials=20_000, seed=21)
+    return simulate_path(4, 1, 12, workflow="accumulate", n_trials=20_000, seed=21)
 
 
 @pytest.fixture(scope="module")
 def rep_n10():
-    return mc.simulate(10, 1, 4, workflow="replace", n_trials=20_000, seed=22)
+    return simulate_path(10, 1, 4, workflow="replace", n_trials=20_000, seed=22)
 
 
 def test_twin_accumulate_trace_with_1_over_k_fails(acc_n4):
@@ -256,7 +260,7 @@ def test_twin_mle_and_unbiased_swapped_fails(acc_n4, rep_n10):
     e = acc_n4.cov_trace_ratio
     assert_disagrees(th.cov_trace_ratio(4, 1, k, estimator="unbiased"), e.mean, e.sem, finite_rtol=0.0,
                      label="unbiased law against an MLE simulation")
-    unb = mc.simulate(10, 1, 4, workflow="replace", estimator="unbiased", n_trials=20_000, seed=23)
+    unb = simulate_path(10, 1, 4, workflow="replace", estimator="unbiased", n_trials=20_000, seed=23)
     assert_agrees(np.ones(4), unb.cov_trace_ratio.mean, unb.cov_trace_ratio.sem, finite_rtol=0.0)
     assert_disagrees(th.cov_trace_ratio(10, 1, np.arange(1, 5), workflow="replace"), unb.cov_trace_ratio.mean,
                      unb.cov_trace_ratio.sem, finite_rtol=0.0, label="MLE law against an unbiased simulation")
@@ -265,7 +269,7 @@ def test_twin_mle_and_unbiased_swapped_fails(acc_n4, rep_n10):
 def test_twin_accumulate_determinant_is_not_trace_to_the_d():
     """The accumulate det law (product of f_s) against two natural wrong guesses."""
     n, d, t = 8, 3, 10
-    est = mc.simulate(n, d, t, workflow="accumulate", n_trials=20_000, seed=24)
+    est = simulate_path(n, d, t, workflow="accumulate", n_trials=20_000, seed=24)
     it = np.arange(1, t + 1)
     e = est.cov_det_ratio
     assert_agrees(th.cov_det_ratio(n, d, it), e.mean, e.sem, finite_rtol=0.0)
@@ -280,7 +284,7 @@ def test_twin_accumulate_determinant_is_not_trace_to_the_d():
 def test_expected_log_det_is_exact_even_with_heavy_tails(n, d, t):
     """E log(det Σ̂_t/det Σ₀) = t·ρ exactly under replace (a sum of independent log χ² terms), including
     the heavy-tailed settings excluded from the z-tests on det itself; twin: log of the expected factor."""
-    est = mc.simulate(n, d, t, workflow="replace", n_trials=400 if d == 100 else 4000, seed=25)
+    est = simulate_path(n, d, t, workflow="replace", n_trials=400 if d == 100 else 4000, seed=25)
     rho = th.log_det_decay_rate(n, d)
     it = np.arange(1, t + 1)
     e = est.log_det_ratio
@@ -291,11 +295,11 @@ def test_expected_log_det_is_exact_even_with_heavy_tails(n, d, t):
 
 def test_w2_replace_exact_and_accumulate_above_bound():
     t = np.arange(1, 9)
-    rep = mc.simulate(12, 1, 8, workflow="replace", n_trials=20_000, seed=26).w2_squared
+    rep = simulate_path(12, 1, 8, workflow="replace", n_trials=20_000, seed=26).w2_squared
     assert_agrees(th.w2_squared(12, t), rep.mean, rep.sem, finite_rtol=0.0, label="W2 replace")
     jensen = th.w2_squared_lower_bound(12, t, workflow="replace")  # the twin: E σ̂ replaced by √(E σ̂²)
     assert_disagrees(jensen, rep.mean, rep.sem, finite_rtol=0.0, label="Jensen bound as if exact")
-    acc = mc.simulate(12, 1, 8, workflow="accumulate", n_trials=20_000, seed=27).w2_squared
+    acc = simulate_path(12, 1, 8, workflow="accumulate", n_trials=20_000, seed=27).w2_squared
     assert np.all(acc.mean >= th.w2_squared_lower_bound(12, t, workflow="accumulate") - 4 * acc.sem)
 
 
@@ -324,7 +328,7 @@ def test_reproducible_and_independent_of_batching():
     s2 = mc.trajectories(10, 2, 6, workflow="accumulate-subsample", n_trials=5, seed=9)
     assert all(np.array_equal(s1[q], s2[q]) for q in QUANTITIES)
     with pytest.raises(InvalidParameterError, match="'method'"):
-        mc.simulate(10, 2, 6, workflow="accumulate-subsample", method="sufficient")
+        simulate_path(10, 2, 6, workflow="accumulate-subsample", method="sufficient")
 
 
 def subsample_t2_mean_error(n: int, d: int, estimator: str) -> float:
@@ -343,7 +347,7 @@ def subsample_t2_mean_error(n: int, d: int, estimator: str) -> float:
 @pytest.mark.parametrize("estimator", th.ESTIMATORS)
 def test_accumulate_subsample_first_two_iterations(estimator):
     n, d = 6, 2
-    est = mc.simulate(n, d, 2, workflow="accumulate-subsample", estimator=estimator, n_trials=40_000, seed=28)
+    est = simulate_path(n, d, 2, workflow="accumulate-subsample", estimator=estimator, n_trials=40_000, seed=28)
     e = est.mean_sq_error
     # t = 1: the subsample is the real data itself
     assert_agrees(th.mean_sq_error(n, d, 1, estimator=estimator), e.mean[0], e.sem[0], finite_rtol=0.0)
@@ -358,7 +362,7 @@ def test_accumulate_subsample_first_two_iterations(estimator):
 
 def test_accumulate_subsample_lies_between_accumulate_and_replace():
     n, d, t = 20, 2, 30
-    sub = mc.simulate(n, d, t, workflow="accumulate-subsample", n_trials=600, seed=29).mean_sq_error
+    sub = simulate_path(n, d, t, workflow="accumulate-subsample", n_trials=600, seed=29).mean_sq_error
     acc = th.mean_sq_error(n, d, t)
     rep = th.mean_sq_error(n, d, t, workflow="replace", estimator="unbiased")
     assert sub.mean[-1] - 4 * sub.sem[-1] > acc
@@ -384,7 +388,7 @@ def test_slow_authors_workload_size(workflow):
     Σ_i ψ₁((n − i)/2) ≈ 0.22 per replace step, so the determinant is z-tested only while t·0.22 ≤ 1 (the
     contract); the trace and mean error (log-variance ≈ 2/(nd) per step) are tested at every iteration."""
     t = 100
-    est = mc.simulate(1000, 100, t, workflow=workflow, n_trials=300, seed=41)
+    est = simulate_path(1000, 100, t, workflow=workflow, n_trials=300, seed=41)
     ref = th.predict(1000, 100, np.arange(1, t + 1), workflow=workflow)
     for q in ("mean_sq_error", "cov_trace_ratio"):
         e = getattr(est, q)
@@ -396,5 +400,5 @@ def test_slow_authors_workload_size(workflow):
 
 def test_standard_error_survives_a_collapsed_determinant():
     """det Σ̂_t reaches ~1e-230 under replace at d = 100; its SE must not underflow to 0."""
-    e = mc.simulate(1000, 100, 100, workflow="replace", n_trials=20, seed=43).cov_det_ratio
+    e = simulate_path(1000, 100, 100, workflow="replace", n_trials=20, seed=43).cov_det_ratio
     assert 0 < e.mean[-1] < 1e-150 and 0 < e.sem[-1] < np.inf

@@ -13,11 +13,15 @@ import pytest
 from _check import assert_agrees, assert_disagrees
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-
 from model_collapse.montecarlo import linreg_workflow as mc
 from model_collapse.montecarlo.trials import estimate, trial_generators
 from model_collapse.theory import InvalidParameterError
 from model_collapse.theory import linreg_workflow as th
+
+
+def simulate_path(n, d, t, **kw):
+    """The simulator at every iteration 1..t (its fields are then arrays of length t)."""
+    return mc.simulate(n, d, np.arange(1, t + 1), **kw)
 
 
 @st.composite
@@ -29,10 +33,10 @@ def ols_settings(draw):
 
 
 def simulate_and_predict(setting, trials, seed=0, **kw):
-    est = mc.simulate(**setting, n_trials=trials, seed=seed, **kw).test_error
+    est = simulate_path(**setting, n_trials=trials, seed=seed, **kw).test_error
     s = dict(setting)
     t = s.pop("t")
-    return th.test_error(**s, t=np.arange(1, t + 1)), est
+    return th.predict(**s, t=np.arange(1, t + 1)).test_error, est
 
 
 # ---------------------------------------------------------------- closed forms
@@ -50,19 +54,20 @@ def test_iteration_factor_is_the_partial_sum_of_inverse_squares():
 def test_laws_domain_and_limits():
     n, d, s = 1000, 100, 1.0
     base = s**2 * d / (n - d - 1)
-    assert th.test_error(n, d, 1, sigma=s) == pytest.approx(base, rel=1e-15)
-    assert th.test_error(n, d, 7, workflow="replace", sigma=s) == pytest.approx(7 * base, rel=1e-15)
-    assert th.test_error(n, d, 7, sigma=s, test_labels="noisy") == pytest.approx(
+    assert th.predict(n, d, 1, sigma=s).test_error == pytest.approx(base, rel=1e-15)
+    assert th.predict(n, d, 7, workflow="replace", sigma=s).test_error == pytest.approx(7 * base, rel=1e-15)
+    assert th.predict(n, d, 7, sigma=s, test_labels="noisy").test_error == pytest.approx(
         base * th.iteration_factor(7) + s**2, rel=1e-15)
     assert th.limit(n, d) == pytest.approx(np.pi**2 / 6 * base, rel=1e-15) == th.pi2_6_bound(n, d)
     assert th.limit(n, d, workflow="replace") == np.inf
-    assert np.all(th.test_error(n, d, np.arange(1, 10**4, 97)) < th.pi2_6_bound(n, d))
-    assert th.test_error(101, 100, 3) == np.inf and th.test_error(100, 100, 3) == np.inf  # E tr(XᵀX)⁻¹ = ∞
-    assert th.test_error(100, 100, 3, sigma=0.0) == 0.0
-    with pytest.raises(InvalidParameterError, match="The 'n' parameter of test_error must be at least d"):
-        th.test_error(99, 100, 3)
+    assert np.all(th.predict(n, d, np.arange(1, 10**4, 97)).test_error < th.pi2_6_bound(n, d))
+    # E tr(XᵀX)⁻¹ = ∞
+    assert th.predict(101, 100, 3).test_error == np.inf and th.predict(100, 100, 3).test_error == np.inf
+    assert th.predict(100, 100, 3, sigma=0.0).test_error == 0.0
+    with pytest.raises(InvalidParameterError, match="The 'n' parameter of predict must be at least d"):
+        th.predict(99, 100, 3)
     with pytest.raises(InvalidParameterError, match="full column rank"):
-        th.test_error_given_design(np.ones((20, 3)), 2)
+        th.predict_given_design(np.ones((20, 3)), 2)
 
 
 def test_inverse_wishart_mean_holds_for_any_row_covariance():
@@ -72,9 +77,9 @@ def test_inverse_wishart_mean_holds_for_any_row_covariance():
     A = np.array([[1.0, 0.5, 0.0, 0.0], [0.0, 2.0, 0.3, 0.0], [0.0, 0.0, 0.5, 0.9], [0.0, 0.0, 0.0, 3.0]])
     cov = A @ A.T
     rngs = trial_generators(31, 4000)
-    vals = [th.test_error_given_design(g.standard_normal((n, d)) @ A.T, 1, cov=cov) for g in rngs]
+    vals = [th.predict_given_design(g.standard_normal((n, d)) @ A.T, 1, cov=cov) for g in rngs]
     e = estimate(np.array(vals))
-    assert_agrees(th.test_error(n, d, 1), e.mean, e.sem, finite_rtol=0.0)
+    assert_agrees(th.predict(n, d, 1).test_error, e.mean, e.sem, finite_rtol=0.0)
     assert_disagrees(d / (n - d), e.mean, e.sem, finite_rtol=0.0, label="d/(n − d)")
 
 
@@ -126,7 +131,7 @@ def test_twin_off_by_one_and_naive_variance_fail(replace_run):
 
 def test_twin_noisy_labels_are_not_the_excess_risk(accumulate_run):
     ref, est = accumulate_run
-    noisy = th.test_error(30, 5, np.arange(1, 13), test_labels="noisy")
+    noisy = th.predict(30, 5, np.arange(1, 13), test_labels="noisy").test_error
     assert_disagrees(noisy, est.mean, est.sem, finite_rtol=0.0, label="MSE with noisy labels vs excess risk")
 
 
@@ -134,11 +139,11 @@ def test_twin_noisy_labels_are_not_the_excess_risk(accumulate_run):
 def test_conditional_law_given_a_design(workflow):
     rng = np.random.default_rng(34)
     X = rng.standard_normal((25, 6))
-    est = mc.simulate(25, 6, 8, workflow=workflow, design=X, n_trials=10_000, seed=35).test_error
-    ref = th.test_error_given_design(X, np.arange(1, 9), workflow=workflow)
+    est = simulate_path(25, 6, 8, workflow=workflow, design=X, n_trials=10_000, seed=35).test_error
+    ref = th.predict_given_design(X, np.arange(1, 9), workflow=workflow)
     assert_agrees(ref, est.mean, est.sem, finite_rtol=0.0, label="given X")
     # twin: this X has tr((XᵀX)⁻¹) = 0.418 against the unconditional d/(n − d − 1) = 0.333
-    uncond = th.test_error(25, 6, np.arange(1, 9), workflow=workflow)
+    uncond = th.predict(25, 6, np.arange(1, 9), workflow=workflow).test_error
     assert_disagrees(uncond, est.mean, est.sem, finite_rtol=0.0, label="unconditional law for one X")
 
 
@@ -181,10 +186,10 @@ def test_subsample_counts_and_label_sums_equal_the_literal_experiment(n, d):
 
 def test_subsample_starts_at_the_real_fit_and_lies_between_the_laws():
     n, d, t = 40, 5, 30
-    est = mc.simulate(n, d, t, workflow="accumulate-subsample", n_trials=1500, seed=38).test_error
-    assert_agrees(th.test_error(n, d, 1), est.mean[0], est.sem[0], finite_rtol=0.0)
-    assert est.mean[-1] - 4 * est.sem[-1] > th.test_error(n, d, t)
-    assert est.mean[-1] + 4 * est.sem[-1] < th.test_error(n, d, t, workflow="replace")
+    est = simulate_path(n, d, t, workflow="accumulate-subsample", n_trials=1500, seed=38).test_error
+    assert_agrees(th.predict(n, d, 1).test_error, est.mean[0], est.sem[0], finite_rtol=0.0)
+    assert est.mean[-1] - 4 * est.sem[-1] > th.predict(n, d, t).test_error
+    assert est.mean[-1] + 4 * est.sem[-1] < th.predict(n, d, t, workflow="replace").test_error
 
 
 def test_reproducible_and_independent_of_batching():
@@ -194,7 +199,7 @@ def test_reproducible_and_independent_of_batching():
         c = mc.trajectories(20, 3, 5, workflow=wf, n_trials=2, seed=39)
         assert np.array_equal(a, b) and np.array_equal(a[:2], c)
     with pytest.raises(InvalidParameterError, match="'design'"):
-        mc.simulate(20, 3, 5, design=np.ones((3, 20)))
+        simulate_path(20, 3, 5, design=np.ones((3, 20)))
 
 
 # ---------------------------------------------------------------- heavier checks (pytest -m slow)

@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 from hypothesis import example, given, settings, target
 from hypothesis import strategies as st
-
 from model_collapse.theory import marchenko_pastur as mp_
 
 RTOL = 1e-8

@@ -38,8 +38,8 @@ import pytest
 from _check import agrees, assert_agrees, assert_disagrees
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-
 from model_collapse.montecarlo import random_projections as mc
+from model_collapse.projections import sample_projection
 from model_collapse.theory import random_projections as rp
 from model_collapse.theory import ridge_mixture as rm
 from model_collapse.validation import InvalidParameterError
@@ -118,7 +118,7 @@ CERT_CASES = [
 @pytest.mark.parametrize("p2,c2", [(0.3, 2.0), (0.9, 0.5)])
 def test_deterministic_form_matches_mpmath_reference(n, m, d, lam, p2, c2):
     ref = rp_reference(n, m, d, p2, lam, c2, 1.0, 0.5, 0.7)
-    got = rp.test_error(n, m, p2, lam, np.ones(d), c2=c2, r2=1.0, sigma=0.5, sigma2=0.7)
+    got = rp.predict(n, m, p2, lam, np.ones(d), c2=c2, r2=1.0, sigma=0.5, sigma2=0.7)
     for key, want in ref.items():
         val = float(getattr(got, key))
         if want == 0:
@@ -141,39 +141,39 @@ def test_ridgeless_underparameterised_closed_form(n, m, d):
     q, u, p1 = r / d, r / (n - r), 1 - p2
     rho1, rho2 = r2 * (1 - q), (r2 + c2) * (1 - q)
     want = rho1 + (p1 * (s1**2 + rho1) + p2 * (s2**2 + rho2)) * u + c2 * q * (p2**2 + p1 * p2 * u)
-    got = rp.test_error(n, m, p2, 0.0, np.ones(d), c2=c2, r2=r2, sigma=s1, sigma2=s2)
+    got = rp.predict(n, m, p2, 0.0, np.ones(d), c2=c2, r2=r2, sigma=s1, sigma2=s2)
     assert float(got.total) == pytest.approx(want, rel=1e-12)
     assert float(got.bias) == 0.0 and float(got.kappa) == 0.0
 
 
 def test_zero_collapse_without_synthetic_data_and_noise_option():
     w = np.ones(200)
-    a = rp.test_error(100, np.array([50, 150, 400]), 0.0, 1e-2, w, c2=3.0)
+    a = rp.predict(100, np.array([50, 150, 400]), 0.0, 1e-2, w, c2=3.0)
     assert np.all(a.zeta == 0)
-    b = rp.test_error(100, np.array([50, 150, 400]), 0.4, 1e-2, w, c2=0.0, sigma2=1.0)
+    b = rp.predict(100, np.array([50, 150, 400]), 0.4, 1e-2, w, c2=0.0, sigma2=1.0)
     assert np.all(b.zeta == 0)
-    c = rp.test_error(100, 150, 0.4, 1e-2, w, c2=1.0, sigma=0.6, include_noise=True)
-    d = rp.test_error(100, 150, 0.4, 1e-2, w, c2=1.0, sigma=0.6)
+    c = rp.predict(100, 150, 0.4, 1e-2, w, c2=1.0, sigma=0.6, include_noise=True)
+    d = rp.predict(100, 150, 0.4, 1e-2, w, c2=1.0, sigma=0.6)
     assert float(c.total) == pytest.approx(float(d.total) + 0.36, rel=1e-14)
 
 
 def test_broadcasting_and_scalar_agree():
     w = np.ones(150)
-    grid = rp.test_error(np.array([[80.0], [300.0]]), np.array([30.0, 120.0, 400.0]), 0.2, 1e-2, w, c2=1.0)
+    grid = rp.predict(np.array([[80.0], [300.0]]), np.array([30.0, 120.0, 400.0]), 0.2, 1e-2, w, c2=1.0)
     assert grid.total.shape == (2, 3)
-    one = rp.test_error(300.0, 120.0, 0.2, 1e-2, w, c2=1.0)
+    one = rp.predict(300.0, 120.0, 0.2, 1e-2, w, c2=1.0)
     assert grid.total[1, 1] == pytest.approx(float(one.total), rel=1e-14)
 
 
 def test_sigma_scale_of_isotropic_sigma():
     """Σ = s·I is the same problem as Σ = I with every energy scaled: at fixed r², c² and λ·s the error is equal."""
-    a = rp.test_error(200, 300, 0.3, 1e-2, np.ones(400), c2=1.0)
-    b = rp.test_error(200, 300, 0.3, 1e-2 * 4.0, np.full(400, 4.0), c2=1.0)
+    a = rp.predict(200, 300, 0.3, 1e-2, np.ones(400), c2=1.0)
+    b = rp.predict(200, 300, 0.3, 1e-2 * 4.0, np.full(400, 4.0), c2=1.0)
     assert float(b.total) == pytest.approx(float(a.total), rel=1e-12)
 
 
 def test_quenched_isotropic_fast_path_equals_general_svd_path():
-    S = rp.sample_projection(90, 60, seed=4)
+    S = sample_projection(90, 60, seed=4)
     w = np.ones(60)
     fast = rp.project(S, w, np.full(60, 1 / 60), np.full(60, 0.5 / 60))
     gam = np.full(60, 1 / 60)
@@ -188,23 +188,23 @@ def test_quenched_isotropic_fast_path_equals_general_svd_path():
 
 
 def test_projection_is_nested_and_seeded():
-    big = rp.sample_projection(50, 20, seed=9)
-    np.testing.assert_array_equal(rp.sample_projection(30, 20, seed=9), big[:30])
-    assert not np.array_equal(rp.sample_projection(30, 20, seed=10), big[:30])
+    big = sample_projection(50, 20, seed=9)
+    np.testing.assert_array_equal(sample_projection(30, 20, seed=9), big[:30])
+    assert not np.array_equal(sample_projection(30, 20, seed=10), big[:30])
     w = np.arange(1, 41, dtype=float) ** -1.0
-    many = rp.test_error(60, np.array([20, 50, 90]), 0.3, 1e-2, w, c2=1.0, form="quenched", seed=3)
-    one = rp.test_error(60, 50, 0.3, 1e-2, w, c2=1.0, form="quenched", seed=3)
+    many = rp.predict(60, np.array([20, 50, 90]), 0.3, 1e-2, w, c2=1.0, form="quenched", projection_seed=3)
+    one = rp.predict(60, 50, 0.3, 1e-2, w, c2=1.0, form="quenched", projection_seed=3)
     assert float(one.total) == float(many.total[1])
 
 
 def test_forms_reject_what_they_cannot_serve():
     w = np.arange(1, 51, dtype=float) ** -1.0
-    with pytest.raises(InvalidParameterError, match="'form' parameter of test_error must be 'quenched'"):
-        rp.test_error(100, 60, 0.3, 1e-2, w)
+    with pytest.raises(InvalidParameterError, match="'form' parameter of predict must be 'quenched'"):
+        rp.predict(100, 60, 0.3, 1e-2, w)
     with pytest.raises(InvalidParameterError, match="'m' parameter"):
-        rp.test_error(100, 60.5, 0.3, 1e-2, w, form="quenched")
-    with pytest.raises(InvalidParameterError, match="'m' parameter of test_error"):
-        rp.test_error(100, 0, 0.3, 1e-2, np.ones(50))
+        rp.predict(100, 60.5, 0.3, 1e-2, w, form="quenched")
+    with pytest.raises(InvalidParameterError, match="'m' parameter of predict"):
+        rp.predict(100, 0, 0.3, 1e-2, np.ones(50))
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -218,11 +218,11 @@ def test_infinite_width_recovers_the_ridge_mixture(n, d):
     w = np.ones(d)
     kw = dict(c2=2.0, r2=1.0, sigma=0.5, sigma2=0.7)
     m = d * np.array([1e2, 1e3, 1e4])
-    fixed = rp.test_error(n, m, 0.3, 0.05, w, **kw).total
+    fixed = rp.predict(n, m, 0.3, 0.05, w, **kw).total
     lim = float(rp.large_width_limit(n, 0.3, w, **kw).total)
-    assert lim == pytest.approx(float(rm.test_error(n, 0.3, 0.0, w, **kw).total), rel=1e-14)
-    scaled = rp.test_error(n, m, 0.3, 0.05 * m / d, w, **kw).total
-    ridge = float(rm.test_error(n, 0.3, 0.05, w, **kw).total)
+    assert lim == pytest.approx(float(rm.predict(n, 0.3, 0.0, w, **kw).total), rel=1e-14)
+    scaled = rp.predict(n, m, 0.3, 0.05 * m / d, w, **kw).total
+    ridge = float(rm.predict(n, 0.3, 0.05, w, **kw).total)
     for vals, target in ((fixed, lim), (scaled, ridge)):
         dev = np.abs(vals - target)
         assert dev[-1] < 2e-3 * target  # close at m = 10⁴d
@@ -235,17 +235,17 @@ def test_ridgeless_error_diverges_at_m_equals_n_on_both_sides():
     positive constant from each side, and E_test = inf at m = n exactly."""
     n, d = 400, 1000
     w = np.ones(d)
-    at = rp.test_error(n, n, 0.3, 0.0, w, c2=1.0, sigma=0.5)
+    at = rp.predict(n, n, 0.3, 0.0, w, c2=1.0, sigma=0.5)
     assert np.isinf(float(at.total)) and np.isinf(float(at.u))
     eps = np.array([1e-2, 1e-3, 1e-4, 1e-5])
     for side in (-1, 1):
-        tot = rp.test_error(n, n * (1 + side * eps), 0.3, 0.0, w, c2=1.0, sigma=0.5).total
+        tot = rp.predict(n, n * (1 + side * eps), 0.3, 0.0, w, c2=1.0, sigma=0.5).total
         assert np.all(np.diff(tot) > 0)  # grows towards the threshold
         scaled = tot * eps
         np.testing.assert_allclose(scaled[1:], scaled[-1], rtol=2e-2)  # E ~ C/|m − n|
         assert 0 < scaled[-1] < np.inf
     # with a ridge penalty the peak is finite
-    assert np.isfinite(float(rp.test_error(n, n, 0.3, 1e-3, w, c2=1.0, sigma=0.5).total))
+    assert np.isfinite(float(rp.predict(n, n, 0.3, 1e-3, w, c2=1.0, sigma=0.5).total))
 
 
 def test_bigger_models_amplify_collapse_below_threshold_and_mitigate_above():
@@ -253,8 +253,8 @@ def test_bigger_models_amplify_collapse_below_threshold_and_mitigate_above():
     for m > n, and ζ stays above its p₂²c²-type floor (collapse is never removed)."""
     n, d, p2, c2 = 200, 400, 0.2, 2.0
     w = np.ones(d)
-    below = rp.test_error(n, np.linspace(20, 180, 9), p2, 0.0, w, c2=c2, sigma=0.5)
-    above = rp.test_error(n, np.linspace(220, 4000, 9), p2, 0.0, w, c2=c2, sigma=0.5)
+    below = rp.predict(n, np.linspace(20, 180, 9), p2, 0.0, w, c2=c2, sigma=0.5)
+    above = rp.predict(n, np.linspace(220, 4000, 9), p2, 0.0, w, c2=c2, sigma=0.5)
     assert np.all(np.diff(below.zeta) > 0) and np.all(np.diff(below.total) > 0)
     assert np.all(np.diff(above.zeta) < 0) and np.all(np.diff(above.variance) < 0)
     assert np.all(above.zeta > 0)
@@ -268,13 +268,13 @@ def test_best_model_size_matches_a_dense_search():
     kw = dict(c2=1.0, sigma=0.5)
     ans = rp.best_model_size(n, 0.2, 1e-1, w, **kw)
     grid = np.unique(np.round(np.logspace(0, np.log10(2e4), 3000)))
-    tot = rp.test_error(n, grid, 0.2, 1e-1, w, **kw).total
+    tot = rp.predict(n, grid, 0.2, 1e-1, w, **kw).total
     lim = float(rp.large_width_limit(n, 0.2, w, **kw).total)
     assert ans.limit_total == pytest.approx(lim, rel=1e-14)
     assert ans.threshold_m == n
     if np.isfinite(ans.best_m):
         assert ans.best_total <= tot.min() * (1 + 1e-12)
-        assert ans.best_total == pytest.approx(float(rp.test_error(n, ans.best_m, 0.2, 1e-1, w, **kw).total))
+        assert ans.best_total == pytest.approx(float(rp.predict(n, ans.best_m, 0.2, 1e-1, w, **kw).total))
     else:
         assert ans.best_total == lim and lim <= tot.min()
 
@@ -285,7 +285,7 @@ def test_best_model_size_interior_optimum_with_strong_ridge():
     ans = rp.best_model_size(n, 0.2, 5.0, np.ones(d), c2=1.0, sigma=0.5)
     assert np.isfinite(ans.best_m) and ans.best_total < ans.limit_total
     m = ans.best_m
-    t = rp.test_error(n, np.array([m - 1, m, m + 1]), 0.2, 5.0, np.ones(d), c2=1.0, sigma=0.5).total
+    t = rp.predict(n, np.array([m - 1, m, m + 1]), 0.2, 5.0, np.ones(d), c2=1.0, sigma=0.5).total
     assert t[1] <= t[0] and t[1] <= t[2]
 
 
@@ -303,8 +303,8 @@ def test_marchenko_pastur_form_agrees_with_one_large_projection(m):
     n, d = 400, 800
     w = np.ones(d)
     kw = dict(c2=2.0, sigma=0.5, sigma2=0.7)
-    det = rp.test_error(n, m, 0.3, 1e-2, w, **kw)
-    que = rp.test_error(n, m, 0.3, 1e-2, w, form="quenched", seed=1, **kw)
+    det = rp.predict(n, m, 0.3, 1e-2, w, **kw)
+    que = rp.predict(n, m, 0.3, 1e-2, w, form="quenched", projection_seed=1, **kw)
     tol = 2.0 * (1 / min(m, d) + 1 / abs(d - m))
     for part in PARTS:
         assert agrees(getattr(det, part), getattr(que, part), 0.0, finite_rtol=tol, atol=ATOL), part
@@ -350,8 +350,8 @@ def rp_settings(draw, d_range=(100, 160), spectrum="isotropic"):
 
 
 def run(setting, trials=TRIALS, seed=0, form="deterministic", **kw):
-    est = mc.simulate(**setting, n_trials=trials, seed=seed, form=form, **kw)
-    theory = rp.test_error(**dict(setting, p2=est.p2_realised), form=form, seed=seed)
+    est = mc.simulate(**setting, n_trials=trials, seed=seed, form=form, projection_seed=seed, **kw)
+    theory = rp.predict(**dict(setting, p2=est.p2_realised), form=form, projection_seed=seed)
     return theory, est
 
 

@@ -14,12 +14,11 @@ import pytest
 from _check import agrees, assert_agrees, assert_disagrees
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import mixture_settings
-
 from model_collapse.montecarlo import ridge_mixture as mc
 from model_collapse.montecarlo.ridge_mixture import wishart_gram
 from model_collapse.theory import ridge_mixture as th
 from model_collapse.theory.spectrum import isotropic_prior
+from strategies import mixture_settings
 
 PARTS = ("bias", "variance", "zeta", "total")
 ATOL = 1e-12
@@ -33,12 +32,12 @@ def finite_rtol(n, d):
 def run(setting, trials=TRIALS, seed=0, **kw):
     est = mc.simulate(**setting, n_trials=trials, seed=seed, **kw)
     s = dict(setting, p2=est.p2_realised)
-    return th.test_error(**s), est
+    return th.predict(**s), est
 
 
 def zeta_sums(setting, p2):
     """κ, u and D₁, D₂, D₃ = tr ΔΣ^a(Σ+κ)⁻² for building perturbed ζ formulas."""
-    r = th.test_error(**dict(setting, p2=p2))
+    r = th.predict(**dict(setting, p2=p2))
     w = setting["eigenvalues"]
     dl = isotropic_prior(w, setting["c2"])
     k, u = float(r.kappa), float(r.u)
@@ -105,7 +104,7 @@ def test_twin_ignoring_synthetic_data_fails():
     w = np.arange(1, 121, dtype=float) ** -1.0
     setting = dict(n=360, p2=0.2, lam=1e-2, eigenvalues=w, c2=2.0, r2=1.0, sigma=0.5, sigma2=0.5)
     theory, est = run(setting)
-    wrong = th.test_error(**dict(setting, p2=0.0)).total
+    wrong = th.predict(**dict(setting, p2=0.0)).total
     fr = finite_rtol(360, 120)
     assert_agrees(theory.total, est.total.mean, est.total.sem, finite_rtol=fr)
     assert_disagrees(wrong, est.total.mean, est.total.sem, finite_rtol=fr)

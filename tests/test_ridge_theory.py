@@ -4,10 +4,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from model_collapse.theory import ridge, ridge_mixture
-from model_collapse.validation import InvalidParameterError
 from model_collapse.theory.spectrum import eigenvalues, isotropic_prior, parse_spectrum
+from model_collapse.validation import InvalidParameterError
 
 ISO = np.ones(200)
 POW = eigenvalues("powerlaw:1.2", 200)
@@ -16,14 +15,14 @@ POW = eigenvalues("powerlaw:1.2", 200)
 def risk(**kw):
     base = dict(n=400, p2=0.3, lam=1e-2, eigenvalues=POW, c2=1.5, r2=1.0, sigma=0.5, sigma2=0.8)
     base.update(kw)
-    return ridge_mixture.test_error(**base)
+    return ridge_mixture.predict(**base)
 
 
 @pytest.mark.parametrize("n", [50, 150, 199, 201, 400, 4000])
 @pytest.mark.parametrize("lam", [0.0, 1e-3, 1.0])
 @pytest.mark.parametrize("p2", [0.0, 0.3, 1.0])
 def test_isotropic_closed_forms_equal_general_code(n, lam, p2):
-    g = ridge_mixture.test_error(n, p2, lam, ISO, c2=0.7, r2=1.3, sigma=0.5, sigma2=0.9)
+    g = ridge_mixture.predict(n, p2, lam, ISO, c2=0.7, r2=1.3, sigma=0.5, sigma2=0.9)
     i = ridge_mixture.isotropic_test_error(ISO.size / n, p2, lam, c2=0.7, r2=1.3, sigma=0.5, sigma2=0.9)
     for key in ("bias", "variance", "zeta", "total", "kappa", "u"):
         np.testing.assert_allclose(getattr(g, key), getattr(i, key), rtol=1e-12, atol=0, err_msg=key)
@@ -71,7 +70,7 @@ def test_zeta_two_forms_agree():
 def test_broadcasting_grid_shape_and_values():
     n = np.array([100.0, 300.0, 3000.0])[:, None]
     p2 = np.array([0.0, 0.1, 0.5, 1.0])[None, :]
-    grid = ridge_mixture.test_error(n, p2, 1e-2, POW, c2=1.5, sigma=0.5, sigma2=0.8)
+    grid = ridge_mixture.predict(n, p2, 1e-2, POW, c2=1.5, sigma=0.5, sigma2=0.8)
     assert grid.total.shape == (3, 4)
     for i in range(3):
         for j in range(4):
@@ -103,12 +102,12 @@ def test_ridgeless_floor_and_strong_collapse():
     for p2 in (0.001, 0.01, 0.1, 0.5):
         floor = float(ridge_mixture.collapse_floor(0.0, p2, ISO, c2=2.0))
         assert floor == pytest.approx(p2**2 * 2.0, rel=1e-14)
-        big = float(ridge_mixture.test_error(1e15, p2, 0.0, ISO, c2=2.0, sigma=1.0).total)  # clean part ~2e-13
+        big = float(ridge_mixture.predict(1e15, p2, 0.0, ISO, c2=2.0, sigma=1.0).total)  # clean part ~2e-13
         assert big == pytest.approx(floor, rel=1e-6)
         assert big >= floor
     # λ > 0: the floor is λ²tr ΓΣ(Σ+λ)⁻² + p₂²tr ΔΣ³(Σ+λ)⁻², reached as n → ∞
     f = float(ridge_mixture.collapse_floor(0.05, 0.2, POW, c2=2.0))
-    big = float(ridge_mixture.test_error(1e12, 0.2, 0.05, POW, c2=2.0).total)
+    big = float(ridge_mixture.predict(1e12, 0.2, 0.05, POW, c2=2.0).total)
     assert big == pytest.approx(f, rel=1e-6)
 
 
@@ -126,7 +125,7 @@ def test_optimal_floor_isotropic_and_numeric():
 def test_crossover_n_is_where_clean_error_meets_floor():
     for p2 in (0.01, 0.1):
         n_star = float(ridge_mixture.crossover_n(100, p2, c2=1.0, sigma=1.0))
-        clean = float(ridge_mixture.test_error(n_star, 0.0, 0.0, np.ones(100), sigma=1.0).total)
+        clean = float(ridge_mixture.predict(n_star, 0.0, 0.0, np.ones(100), sigma=1.0).total)
         assert clean / (p2**2) == pytest.approx(n_star / (n_star - 100), rel=1e-9)
     # p₂ = 1e-3 puts n* a million times further out than p₂ = 1
     ratio = ridge_mixture.crossover_n(100, 1e-3) / ridge_mixture.crossover_n(100, 1.0)

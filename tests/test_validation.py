@@ -10,10 +10,9 @@ import pkgutil
 
 import numpy as np
 import pytest
-
-from model_collapse import montecarlo
-from model_collapse import theory
-from model_collapse.validation import Interval, InvalidParameterError, Options
+from family_checks import invalid_values
+from model_collapse import montecarlo, theory
+from model_collapse.validation import Interval, InvalidParameterError, Options, SeedLike
 
 
 def _public_validated():
@@ -30,22 +29,11 @@ def _public_validated():
 FUNCS = _public_validated()
 
 
-def invalid_values(c):
-    if isinstance(c, Options):
-        return ["definitely-not-an-option"]
-    vals = [np.nan, "text"]
-    if c.low is not None:
-        vals.append(c.low - 1.0 if c.closed in ("both", "left") else c.low)
-    if c.high is not None:
-        vals.append(c.high + 1.0 if c.closed in ("both", "right") else c.high)
-    if c.kind.__name__ == "Integral":
-        vals.append((c.low or 0) + 1.5)
-    return vals
-
-
 def valid_value(c):
     if isinstance(c, Options):
         return c.values[0]
+    if isinstance(c, SeedLike):
+        return 0
     if c.low is not None and c.high is not None:
         return (c.low + c.high) / 2 if c.kind.__name__ != "Integral" else int((c.low + c.high) // 2)
     if c.low is not None:
@@ -65,7 +53,7 @@ def _placeholder(param, constraint):
 
 def test_there_are_validated_functions():
     names = {f.__name__ for f in FUNCS}
-    assert {"kappa", "test_error", "simulate", "collapse_floor"} <= names
+    assert {"kappa", "predict", "simulate", "collapse_floor"} <= names
 
 
 @pytest.mark.parametrize("fn", FUNCS, ids=lambda f: f"{f.__module__}.{f.__name__}")
@@ -84,16 +72,16 @@ def test_invalid_values_raise_named_error(fn):
 
 
 def test_message_template_is_one_line_with_range_and_value():
-    from model_collapse.theory.ridge_mixture import test_error
+    from model_collapse.theory.ridge_mixture import predict
 
     with pytest.raises(InvalidParameterError) as info:
-        test_error(100, 1.5, 0.1, np.ones(10))
+        predict(100, 1.5, 0.1, np.ones(10))
     msg = str(info.value)
-    assert msg == "The 'p2' parameter of test_error must be a float in the range [0, 1]. Got 1.5 instead."
+    assert msg == "The 'p2' parameter of predict must be a float in the range [0, 1]. Got 1.5 instead."
     with pytest.raises(InvalidParameterError, match="an array containing -1"):
-        test_error(np.array([10, -1]), 0.5, 0.1, np.ones(10))
+        predict(np.array([10, -1]), 0.5, 0.1, np.ones(10))
     with pytest.raises(InvalidParameterError, match="'eigenvalues'"):
-        test_error(10, 0.5, 0.1, np.array([1.0, np.nan]))
+        predict(10, 0.5, 0.1, np.array([1.0, np.nan]))
 
 
 def test_interval_describe():

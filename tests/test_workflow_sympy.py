@@ -16,10 +16,9 @@ from math import comb, factorial
 import numpy as np
 import pytest
 import sympy as sp
-from sympy.stats import Chi, ChiSquared, E, Normal
-
 from model_collapse.theory import gaussian_workflow as gw
 from model_collapse.theory import linreg_workflow as lw
+from sympy.stats import Chi, ChiSquared, E, Normal
 
 t, x, n, s = sp.symbols("t x n s", positive=True)
 k = sp.symbols("k", integer=True, positive=True)
@@ -202,4 +201,4 @@ def test_linreg_recursions_and_their_error():
 def test_inverse_chi_square_mean(m):
     """d = 1: XᵀX ~ χ²_n, E 1/χ²_n = 1/(n − 2) = d/(n − d − 1)."""
     assert sp.simplify(E(1 / ChiSquared("c", m)) - sp.Rational(1, m - 2)) == 0
-    assert lw.test_error(m, 1, 1) == pytest.approx(1 / (m - 2), rel=1e-15)
+    assert lw.predict(m, 1, 1).test_error == pytest.approx(1 / (m - 2), rel=1e-15)

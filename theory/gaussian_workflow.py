@@ -46,9 +46,9 @@ from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
-from scipy.special import gammaln, logsumexp, poch, polygamma, psi, zeta
-
+from model_collapse.arrays import like, plain
 from model_collapse.validation import POSITIVE, POSITIVE_INT, Interval, InvalidParameterError, Options, validate
+from scipy.special import gammaln, logsumexp, poch, polygamma, psi, zeta
 
 __all__ = [
     "WORKFLOWS",
@@ -80,11 +80,6 @@ _DET_CHUNK = 2**14
 
 def _iterations(t) -> np.ndarray:
     return np.asarray(t, dtype=np.int64)
-
-
-def _out(x: np.ndarray, like) -> np.ndarray | float:
-    x = np.asarray(x, dtype=float)
-    return float(x) if np.ndim(like) == 0 else x
 
 
 # --------------------------------------------------------------------------------------------------
@@ -212,7 +207,7 @@ def cov_trace_ratio(n: int, d: int, t, *, workflow: str = "accumulate", estimato
         out = (1.0 - 1.0 / n) ** tt if estimator == "mle" else np.ones(tt.shape)
     else:
         out = _accumulate_factor(n, tt, estimator)
-    return _out(out, t)
+    return like(out, t)
 
 
 @validate(n=N_SAMPLES, d=DIM, t=ITERATION, workflow=WORKFLOW, estimator=ESTIMATOR, sigma2=POSITIVE)
@@ -233,7 +228,7 @@ def mean_sq_error(n: int, d: int, t, *, workflow: str = "accumulate", estimator:
         out = scale * (1.0 - (1.0 - 1.0 / n) ** tt) if estimator == "mle" else scale * tt / n
     else:
         out = scale * _mean_sum(n, tt, estimator) / n
-    return _out(out, t)
+    return like(out, t)
 
 
 @validate(n=N_SAMPLES, d=DIM, t=ITERATION, workflow=WORKFLOW, estimator=ESTIMATOR)
@@ -248,42 +243,56 @@ def cov_det_ratio(n: int, d: int, t, *, workflow: str = "accumulate", estimator:
     """
     tt = _iterations(t)
     if n <= d:
-        return _out(np.zeros(tt.shape), t)
+        return like(np.zeros(tt.shape), t)
     if workflow == "replace":
         out = np.exp(tt * _log_first_det(n, d, estimator))
     else:
         flat = tt.ravel()
         out = np.exp(_log_det_accumulate(n, d, flat, estimator)).reshape(tt.shape)
-    return _out(out, t)
+    return like(out, t)
+
+
+FIELDS = ("mean_sq_error", "cov_trace_ratio", "cov_det_ratio", "log_det_ratio", "w2_squared")
 
 
 @dataclass(frozen=True)
 class GaussianWorkflowPrediction:
-    """Expected metrics at the requested iterations (arrays of the shape of t, floats for scalar t)."""
+    """Expected metrics at the requested iterations (arrays of the shape of t, floats for scalar t).
+
+    ``log_det_ratio`` = E log(det Σ̂_t/det Σ₀) is exact under replace with n > d (t·ρ, see
+    :func:`log_det_decay_rate`) and None otherwise (no closed form under accumulate; −inf is not a mean
+    when n ≤ d). ``w2_squared`` (d = 1, replace) is :func:`w2_squared`; None otherwise.
+    """
 
     mean_sq_error: np.ndarray | float
     cov_trace_ratio: np.ndarray | float
     cov_det_ratio: np.ndarray | float
+    log_det_ratio: np.ndarray | float | None = None
+    w2_squared: np.ndarray | float | None = None
 
     def as_dict(self) -> dict:
-        return {k: _plain(getattr(self, k)) for k in ("mean_sq_error", "cov_trace_ratio", "cov_det_ratio")}
-
-
-def _plain(x):
-    x = np.asarray(x, dtype=float)
-    return x.item() if x.ndim == 0 else x.tolist()
+        return {k: plain(getattr(self, k)) for k in FIELDS if getattr(self, k) is not None}
 
 
 @validate(n=N_SAMPLES, d=DIM, t=ITERATION, workflow=WORKFLOW, estimator=ESTIMATOR, sigma2=POSITIVE)
 def predict(n: int, d: int, t, *, workflow: str = "accumulate", estimator: str = "mle",
             sigma2: float = 1.0) -> GaussianWorkflowPrediction:
-    """All three expectations at iteration(s) t; see :func:`mean_sq_error`, :func:`cov_trace_ratio`,
-    :func:`cov_det_ratio`. Simulator twin: :func:`montecarlo.gaussian_workflow.simulate`."""
+    """Every expectation at iteration(s) t (an int or an array of ints, 1 = the real-data fit); see
+    :func:`mean_sq_error`, :func:`cov_trace_ratio`, :func:`cov_det_ratio`, :func:`log_det_decay_rate`,
+    :func:`w2_squared`. Source: docs/theory.md §5.1. Simulator twin:
+    :func:`model_collapse.montecarlo.gaussian_workflow.simulate` (same keywords, same fields)."""
     kw = dict(workflow=workflow, estimator=estimator)
+    log_det = w2 = None
+    if workflow == "replace" and n > d:
+        log_det = like(_iterations(t) * log_det_decay_rate(n, d, estimator=estimator), t)
+    if workflow == "replace" and d == 1:
+        w2 = w2_squared(n, t, workflow="replace", estimator=estimator, sigma2=sigma2)
     return GaussianWorkflowPrediction(
         mean_sq_error=mean_sq_error(n, d, t, sigma2=sigma2, **kw),
         cov_trace_ratio=cov_trace_ratio(n, d, t, **kw),
         cov_det_ratio=cov_det_ratio(n, d, t, **kw),
+        log_det_ratio=log_det,
+        w2_squared=w2,
     )
 
 
@@ -386,7 +395,7 @@ def w2_squared(n: int, t, *, workflow: str = "replace", estimator: str = "mle", 
     mse = mean_sq_error(n, 1, tt, workflow="replace", estimator=estimator, sigma2=sigma2)
     v = cov_trace_ratio(n, 1, tt, workflow="replace", estimator=estimator)
     c = _mean_root_chi(n, estimator) ** tt
-    return _out(mse + sigma2 * (v - 2.0 * c + 1.0), t)
+    return like(mse + sigma2 * (v - 2.0 * c + 1.0), t)
 
 
 @validate(n=N_SAMPLES, t=ITERATION, workflow=WORKFLOW, estimator=ESTIMATOR, sigma2=POSITIVE)
@@ -396,5 +405,5 @@ def w2_squared_lower_bound(n: int, t, *, workflow: str = "accumulate", estimator
     tt = _iterations(t)
     mse = mean_sq_error(n, 1, tt, workflow=workflow, estimator=estimator, sigma2=sigma2)
     v = cov_trace_ratio(n, 1, tt, workflow=workflow, estimator=estimator)
-    return _out(mse + sigma2 * (np.sqrt(v) - 1.0) ** 2, t)
+    return like(mse + sigma2 * (np.sqrt(v) - 1.0) ** 2, t)
 

@@ -31,11 +31,12 @@ form; the simulator offers it. Simulator twin: :func:`montecarlo.linreg_workflow
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
-from scipy.special import polygamma
-
+from model_collapse.arrays import like, plain
 from model_collapse.validation import (
     NONNEGATIVE,
     POSITIVE_INT,
@@ -45,13 +46,15 @@ from model_collapse.validation import (
     check_param,
     validate,
 )
+from scipy.special import polygamma
 
 __all__ = [
     "WORKFLOWS",
     "TEST_LABELS",
     "iteration_factor",
-    "test_error",
-    "test_error_given_design",
+    "LinregWorkflowPrediction",
+    "predict",
+    "predict_given_design",
     "limit",
     "pi2_6_bound",
 ]
@@ -63,11 +66,6 @@ LABELS = Options(TEST_LABELS)
 ITERATION = Interval(Integral, 1, None, closed="left")  # iteration 1 = the fit on the real data
 
 
-def _out(x, like):
-    x = np.asarray(x, dtype=float)
-    return float(x) if np.ndim(like) == 0 else x
-
-
 @validate(t=ITERATION, workflow=WORKFLOW)
 def iteration_factor(t, *, workflow: str = "accumulate"):
     """h_t = E test error at iteration t / E test error of the real-data fit (t = 1).
@@ -77,11 +75,11 @@ def iteration_factor(t, *, workflow: str = "accumulate"):
     """
     tt = np.asarray(t, dtype=float)
     if workflow == "replace":
-        return _out(tt, t)
+        return like(tt, t)
     direct = np.cumsum(1.0 / np.arange(1, 65, dtype=float) ** 2)
     idx = np.clip(tt, 1, 64).astype(np.int64) - 1
     out = np.where(tt <= 64, direct[idx], np.pi**2 / 6.0 - polygamma(1, np.maximum(tt, 64) + 1.0))
-    return _out(out, t)
+    return like(out, t)
 
 
 def _check_ols(n: int, d: int, where: str) -> None:
@@ -100,25 +98,41 @@ def _per_unit(n: int, d: int, sigma: float) -> float:
     return s2 * d / (n - d - 1) if n >= d + 2 else float("inf")
 
 
-@validate(n=POSITIVE_INT, d=POSITIVE_INT, t=ITERATION, workflow=WORKFLOW, sigma=NONNEGATIVE, test_labels=LABELS)
-def test_error(n: int, d: int, t, *, workflow: str = "accumulate", sigma: float = 1.0,
-               test_labels: str = "noiseless"):
-    """E test error at iteration t: σ²d/(n − d − 1)·h_t (+ σ² with noisy test labels).
+@dataclass(frozen=True)
+class LinregWorkflowPrediction:
+    """Expected test error at the requested iterations (a float for a scalar t, else an array like t)."""
 
-    n = samples per iteration (the design's rows), d = dimension, σ = label-noise standard deviation.
-    n ∈ {d, d + 1} returns inf (infinite expectation, finite runs); n < d raises InvalidParameterError.
-    Exact at finite n, d (inverse-Wishart mean), for any row covariance Σ. Source: docs/theory.md §5
-    (GER; CoT code). Simulator twin: :func:`montecarlo.linreg_workflow.simulate` (``test_error``).
+    test_error: np.ndarray | float
+
+    def as_dict(self) -> dict:
+        return {"test_error": plain(self.test_error)}
+
+
+@validate(n=POSITIVE_INT, d=POSITIVE_INT, t=ITERATION, workflow=WORKFLOW, sigma=NONNEGATIVE, test_labels=LABELS)
+def predict(n: int, d: int, t, *, workflow: str = "accumulate", sigma: float = 1.0,
+            test_labels: str = "noiseless") -> LinregWorkflowPrediction:
+    """E test error at iteration(s) t: σ²d/(n − d − 1)·h_t (+ σ² with noisy test labels).
+
+    n = samples per iteration (the design's rows), d = dimension, σ = label-noise standard deviation, t an
+    iteration or an array of iterations (1 = the real-data fit). n ∈ {d, d + 1} returns inf (infinite
+    expectation, finite runs); n < d raises InvalidParameterError. Exact at finite n, d (inverse-Wishart
+    mean), for any row covariance Σ. Source: docs/theory.md §5.2 (GER; CoT code). Simulator twin:
+    :func:`model_collapse.montecarlo.linreg_workflow.simulate` (same keywords, same field).
     """
-    _check_ols(n, d, "test_error")
-    out = _per_unit(n, d, sigma) * np.asarray(iteration_factor(t, workflow=workflow), dtype=float)
+    _check_ols(n, d, "predict")
+    h = np.asarray(iteration_factor(t, workflow=workflow), dtype=float)
+    base = _per_unit(n, d, sigma)
+    out = np.where(h > 0, base * h, 0.0) if base != float("inf") else np.full_like(h, np.inf)
     if test_labels == "noisy":
         out = out + float(sigma) ** 2
-    return _out(out, t)
+    if base == float("inf"):
+        warnings.warn("n <= d + 1: every run has a finite error but its expectation is infinite "
+                      "(E tr (X'X)^-1 = inf)", RuntimeWarning, stacklevel=2)
+    return LinregWorkflowPrediction(test_error=like(out, t))
 
 
 @validate(t=ITERATION, workflow=WORKFLOW, sigma=NONNEGATIVE, test_labels=LABELS)
-def test_error_given_design(X, t, *, workflow: str = "accumulate", sigma: float = 1.0, cov=None,
+def predict_given_design(X, t, *, workflow: str = "accumulate", sigma: float = 1.0, cov=None,
                             test_labels: str = "noiseless"):
     """E[test error | X] = σ²·tr((XᵀX)⁻¹Σ)·h_t (+ σ² with noisy test labels), for a given design X (n×d).
 
@@ -130,23 +144,23 @@ def test_error_given_design(X, t, *, workflow: str = "accumulate", sigma: float 
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.size == 0 or not np.all(np.isfinite(X)):
         raise InvalidParameterError(
-            "The 'X' parameter of test_error_given_design must be a finite 2-D array (n × d). "
+            "The 'X' parameter of predict_given_design must be a finite 2-D array (n × d). "
             f"Got an array of shape {X.shape} instead."
         )
     n, d = X.shape
-    _check_ols(n, d, "test_error_given_design")
+    _check_ols(n, d, "predict_given_design")
     S = _covariance(cov, d)
     gram = X.T @ X
     if np.linalg.matrix_rank(gram) < d:
         raise InvalidParameterError(
-            "The 'X' parameter of test_error_given_design must have full column rank (XᵀX invertible). "
+            "The 'X' parameter of predict_given_design must have full column rank (XᵀX invertible). "
             "Got a rank-deficient design instead."
         )
     trace = float(np.trace(np.linalg.solve(gram, S)))
     h = np.asarray(iteration_factor(t, workflow=workflow), dtype=float)
     s2 = float(sigma) ** 2
     out = s2 * trace * h + (s2 if test_labels == "noisy" else 0.0)
-    return _out(out, t)
+    return like(out, t)
 
 
 def _covariance(cov, d: int) -> np.ndarray:
@@ -154,11 +168,11 @@ def _covariance(cov, d: int) -> np.ndarray:
         return np.eye(d)
     S = np.asarray(cov, dtype=float)
     if S.ndim == 1:
-        check_param("cov", S, NONNEGATIVE, "test_error_given_design")
+        check_param("cov", S, NONNEGATIVE, "predict_given_design")
         S = np.diag(S)
     if S.shape != (d, d) or not np.all(np.isfinite(S)) or not np.allclose(S, S.T):
         raise InvalidParameterError(
-            f"The 'cov' parameter of test_error_given_design must be a symmetric {d}×{d} matrix or a length-{d} "
+            f"The 'cov' parameter of predict_given_design must be a symmetric {d}×{d} matrix or a length-{d} "
             f"vector. Got an array of shape {S.shape} instead."
         )
     return S

@@ -32,9 +32,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import roots_jacobi
-
 from model_collapse.validation import NONNEGATIVE, POSITIVE, POSITIVE_INT, validate
+from scipy.special import roots_jacobi
 
 __all__ = ["edges", "density", "atom", "continuous_mass", "MPQuadrature", "quadrature", "integrate"]
 

@@ -16,7 +16,7 @@ a_k = C⁺SΣw_k (the best linear predictor of xᵀw_k from z) with residual x�
 of variance ρ_k = w_kᵀΣw_k − a_kᵀCa_k: it acts as extra label noise. So the problem is the ridge mixture in
 dimension m with Σ → C, teacher a₁, shift a₂ − a₁ and noise σ_k² → σ_k² + ρ_k, plus the approximation error:
 
-    E_test = ρ₁ + B_C + V_C + ζ_C        (B, V, ζ of :func:`theory.ridge_mixture.test_error`)
+    E_test = ρ₁ + B_C + V_C + ζ_C        (B, V, ζ of :func:`model_collapse.theory.ridge_mixture.predict`)
 
 With B = S·Σ^{1/2} = Σ_j s_j u_j v_jᵀ (thin SVD), C has eigenvalues μ_j = s_j² and only the diagonals of the
 projected priors in C's eigenbasis enter: Γ_C,j·μ_j = Σ_i (v_j)_i²·ω_iΓ_i ("teacher energy" of direction j),
@@ -55,31 +55,32 @@ Simulator twin: :func:`montecarlo.random_projections.simulate` (same keywords pl
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
-
+from model_collapse.arrays import plain
+from model_collapse.projections import sample_projection
 from model_collapse.theory import ridge_mixture as rm
+from model_collapse.theory.marchenko_pastur import quadrature
+from model_collapse.theory.ridge import spectrum_arrays
 from model_collapse.validation import (
     NONNEGATIVE,
-    NONNEGATIVE_INT,
     POSITIVE,
     POSITIVE_INT,
     PROBABILITY,
+    SEED,
     InvalidParameterError,
     Options,
     check_param,
     validate,
 )
-from model_collapse.theory.marchenko_pastur import quadrature
-from model_collapse.theory.ridge import spectrum_arrays
+from scipy import optimize
 
 __all__ = [
     "RPRisk",
     "ProjectedSpectrum",
-    "test_error",
-    "sample_projection",
+    "predict",
     "project",
     "isotropic_spectrum",
     "large_width_limit",
@@ -111,7 +112,7 @@ class RPRisk:
     u: np.ndarray
 
     def as_dict(self) -> dict[str, float]:
-        return {k: rm._scalar(getattr(self, k)) for k in _KEYS}
+        return {k: plain(getattr(self, k)) for k in _KEYS}
 
 
 @dataclass(frozen=True)
@@ -136,17 +137,6 @@ class ProjectedSpectrum:
         pos = mu > 0
         safe = np.where(pos, mu, 1.0)
         return np.where(pos, self.teacher / safe, 0.0), np.where(pos, self.shift / safe, 0.0)
-
-
-@validate(m=POSITIVE_INT, d=POSITIVE_INT, seed=NONNEGATIVE_INT)
-def sample_projection(m: int, d: int, seed: int = 0) -> np.ndarray:
-    """S ∈ R^{m×d} with iid N(0, 1/d) entries, a deterministic function of ``seed`` (see module docstring).
-
-    Drawn row by row from ``default_rng(SeedSequence(seed))``: ``sample_projection(m, d, s)`` is the first m
-    rows of ``sample_projection(m', d, s)`` for every m' ≥ m.
-    """
-    rng = np.random.default_rng(np.random.SeedSequence(int(seed)))
-    return rng.standard_normal((int(m), int(d))) / np.sqrt(d)
 
 
 def _is_isotropic(w: np.ndarray, gam: np.ndarray, dlt: np.ndarray) -> bool:
@@ -239,7 +229,7 @@ def _evaluate(spec: ProjectedSpectrum, n, p2, lam, s1, s2, penalty):
     mult = spec.multiplicities
     if mu.size == 0:  # S·Σ^{1/2} = 0: no features at all, v = 0
         mu, gam_c, dlt_c, mult = np.zeros(1), np.zeros(1), np.zeros(1), None
-    res = rm.test_error(n, p2, lam, mu, gamma=gam_c, delta=dlt_c, multiplicities=mult,
+    res = rm.predict(n, p2, lam, mu, gamma=gam_c, delta=dlt_c, multiplicities=mult,
                         sigma=np.sqrt(s1**2 + spec.rho1), sigma2=np.sqrt(s2**2 + spec.rho2), penalty=penalty)
     return res
 
@@ -259,8 +249,8 @@ def _spectra(m_values, w, gam, dlt, form, seed, nodes_per_panel, where):
 
 
 @validate(n=POSITIVE, m=POSITIVE, p2=PROBABILITY, lam=NONNEGATIVE, sigma=NONNEGATIVE, sigma2=NONNEGATIVE,
-          penalty=PENALTY, form=FORM, seed=NONNEGATIVE_INT, nodes_per_panel=POSITIVE_INT)
-def test_error(
+          penalty=PENALTY, form=FORM, projection_seed=SEED, nodes_per_panel=POSITIVE_INT)
+def predict(
     n,
     m,
     p2,
@@ -276,7 +266,7 @@ def test_error(
     penalty: str = "mean",
     include_noise: bool = False,
     form: str = "deterministic",
-    seed: int = 0,
+    projection_seed=0,
     nodes_per_panel: int = 16,
 ) -> RPRisk:
     """Test error ρ₁ + B + V + ζ of the random-projections model f(x) = vᵀSx (module docstring).
@@ -293,22 +283,23 @@ def test_error(
     penalty : "mean" (λ next to the (1/n)-scaled loss, default) or "sum" (λ next to the summed loss).
     include_noise : add σ₁² to the total (full test MSE instead of excess risk).
     form : "deterministic" (isotropic Σ and priors: Marchenko–Pastur law, no sampling) or "quenched"
-        (exact reduction on one S sampled from ``seed``; any Σ).
+        (exact reduction on one S sampled from ``projection_seed``; any Σ).
+    projection_seed : the seed of S for ``form="quenched"`` (see :func:`model_collapse.projections.sample_projection`).
     nodes_per_panel : Gauss nodes per panel of the MP quadrature (deterministic form).
 
     Returns :class:`RPRisk` (rho, bias, variance, zeta, total, kappa, u). Ridgeless at the interpolation
     threshold (λ = 0, min(m, d) = n) u = inf and variance, total are inf. Source: SMC random-projections
     model, docs/theory.md §3. Simulator twin: :func:`montecarlo.random_projections.simulate`.
     """
-    w, _ = spectrum_arrays(eigenvalues, None, "test_error")
-    gam, dlt = rm.resolve_priors(w, np.ones_like(w), r2, c2, gamma, delta, "test_error")
+    w, _ = spectrum_arrays(eigenvalues, None, "predict")
+    gam, dlt = rm.resolve_priors(w, np.ones_like(w), r2, c2, gamma, delta, "predict")
     s1 = np.asarray(sigma, dtype=float)
     s2 = s1 if sigma2 is None else np.asarray(sigma2, dtype=float)
     arrs = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (n, m, p2, lam, s1, s2)))
     shape = arrs[0].shape
     nf, mf, pf, lf, s1f, s2f = (a.ravel() for a in arrs)
     m_values, inverse = np.unique(mf, return_inverse=True)
-    specs = _spectra(m_values, w, gam, dlt, form, seed, nodes_per_panel, "test_error")
+    specs = _spectra(m_values, w, gam, dlt, form, projection_seed, nodes_per_panel, "predict")
     out = {k: np.empty(nf.size) for k in _KEYS}
     for j, spec in enumerate(specs):
         idx = np.flatnonzero(inverse == j)
@@ -319,6 +310,9 @@ def test_error(
     out["total"] = out["rho"] + out["bias"] + out["variance"] + out["zeta"]
     if include_noise:
         out["total"] = out["total"] + s1f**2
+    if np.any(np.isinf(out["u"])):
+        warnings.warn("ridgeless fit at the interpolation threshold (lam = 0, min(m, d) = n): u, the variance and "
+                      "the total are infinite", RuntimeWarning, stacklevel=2)
     return RPRisk(**{k: v.reshape(shape) for k, v in out.items()})
 
 
@@ -329,10 +323,10 @@ def large_width_limit(n, p2, eigenvalues, *, c2=1.0, r2=1.0, sigma=1.0, sigma2=N
 
     Push-through: Sᵀv = (SᵀS·XᵀX + nλI)⁻¹SᵀS·Xᵀy and SᵀS → (m/d)·I, so the width-m model is ridge on x with
     penalty λd/m → 0. (With λ = λ₀m/d instead, the limit is the ridge mixture at λ₀.) Returns
-    :func:`theory.ridge_mixture.test_error` at λ = 0 (its ρ is 0: the features span R^d). The approach is
+    :func:`model_collapse.theory.ridge_mixture.predict` at λ = 0 (its ρ is 0: the features span R^d). The approach is
     O(d/m) relative (tested).
     """
-    return rm.test_error(n, p2, 0.0, eigenvalues, c2=c2, r2=r2, sigma=sigma, sigma2=sigma2, gamma=gamma,
+    return rm.predict(n, p2, 0.0, eigenvalues, c2=c2, r2=r2, sigma=sigma, sigma2=sigma2, gamma=gamma,
                          delta=delta, include_noise=include_noise)
 
 
@@ -365,7 +359,7 @@ class ModelSize:
 
 
 def _total(n, m, p2, lam, w, kw):
-    return test_error(n, m, p2, lam, w, **kw).total
+    return predict(n, m, p2, lam, w, **kw).total
 
 
 @validate(n=POSITIVE, p2=PROBABILITY, lam=NONNEGATIVE, sigma=NONNEGATIVE, sigma2=NONNEGATIVE, penalty=PENALTY,

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
+from model_collapse.arrays import plain
 from model_collapse.validation import NONNEGATIVE, POSITIVE, InvalidParameterError, check_param, validate
 
 __all__ = [
@@ -289,6 +289,9 @@ class RidgeRisk:
     total: np.ndarray
     kappa: np.ndarray
     u: np.ndarray
+
+    def as_dict(self) -> dict:
+        return {k: plain(getattr(self, k)) for k in ("bias", "variance", "total", "kappa", "u")}
 
 
 @validate(lam=NONNEGATIVE, n=POSITIVE, sigma=NONNEGATIVE)

@@ -25,12 +25,14 @@ expectation are O(1/d) relative away from the interpolation threshold and grow n
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
-from scipy import optimize
-
+from model_collapse.arrays import plain
+from model_collapse.theory.ridge import isotropic_kappa, isotropic_u, kappa, spectral_sum, spectrum_arrays, u
+from model_collapse.theory.spectrum import isotropic_prior
 from model_collapse.validation import (
     NONNEGATIVE,
     POSITIVE,
@@ -40,12 +42,11 @@ from model_collapse.validation import (
     check_param,
     validate,
 )
-from model_collapse.theory.ridge import isotropic_kappa, isotropic_u, kappa, spectral_sum, spectrum_arrays, u
-from model_collapse.theory.spectrum import isotropic_prior
+from scipy import optimize
 
 __all__ = [
     "RidgeMixtureRisk",
-    "test_error",
+    "predict",
     "zeta",
     "isotropic_test_error",
     "ridgeless_isotropic_test_error",
@@ -73,12 +74,7 @@ class RidgeMixtureRisk:
 
     def as_dict(self) -> dict[str, float]:
         keys = ("bias", "variance", "zeta", "total", "kappa", "u")
-        return {k: _scalar(getattr(self, k)) for k in keys}
-
-
-def _scalar(x):
-    x = np.asarray(x, dtype=float)
-    return float(x) if x.ndim == 0 else x.tolist()
+        return {k: plain(getattr(self, k)) for k in keys}
 
 
 def resolve_priors(w, m, r2, c2, gamma, delta, where):
@@ -136,7 +132,7 @@ def zeta(p2, kappa_, u_, d1, d3, c2):
 
 
 @validate(n=POSITIVE, p2=PROBABILITY, lam=NONNEGATIVE, sigma=NONNEGATIVE, sigma2=NONNEGATIVE, penalty=PENALTY)
-def test_error(
+def predict(
     n,
     p2,
     lam,
@@ -170,8 +166,8 @@ def test_error(
     Ridgeless at the interpolation threshold (λ = 0, n = d_eff) u = inf, so variance and total are inf
     (zeta too when 0 < p₂ < 1 and c² > 0). Source: SMC §3, docs/theory.md §2.
     """
-    w, m = spectrum_arrays(eigenvalues, multiplicities, "test_error")
-    gam, dlt = resolve_priors(w, m, r2, c2, gamma, delta, "test_error")
+    w, m = spectrum_arrays(eigenvalues, multiplicities, "predict")
+    gam, dlt = resolve_priors(w, m, r2, c2, gamma, delta, "predict")
     sig1 = np.asarray(sigma, dtype=float)
     sig2 = sig1 if sigma2 is None else np.asarray(sigma2, dtype=float)
     lam_eff = effective_lambda(lam, n, penalty)
@@ -194,6 +190,9 @@ def test_error(
         total = total + sig1**2
     shape = np.broadcast_shapes(bias.shape, variance.shape, z.shape)
     bc = lambda a: np.broadcast_to(a, shape).copy()  # noqa: E731
+    if np.any(np.isinf(uu)):
+        warnings.warn("ridgeless fit at the interpolation threshold (lam = 0, n = d): u, the variance and the "
+                      "total are infinite", RuntimeWarning, stacklevel=2)
     return RidgeMixtureRisk(bc(bias), bc(variance), bc(z), bc(total), bc(k), bc(uu))
 
 
@@ -206,7 +205,7 @@ def isotropic_test_error(phi, p2, lam, *, c2=1.0, r2=1.0, sigma=1.0, sigma2=None
         B = r²κ²/((1+κ)² − φ),  V = σ̄²φ/((1+κ)² − φ)
         ζ = c²[p₂²(1 + p₁u) + p₂u(p₁ + κ)²]/(1+κ)²
 
-    Penalty convention "mean" (see :func:`test_error`); the general code on Σ = I equals this.
+    Penalty convention "mean" (see :func:`predict`); the general code on Σ = I equals this.
     """
     sig1 = np.asarray(sigma, dtype=float)
     sig2 = sig1 if sigma2 is None else np.asarray(sigma2, dtype=float)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
 from model_collapse.validation import NONNEGATIVE, POSITIVE_INT, InvalidParameterError, validate
 
 __all__ = ["parse_spectrum", "eigenvalues", "isotropic_prior"]

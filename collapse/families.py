@@ -1,0 +1,170 @@
+"""The family registry: one entry per model family, and the contract every entry obeys.
+
+A family is a theory function (closed forms, ``model_collapse.theory.<module>.predict``) and its simulator
+twin (``model_collapse.montecarlo.<module>.simulate``) with
+
+- **the same keywords**: the simulator takes exactly the theory function's keywords, plus ``n_trials``,
+  ``seed`` (an int ≥ 0 or a ``numpy.random.SeedSequence``), ``method`` where there is more than one, and
+  ``progress``; any other difference is declared here (``theory_options``: numerical options of the closed
+  form with no simulation meaning; ``simulator_options``: experiment options with no closed-form meaning);
+- **the same field names**: both return frozen result objects; the theory's fields are numbers or arrays,
+  the simulator's are :class:`model_collapse.montecarlo.trials.MCEstimate` (``mean``, ``sem``/``se``);
+  ``as_dict()`` gives plain JSON-able values (simulation: ``{"mean", "se"}`` per field);
+- **declarative validation**: bad parameters raise :class:`model_collapse.InvalidParameterError` naming the
+  parameter and the allowed range (the constraints are attached to both functions).
+
+Each entry also names its CLI word, its figures, a small reference setting at which the simulation runs in
+about a second, the stated tolerance there (``|mean − theory| ≤ z·se + allowance·|theory|``; allowance 0
+for exact laws) and a *perturbed* setting: the theory evaluated there expresses a plausible formula mistake
+and must fail the same check. ``tests/test_family_contract.py`` runs one check suite over every entry, so a
+new family is: its two modules, its CLI module, its figure, and one entry below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+from model_collapse.montecarlo import gaussian_workflow as mc_gaussian
+from model_collapse.montecarlo import linreg_workflow as mc_linreg
+from model_collapse.montecarlo import random_projections as mc_rp
+from model_collapse.montecarlo import ridge_mixture as mc_ridge
+from model_collapse.theory import gaussian_workflow as th_gaussian
+from model_collapse.theory import linreg_workflow as th_linreg
+from model_collapse.theory import random_projections as th_rp
+from model_collapse.theory import ridge_mixture as th_ridge
+
+__all__ = ["Family", "FAMILIES", "family", "by_cli"]
+
+#: Simulator keywords every family may add to its theory function's keywords.
+STANDARD_SIMULATOR_KEYWORDS = frozenset({"n_trials", "seed", "method", "progress"})
+
+
+@dataclass(frozen=True)
+class Family:
+    """One model family: its theory function and simulator, and what the generic checks need."""
+
+    name: str
+    cli: str
+    predict: Callable
+    simulate: Callable
+    fields: tuple[str, ...]
+    reference: Mapping
+    n_trials: int
+    allowance: float
+    perturbed: Callable[[dict], dict]
+    perturbed_note: str
+    figures: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ()
+    theory_options: frozenset = frozenset()
+    simulator_options: frozenset = frozenset()
+    z: float = 4.0
+    note: str = ""
+    extra: Mapping = field(default_factory=dict)  # cli_reference: CLI flags of a small setting
+
+    def reference_setting(self) -> dict:
+        """A fresh copy of the reference setting (arrays copied)."""
+        return {k: (np.array(v) if isinstance(v, np.ndarray) else v) for k, v in self.reference.items()}
+
+
+def _ridge_allowance(n: int, d: int) -> float:
+    # Deterministic equivalents are exact only as n, d -> inf; their correction has this shape (e.g. OLS
+    # E tr(X'X)^-1 = d/(n - d - 1), not d/(n - d)). Measured worst case 0.84x (bias 1.24x) of the bracket.
+    return 2.0 * (1.0 / abs(n - d) + 1.0 / d)
+
+
+_RIDGE_REF = MappingProxyType(dict(n=300, p2=0.3, lam=0.01, eigenvalues=np.ones(60), c2=1.0, sigma=0.5))
+_RP_REF = MappingProxyType(dict(n=150, m=60, p2=0.3, lam=0.01, eigenvalues=np.ones(120), c2=1.0, sigma=0.5))
+
+FAMILIES: tuple[Family, ...] = (
+    Family(
+        name="ridge_mixture",
+        cli="ridge",
+        predict=th_ridge.predict,
+        simulate=mc_ridge.simulate,
+        fields=("bias", "variance", "zeta", "total"),
+        reference=_RIDGE_REF,
+        n_trials=200,
+        allowance=_ridge_allowance(300, 60),
+        perturbed=lambda s: {**s, "c2": 0.0},
+        perturbed_note="the collapse term ζ left out (synthetic labels treated as clean)",
+        figures=("strong_collapse",),
+        methods=("conditional", "sample"),
+        note="Strong Model Collapse: ridge on n samples, a fraction p2 synthetic (docs/theory.md §2).",
+        extra=MappingProxyType({"cli_reference": ("--n", "300", "--d", "60", "--p2", "0.3", "--c2", "1", "--lam",
+                                                  "0.01", "--sigma", "0.5")}),
+    ),
+    Family(
+        name="random_projections",
+        cli="rp",
+        predict=th_rp.predict,
+        simulate=mc_rp.simulate,
+        fields=("rho", "bias", "variance", "zeta", "total"),
+        reference=_RP_REF,
+        n_trials=150,
+        # ridge corrections in dimension r = min(m, d) at sample size n, plus the finite-d MP correction;
+        # the bias gets c = 4 (inverse second Wishart moments), see tests/test_random_projections.py.
+        allowance=4.0 * (1.0 / abs(150 - 60) + 1.0 / 60 + 1.0 / abs(120 - 60)),
+        perturbed=lambda s: {**s, "m": 2 * s["m"]},
+        perturbed_note="the Marchenko-Pastur law of ratio m/n instead of m/d (the model read at twice its width)",
+        figures=("smc_model_size", "smc_decomposition", "smc_pareto"),
+        methods=("conditional", "sample"),
+        theory_options=frozenset({"nodes_per_panel"}),
+        note="Strong Model Collapse, random projections v'Sx of width m (docs/theory.md §3).",
+        extra=MappingProxyType({"cli_reference": ("--n", "150", "--m", "60", "--d", "120", "--p2", "0.3", "--c2",
+                                                  "1", "--lam", "0.01", "--sigma", "0.5")}),
+    ),
+    Family(
+        name="gaussian_workflow",
+        cli="gaussian",
+        predict=th_gaussian.predict,
+        simulate=mc_gaussian.simulate,
+        fields=("mean_sq_error", "cov_trace_ratio", "cov_det_ratio"),
+        reference=MappingProxyType(dict(n=12, d=3, t=np.array([1, 4, 12]), workflow="accumulate")),
+        n_trials=4000,
+        allowance=0.0,
+        perturbed=lambda s: {**s, "workflow": "replace"},
+        perturbed_note="the replace law used for accumulate",
+        figures=("cot_gaussian",),
+        methods=("auto", "sufficient", "samples"),
+        simulator_options=frozenset({"refit"}),
+        note="Iterative Gaussian fitting, replace / accumulate (docs/theory.md §5.1). Exact laws.",
+        extra=MappingProxyType({"cli_reference": ("--workflow", "replace", "--n", "12", "--d", "3", "--t", "4")}),
+    ),
+    Family(
+        name="linreg_workflow",
+        cli="linreg",
+        predict=th_linreg.predict,
+        simulate=mc_linreg.simulate,
+        fields=("test_error",),
+        reference=MappingProxyType(dict(n=20, d=4, t=np.array([1, 3, 8]), workflow="accumulate", sigma=1.0)),
+        n_trials=4000,
+        allowance=0.0,
+        perturbed=lambda s: {**s, "workflow": "replace"},
+        perturbed_note="the replace law (linear growth) used for accumulate",
+        figures=("cot_linreg",),
+        methods=("recursion", "refit"),
+        simulator_options=frozenset({"n_test", "design"}),
+        note="Linear regression retrained on its own labels, replace / accumulate (docs/theory.md §5.2). Exact.",
+        extra=MappingProxyType({"cli_reference": ("--workflow", "accumulate", "--n", "20", "--d", "4", "--t", "8",
+                                                  "--sigma", "1")}),
+    ),
+)
+
+
+def family(name: str) -> Family:
+    """The registry entry called ``name`` (module name, e.g. ``"ridge_mixture"``)."""
+    for fam in FAMILIES:
+        if fam.name == name:
+            return fam
+    raise KeyError(f"no family {name!r}; registered: {', '.join(f.name for f in FAMILIES)}")
+
+
+def by_cli(word: str) -> Family:
+    """The registry entry whose CLI word is ``word`` (e.g. ``"ridge"``)."""
+    for fam in FAMILIES:
+        if fam.cli == word:
+            return fam
+    raise KeyError(f"no family with CLI word {word!r}")
