@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
+import warnings
 
 from model_collapse.theory.spectrum import eigenvalues, parse_spectrum
 from model_collapse.validation import InvalidParameterError
@@ -135,7 +135,9 @@ def mixture_setting(args) -> dict:
 
 def note_realised_p2(n: int, p2: float) -> None:
     """Simulators draw n₂ = round(p₂n) synthetic rows; say so on stderr when p₂n is not an integer."""
+    from model_collapse.resources import Note
+
     n2 = round(p2 * n)
     if n2 != p2 * n:
-        sys.stderr.write(f"collapse: note: simulating n2 = round(p2*n) = {n2} synthetic samples "
-                         f"(realised p2 = {n2 / n:.6g})\n")
+        warnings.warn(f"simulating n2 = round(p2*n) = {n2} synthetic samples (realised p2 = {n2 / n:.6g})", Note,
+                      stacklevel=2)

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from model_collapse import _args
+from model_collapse import _args, resources
 from model_collapse.validation import InvalidParameterError
 
 MODELS = [
@@ -41,6 +41,7 @@ MODELS = [
 ]
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 1
 
 
 class Parser(argparse.ArgumentParser):
@@ -140,8 +141,13 @@ def build_parser() -> Parser:
     return parser
 
 
-def _setting(mod, args) -> dict:
+def _setting(mod, args, simulate: bool = False) -> dict:
+    """The keyword setting, after checking that the run fits in memory (and noting a long run time)."""
+    if hasattr(mod, "resources"):
+        resources.check(mod.resources(args, simulate))
     s = mod.setting(args)
+    if hasattr(mod, "work"):
+        resources.note_time(mod.work(args, simulate))
     return s
 
 
@@ -158,7 +164,7 @@ def run_predict(mod, args) -> dict:
 
 def run_simulate(mod, args) -> dict:
     fam = _family(mod)
-    s = _setting(mod, args)
+    s = _setting(mod, args, simulate=True)
     if hasattr(mod, "notes"):
         mod.notes(args)
     kw = dict(n_trials=args.trials, seed=args.seed, progress=ProgressBar(f"simulate {mod.NAME}", force=args.progress))
@@ -265,12 +271,12 @@ def _format_value(v) -> str:
     return str(v)
 
 
-def print_result(result: dict, as_json: bool, notes: list[str]) -> None:
+def print_result(result: dict, as_json: bool, messages: list[str]) -> None:
     found = _non_finite(result)
     nan = [p for p, v in found if math.isnan(v)]
     if nan:  # never print a NaN: it is a bug, say so
         raise RuntimeError(f"internal error: NaN in {', '.join(nan)}")
-    reasons = _reasons(found, notes) if found else []
+    reasons = _reasons(found, messages) if found else []
     if as_json:
         clean = _walk(result, "", [])
         if reasons:
@@ -279,7 +285,7 @@ def print_result(result: dict, as_json: bool, notes: list[str]) -> None:
     if found:  # each reason once, naming the infinite fields it explains
         by_reason: dict[str, list[str]] = {}
         for name in _top(found):
-            by_reason.setdefault(_reason(name, notes), []).append(name)
+            by_reason.setdefault(_reason(name, messages), []).append(name)
         for reason, names in by_reason.items():
             sys.stderr.write(f"collapse: warning: infinite {', '.join(names)}: {reason}\n")
     if as_json:
@@ -289,18 +295,23 @@ def print_result(result: dict, as_json: bool, notes: list[str]) -> None:
         print(f"{key:<{width}}  {_format_value(value)}")
 
 
-def _flag_message(exc: InvalidParameterError, argv: Sequence[str]) -> str:
-    """Name the CLI flag the user typed: "The 'lam' parameter of predict" -> "The '--lam' parameter"."""
+#: Library keywords whose CLI flag is not simply "--" + the name with dashes.
+_FLAG_OF = {"eigenvalues": "--spectrum", "include_noise": "--mse", "n_trials": "--trials"}
+
+
+def _flag_message(exc: InvalidParameterError, args: argparse.Namespace) -> str:
+    """Name the CLI flag: "The 'lam' parameter of predict must be ..." -> "The '--lam' parameter must be ..."."""
     import re
 
-    msg = str(exc)
+    msg = str(exc).splitlines()[0] if str(exc) else "invalid input"
     m = re.match(r"The '([A-Za-z0-9_\-]+)' parameter( of [A-Za-z_]+)?", msg)
     if not m:
         return msg
-    name = m.group(1).lstrip("-")
-    flag = "--" + name.replace("_", "-")
-    typed = [a.split("=")[0] for a in argv if a.startswith("--")]
-    if flag in typed or m.group(1).startswith("--"):
+    name = m.group(1)
+    if name.startswith("--"):
+        return msg
+    flag = _FLAG_OF.get(name, "--" + name.replace("_", "-"))
+    if hasattr(args, flag[2:].replace("-", "_")):
         return msg.replace(m.group(0), f"The '{flag}' parameter", 1)
     return msg
 
@@ -310,21 +321,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     messages: list[str] = []
+    notes: list[str] = []
     try:
         with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
             warnings.simplefilter("always")
             result = args.run(args)
         for w in caught:
-            if not issubclass(w.category, DeprecationWarning):
+            if issubclass(w.category, resources.Note):
+                notes.append(str(w.message))
+            elif not issubclass(w.category, DeprecationWarning):
                 messages.append(str(w.message))
     except InvalidParameterError as exc:
-        sys.stderr.write(f"collapse: error: {_flag_message(exc, argv)}\n")
+        sys.stderr.write(f"collapse: error: {_flag_message(exc, args)}\n")
         return EXIT_BAD_INPUT
     except MemoryError:
         sys.stderr.write("collapse: error: not enough memory for this setting (reduce --d, --n, --t or --trials)\n")
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        sys.stderr.write("collapse: interrupted\n")
+        return 130
+    except Exception as exc:  # never a traceback: one line, and a non-zero code that tests treat as a bug
+        text = str(exc).splitlines()[0] if str(exc) else ""
+        sys.stderr.write(f"collapse: internal error: {type(exc).__name__}: {text} (please report this command line)\n")
+        return EXIT_INTERNAL
+    for line in dict.fromkeys(notes):
+        sys.stderr.write(f"collapse: note: {line}\n")
     if result is not None:
-        print_result(result, getattr(args, "json", False), messages)
+        try:
+            print_result(result, getattr(args, "json", False), messages)
+        except RuntimeError as exc:
+            sys.stderr.write(f"collapse: {exc} (please report this command line)\n")
+            return EXIT_INTERNAL
     elif messages:
         for line in dict.fromkeys(messages):
             sys.stderr.write(f"collapse: warning: {line}\n")

@@ -56,3 +56,24 @@ def predict_extras(args, s: dict, out: dict) -> None:
         out.update(th.limits(args.n, args.d, sigma2=args.sigma2, **kw).as_dict())
         rate = th.log_det_decay_rate(args.n, args.d, estimator=args.estimator)
         out["log_det_decay_rate"] = rate if args.workflow == "replace" else 0.0
+
+
+def resources(args, simulate: bool) -> list[tuple[str, float]]:
+    """Largest allocations in bytes, each with the flag that drives it."""
+    t, d, n = float(args.t), float(args.d), float(args.n)
+    items = [("--t", 8.0 * 8 * t)]  # exact cumulative sums over iterations (accumulate) / per-iteration output
+    if simulate:
+        items.append(("--t" if t >= args.trials else "--trials", 8.0 * 6 * t * args.trials))
+        if args.workflow == "accumulate-subsample":
+            items.append(("--t", 8.0 * t * n * d))  # the pool of t·n points
+        items.append(("--d", 8.0 * 16 * min(d, n) ** 2))
+    return items
+
+
+def work(args, simulate: bool) -> float:
+    t, d, n = float(args.t), float(args.d), float(args.n)
+    if not simulate:
+        return 40.0 * t * (d + 1) if args.workflow == "accumulate" else 10.0 * t
+    r = min(d, n - 1)
+    per_iter = 2 * n * d * d if args.workflow == "accumulate-subsample" or args.method == "samples" else 4 * r**3
+    return args.trials * t * (per_iter + 50)

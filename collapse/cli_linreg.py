@@ -59,3 +59,27 @@ def predict_extras(args, s: dict, out: dict) -> None:
         out["test_error_limit"] = th.limit(args.n, args.d, workflow=args.workflow, sigma=args.sigma,
                                            test_labels=args.test_labels)
         out["test_error_bound"] = th.pi2_6_bound(args.n, args.d, sigma=args.sigma)
+
+
+def resources(args, simulate: bool) -> list[tuple[str, float]]:
+    """Largest allocations in bytes, each with the flag that drives it."""
+    t, d, n = float(args.t), float(args.d), float(args.n)
+    items = [("--t", 8.0 * 4 * t)]
+    if simulate:
+        items.append(("--t" if t >= args.trials else "--trials", 8.0 * 2 * t * args.trials))
+        items.append(("--n" if n >= d else "--d", 8.0 * 4 * n * d + 8.0 * t * n))
+        if args.n_test is not None:
+            items.append(("--n-test", 8.0 * 2 * args.n_test * (d + t + 1)))
+        if args.workflow == "accumulate-subsample" or args.method == "refit":
+            items.append(("--t", 8.0 * 2 * t * n * d))
+    return items
+
+
+def work(args, simulate: bool) -> float:
+    t, d, n = float(args.t), float(args.d), float(args.n)
+    if not simulate:
+        return 10.0 * t
+    per = 2 * n * d * d + t * n * d + (args.n_test or 0) * d * t
+    if args.workflow == "accumulate-subsample" or args.method == "refit":
+        per += t * t * n * d * d
+    return args.trials * per

@@ -28,3 +28,23 @@ def setting(args) -> dict:
 
 def notes(args) -> None:
     _args.note_realised_p2(args.n, args.p2)
+
+
+def resources(args, simulate: bool) -> list[tuple[str, float]]:
+    """Largest allocations in bytes, each with the flag that drives it."""
+    d, n = float(args.d), float(args.n)
+    items = [("--d", 8.0 * 24 * d)]  # the spectrum and the spectral sums
+    if simulate:
+        items.append(("--d", 8.0 * 12 * d * d))  # one trial's Gram matrices and ridge algebra
+        if getattr(args, "method", "") == "sample":
+            items.append(("--n", 8.0 * 6 * n * d))
+        items.append(("--trials", 8.0 * 4 * args.trials))
+    return items
+
+
+def work(args, simulate: bool) -> float:
+    d, n = float(args.d), float(args.n)
+    if not simulate:
+        return 200.0 * d
+    per = 6 * d**3 + (2 * n * d * d if getattr(args, "method", "") == "sample" else min(n, d) * d * d)
+    return args.trials * per

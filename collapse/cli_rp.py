@@ -82,3 +82,27 @@ def predict_extras(args, s: dict, out: dict) -> None:
             sys.stderr.write("collapse: warning: width_sensitivity is infinite at the interpolation threshold\n")
     else:
         out["adding_parameters"] = "helps" if slope < 0 else "hurts" if slope > 0 else "neutral"
+
+
+def resources(args, simulate: bool) -> list[tuple[str, float]]:
+    """Largest allocations in bytes, each with the flag that drives it."""
+    d, m, n = float(args.d), float(args.m), float(args.n)
+    r = min(m, d)
+    items = [("--d", 8.0 * 24 * d)]
+    if args.form == "quenched" or simulate:
+        items.append(("--m" if m >= d else "--d", 8.0 * 4 * m * d))  # S and S·Σ^(1/2)
+        items.append(("--m" if m <= d else "--d", 8.0 * 12 * r * r))
+    if simulate:
+        if getattr(args, "method", "") == "sample":
+            items.append(("--n", 8.0 * 4 * n * (m + d)))
+        items.append(("--trials", 8.0 * 5 * args.trials))
+    return items
+
+
+def work(args, simulate: bool) -> float:
+    d, m, n = float(args.d), float(args.m), float(args.n)
+    r = min(m, d)
+    per = m * d * r + 8 * r**3 + (2 * n * (m + d) * r if getattr(args, "method", "") == "sample" else 0.0)
+    if not simulate:
+        return per if args.form == "quenched" else 1e5
+    return args.trials * per

@@ -61,6 +61,7 @@ class Family:
     theory_options: frozenset = frozenset()
     simulator_options: frozenset = frozenset()
     z: float = 4.0
+    signed_keys: frozenset = frozenset()  # output keys that may be negative (all others are >= 0)
     note: str = ""
     extra: Mapping = field(default_factory=dict)  # cli_reference: CLI flags of a small setting
 
@@ -112,6 +113,7 @@ FAMILIES: tuple[Family, ...] = (
         figures=("smc_model_size", "smc_decomposition", "smc_pareto"),
         methods=("conditional", "sample"),
         theory_options=frozenset({"nodes_per_panel"}),
+        signed_keys=frozenset({"width_sensitivity"}),
         note="Strong Model Collapse, random projections v'Sx of width m (docs/theory.md §3).",
         extra=MappingProxyType({"cli_reference": ("--n", "150", "--m", "60", "--d", "120", "--p2", "0.3", "--c2",
                                                   "1", "--lam", "0.01", "--sigma", "0.5")}),
@@ -130,6 +132,7 @@ FAMILIES: tuple[Family, ...] = (
         figures=("cot_gaussian",),
         methods=("auto", "sufficient", "samples"),
         simulator_options=frozenset({"refit"}),
+        signed_keys=frozenset({"log_det_ratio", "log_det_decay_rate"}),
         note="Iterative Gaussian fitting, replace / accumulate (docs/theory.md §5.1). Exact laws.",
         extra=MappingProxyType({"cli_reference": ("--workflow", "replace", "--n", "12", "--d", "3", "--t", "4")}),
     ),
