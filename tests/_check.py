@@ -27,8 +27,25 @@ def agrees(theory, mean, sem, *, finite_rtol: float, z: float = Z, atol: float =
     return bool(np.all(np.abs(mean - theory) <= tol))
 
 
-def assert_agrees(theory, mean, sem, *, finite_rtol: float, z: float = Z, atol: float = 0.0, label: str = ""):
-    """Assert :func:`agrees`; on failure print inputs, expected, actual, z-score and tolerance per point."""
+def has_power(theory, sem, *, finite_rtol: float, z: float = Z, atol: float = 0.0) -> bool:
+    """True when the check can fail: at every point the tolerance is narrower than |theory| (so a simulator
+    answering 0, or twice the theory, is rejected), or the theory is exactly 0 and the band is atol."""
+    theory, sem = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (theory, sem)))
+    tol = z * sem + finite_rtol * np.abs(theory) + atol
+    zero = np.abs(theory) <= atol
+    return bool(np.all((tol < np.abs(theory)) | (zero & (z * sem <= max(atol, 1e-12)))))
+
+
+def assert_agrees(theory, mean, sem, *, finite_rtol: float, z: float = Z, atol: float = 0.0, label: str = "",
+                  require_power: bool = False):
+    """Assert :func:`agrees`; on failure print inputs, expected, actual, z-score and tolerance per point.
+
+    ``require_power``: also assert :func:`has_power` (for property-based tests: a strategy must draw only
+    cases that its check can fail)."""
+    if require_power:
+        assert has_power(theory, sem, finite_rtol=finite_rtol, z=z, atol=atol), (
+            f"no power {label}: tolerance ≥ |theory| (theory={np.asarray(theory)}, se={np.asarray(sem)}, "
+            f"finite_rtol={finite_rtol}): the strategy drew a case this check cannot fail")
     if agrees(theory, mean, sem, finite_rtol=finite_rtol, z=z, atol=atol):
         return
     theory, mean, sem = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (theory, mean, sem)))

@@ -59,7 +59,8 @@ def check_all(n, d, t, workflow, estimator, sigma2, trials, seed=0, method="auto
     ref = th.predict(n, d, np.arange(1, t + 1), workflow=workflow, estimator=estimator, sigma2=sigma2)
     for q in QUANTITIES:
         e = getattr(est, q)
-        assert_agrees(getattr(ref, q), e.mean, e.sem, finite_rtol=0.0, label=f"{q} {label} n={n} d={d} {workflow}")
+        assert_agrees(getattr(ref, q), e.mean, e.sem, finite_rtol=0.0, label=f"{q} {label} n={n} d={d} {workflow}",
+                      require_power=True)
 
 
 # ---------------------------------------------------------------- closed forms, no simulation

@@ -360,7 +360,8 @@ def check_all_parts(setting, theory, est, quenched=False):
     for part in PARTS:
         e = getattr(est, part)
         assert_agrees(getattr(theory, part), e.mean, e.sem, finite_rtol=finite_rtol(n, m, d, part, quenched),
-                      atol=ATOL, label=f"{part} at n={n} m={m} d={d} λ={setting['lam']:.3g} p2={setting['p2']:.3g}")
+                      atol=ATOL, label=f"{part} at n={n} m={m} d={d} λ={setting['lam']:.3g} p2={setting['p2']:.3g}",
+                      require_power=(part == "total"))
 
 
 @settings(max_examples=30)
