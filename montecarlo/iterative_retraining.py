@@ -35,6 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 from model_collapse.montecarlo.ridge_mixture import wishart_gram
 from model_collapse.montecarlo.trials import MCEstimate, Progress, batches, estimate, trial_generators
 from model_collapse.theory.iterative_retraining import FIELDS, teacher_coefficients
@@ -219,15 +220,17 @@ def simulate(
     out = np.empty((3, n_trials))
     per_trial = 6.0 * d * d + (t + t0) * d
     done = 0
-    for chunk in batches(n_trials, per_trial):
-        for i in chunk:
-            if method == "conditional":
-                out[:, i] = _conditional_trial(rngs[i], n, t, t0, d, sqrt_w, energy, lam_t, s * s, s0 * s0)
-            else:
-                out[:, i] = _sample_trial(rngs[i], n, t, t0, d, sqrt_w, c2, lam_t, s, s0)
-        done += len(chunk)
-        if progress is not None:
-            progress(done, n_trials)
+    # One BLAS thread: the matrices are small to moderate and the machine is shared; threads only contend.
+    with threadpool_limits(limits=1):
+        for chunk in batches(n_trials, per_trial):
+            for i in chunk:
+                if method == "conditional":
+                    out[:, i] = _conditional_trial(rngs[i], n, t, t0, d, sqrt_w, energy, lam_t, s * s, s0 * s0)
+                else:
+                    out[:, i] = _sample_trial(rngs[i], n, t, t0, d, sqrt_w, c2, lam_t, s, s0)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, n_trials)
     bias, var, col = out
     est = [estimate(x) for x in (bias, var, col, bias + var + col)]
     return RetrainEstimate(*est, n_trials=n_trials)
