@@ -490,3 +490,86 @@ def test_ridge_theory_matches_simulation_large_d(setting):
     for f in FIELDS:
         e = getattr(est, f)
         assert_agrees(getattr(p, f), e.mean, e.sem, finite_rtol=fr, atol=ATOL, label=f)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Command line (the integrator registers the modules in collapse/cli.py; here they are added to MODELS).
+
+
+@pytest.fixture
+def cli_main(monkeypatch):
+    from model_collapse import cli
+
+    monkeypatch.setattr(cli, "MODELS", [*cli.MODELS, "model_collapse.cli_retrain", "model_collapse.cli_scaling"])
+    return cli.main
+
+
+RETRAIN = ["--generations", "3", "--samples", "200", "--generator-samples", "150", "--d", "50", "--sigma", "0.5",
+           "--sigma0", "1"]
+
+
+def _json(capsys, main, argv):
+    import json
+
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_cli_predict_retrain_keys_and_values(cli_main, capsys):
+    out = _json(capsys, cli_main, ["predict", "retrain", *RETRAIN, "--lam", "0", "--json"])
+    assert list(out) == [*FIELDS, "ols_exact"]
+    assert out["ols_exact"] == pytest.approx(float(th.ols_exact(3, 200, 150, 50, sigma=0.5, sigma0=1.0)), rel=1e-14)
+    ridge = _json(capsys, cli_main, ["predict", "retrain", *RETRAIN, "--lam", "0.01", "--spectrum", "powerlaw:1.5",
+                                     "--source-r", "0.5", "--best-lambda", "--json"])
+    ref = th.predict(3, 200, 150, 50, sigma=0.5, sigma0=1.0, lam=0.01, spectrum="powerlaw:1.5", source_r=0.5)
+    assert list(ridge) == [*FIELDS, "best_lam", "best_total"]
+    assert ridge["total"] == pytest.approx(float(ref.total), rel=1e-14)
+    assert ridge["best_total"] <= ridge["total"]
+
+
+def test_cli_simulate_retrain(cli_main, capsys):
+    argv = ["simulate", "retrain", *RETRAIN, "--lam", "0", "--trials", "30", "--seed", "2", "--json"]
+    out = _json(capsys, cli_main, argv)
+    assert list(out) == list(FIELDS) and all(set(v) == {"mean", "se"} for v in out.values())
+    exact = float(th.ols_exact(3, 200, 150, 50, sigma=0.5, sigma0=1.0))
+    assert agrees(exact, out["total"]["mean"], out["total"]["se"], finite_rtol=0.0)
+    assert _json(capsys, cli_main, argv) == out
+
+
+def _exit_code(main, argv):
+    try:
+        return main(argv)
+    except SystemExit as exc:  # argparse rejects a flag's value before main's own handler
+        return exc.code
+
+
+@pytest.mark.parametrize("flag,value", [("--generations", "-1"), ("--samples", "0"), ("--sigma", "-1"),
+                                        ("--sigma0", "-0.5"), ("--generator-samples", "51")])
+def test_cli_bad_input_one_line_exit_2(cli_main, capsys, flag, value):
+    opts = dict(zip(RETRAIN[::2], RETRAIN[1::2], strict=True))
+    opts[flag] = value
+    argv = ["predict", "retrain", *[x for kv in opts.items() for x in kv], "--lam", "0", "--exact"]
+    assert _exit_code(cli_main, argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and flag in err[0], err
+
+
+def test_cli_singular_prints_inf_and_warns(cli_main, capsys):
+    import json
+
+    assert cli_main(["predict", "retrain", "--generations", "2", "--samples", "100", "--generator-samples", "21",
+                     "--d", "20", "--lam", "0.1", "--json"]) == 0
+    cap = capsys.readouterr()
+    assert json.loads(cap.out)["collapse"] == np.inf
+    assert cap.err.startswith("collapse: warning:") and len(cap.err.strip().splitlines()) == 1
+
+
+def test_cli_predict_scaling(cli_main, capsys):
+    out = _json(capsys, cli_main, ["predict", "scaling", "--beta", "2", "--source-r", "0.5", "--sigma0", "0.1",
+                                   "--d", "5000", "--json"])
+    assert list(out) == ["ell_crit", "exponent", "fast_exponent", "floor", "crossover", "crossover_finite_d"]
+    assert out["ell_crit"] == pytest.approx(2 / 3) and out["exponent"] == pytest.approx(-2 / 3)
+    assert abs(out["crossover_finite_d"] / out["crossover"] - 1) < 0.05
+    assert _exit_code(cli_main, ["predict", "scaling", "--beta", "1", "--source-r", "0.5"]) == 2
+    assert "--beta" in capsys.readouterr().err
+    assert _exit_code(cli_main, ["simulate", "scaling", "--beta", "2", "--source-r", "0.5"]) == 2
