@@ -573,3 +573,30 @@ def test_cli_predict_scaling(cli_main, capsys):
     assert _exit_code(cli_main, ["predict", "scaling", "--beta", "1", "--source-r", "0.5"]) == 2
     assert "--beta" in capsys.readouterr().err
     assert _exit_code(cli_main, ["simulate", "scaling", "--beta", "2", "--source-r", "0.5"]) == 2
+
+
+def test_figure_mcd_scaling_data():
+    """The figure's quick table: columns, slopes beside the prediction, simulation points on the theory lines
+    (4 SE + the ridge allowance 2(1/|T−d| + 1/d)), crossover marks from the closed form."""
+    from model_collapse.figures import mcd_scaling as fig
+
+    tab = fig.compute(True, 0)
+    assert set(tab) == {"panel", "kind", "series", "n", "T", "lam", "value", "se"}
+    assert np.all(tab["value"][tab["kind"] != "slope"] > 0)
+    sim = np.flatnonzero(tab["kind"] == "simulation")
+    assert sim.size > 0
+    for i in sim:
+        panel, n, t, lam = tab["panel"][i], tab["n"][i], tab["T"][i], tab["lam"][i]
+        if panel == "a":
+            ref = th.predict(n, t, fig.A_T0, fig.A_D, sigma=fig.A_SIG, sigma0=fig.A_SIG, lam=lam).total
+            d = fig.A_D
+        else:
+            s0 = fig.B_SIG0 if panel == "b" else fig.C_SIG0
+            ref = th.predict(n, t, fig.P_T0, fig.P_D, sigma=0.0, sigma0=s0, lam=lam, spectrum=fig.SPEC,
+                             source_r=fig.R).total
+            d = fig.P_D
+        assert_agrees(ref, tab["value"][i], tab["se"][i], finite_rtol=finite_rtol(t, d), label=f"{panel} n={n} T={t}")
+    fitted = tab["value"][(tab["kind"] == "slope") & (tab["series"] == "fitted")]
+    assert np.all(np.abs(fitted - th.scaling_law(fig.BETA, fig.R).exponent) < 0.15)
+    cross = np.flatnonzero(tab["kind"] == "crossover")
+    assert cross.size == 2 and np.all(tab["T"][cross] > 1)
