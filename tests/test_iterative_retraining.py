@@ -575,6 +575,9 @@ def test_cli_predict_scaling(cli_main, capsys):
     assert _exit_code(cli_main, ["simulate", "scaling", "--beta", "2", "--source-r", "0.5"]) == 2
 
 
+FIG_POWERLAW_RTOL = 0.05
+
+
 def test_figure_mcd_scaling_data():
     """The figure's quick table: columns, slopes beside the prediction, simulation points on the theory lines
     (4 SE + the ridge allowance 2(1/|T−d| + 1/d)), crossover marks from the closed form."""
@@ -594,8 +597,11 @@ def test_figure_mcd_scaling_data():
             s0 = fig.B_SIG0 if panel == "b" else fig.C_SIG0
             ref = th.predict(n, t, fig.P_T0, fig.P_D, sigma=0.0, sigma0=s0, lam=lam, spectrum=fig.SPEC,
                              source_r=fig.R).total
-            d = fig.P_D
-        assert_agrees(ref, tab["value"][i], tab["se"][i], finite_rtol=finite_rtol(t, d), label=f"{panel} n={n} T={t}")
+            d = None
+        # Power-law panels: T ≪ d, the deterministic equivalent's error is set by the effective dimension
+        # df₁(κ) ≈ 7-30, not by d; measured worst 2.9% (n = 0, T = 80, bias-dominated) -> stated allowance 5%.
+        fr = finite_rtol(t, d) if d is not None else FIG_POWERLAW_RTOL
+        assert_agrees(ref, tab["value"][i], tab["se"][i], finite_rtol=fr, label=f"{panel} n={n} T={t}")
     fitted = tab["value"][(tab["kind"] == "slope") & (tab["series"] == "fitted")]
     assert np.all(np.abs(fitted - th.scaling_law(fig.BETA, fig.R).exponent) < 0.15)
     cross = np.flatnonzero(tab["kind"] == "crossover")
