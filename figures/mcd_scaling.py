@@ -49,7 +49,7 @@ def _sim(panel, key, seed, trials, **setting):
 
 def compute(quick: bool, seed: int) -> Table:
     parts: list[Table] = []
-    trials = 2 if quick else 4
+    trials = 6 if quick else 8
     # (a) U-shaped curves against λ.
     lam_grid = np.logspace(-4, 2, 40 if quick else 120)
     sim_lam = (1e-3, 1e-1, 10.0) if quick else (1e-3, 1e-2, 1e-1, 1.0, 10.0)
@@ -61,7 +61,7 @@ def compute(quick: bool, seed: int) -> Table:
             best = th.best_lambda(n, t, A_T0, A_D, **kw)
             parts.append(_rows("a", "minimum", f"T={t}", n, t, best.lam, best.total, 0.0))
             for q, lam in enumerate(sim_lam):
-                e = _sim(0, (0, i, j, q), seed, 4 * trials, generations=n, samples=t, generator_samples=A_T0, d=A_D,
+                e = _sim(0, (0, i, j, q), seed, 2 * trials, generations=n, samples=t, generator_samples=A_T0, d=A_D,
                          lam=lam, **kw)
                 parts.append(_rows("a", "simulation", f"T={t}", n, t, lam, e.mean, e.sem))
     law = th.scaling_law(BETA, R)
