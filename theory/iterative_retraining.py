@@ -31,7 +31,10 @@ Formulas (κ, u from :mod:`model_collapse.theory.ridge` at the downstream T):
 - Generator over-parameterised (T₀ < d), Σ = sI only: q = T₀/d, a = κ/(s + κ), b = (s² + uκ²)/(s + κ)²,
       total = r²[1 − 2(1 − a)qⁿ + b·qⁿ] + b·σ₀²·T₀/(d − T₀ − 1)·(1 − qⁿ)/(1 − q) + σ²u.
   Noise-free (σ₀ = 0) with an OLS downstream (b = 1, a = 0): r²(1 − (T₀/d)ⁿ), exponential collapse to
-  the null predictor. For other spectra with T₀ < d no closed form is offered (simulate instead).
+  the null predictor. Other spectra with T₀ < d: a deterministic equivalent (derived here, not in the paper):
+  each generator is the row-space projector Q with E[Q] ≈ Σ(Σ+κ₀)⁻¹ (df₁(κ₀) = T₀) and, on diagonal
+  matrices, E[QMQ] ≈ diag(K m), K = diag(e²) + g hᵀ (the generalised ridge bias at T₀); see
+  :func:`_overparameterised_general`. It reduces to the isotropic law with d − T₀ for d − T₀ − 1.
 - Exact finite-sample OLS law (:func:`ols_exact`, λ = 0, T, T₀ ≥ d + 2, Gaussian design):
       E_test = σ²d/(T − d − 1) + n·σ₀²d/(T₀ − d − 1).
   :func:`predict` uses the deterministic equivalent u = d/(T − d) for the downstream variance instead of
@@ -180,11 +183,12 @@ def predict(
 
     Formulas (module docstring; docs/theory.md §4): T₀ ≥ d + 2 (any Σ)
     bias = (1+u)κ²Σc_j²ω_j/(ω_j+κ)², variance = σ²u, collapse = nσ₀²[df₂(κ) + uκ²tr(Σ+κ)⁻²]/(T₀−d−1);
-    T₀ < d (isotropic only): the projection law r²[1 − 2(1−a)qⁿ + bqⁿ] + bσ₀²T₀/(d−T₀−1)(1−qⁿ)/(1−q) + σ²u.
+    T₀ < d, Σ = sI: the projection law r²[1 − 2(1−a)qⁿ + bqⁿ] + bσ₀²T₀/(d−T₀−1)(1−qⁿ)/(1−q) + σ²u;
+    T₀ < d, other Σ: the deterministic equivalent of :func:`_overparameterised_general` (finite-size error
+    O(1/|T₀ − d|) on top of the downstream one).
 
     Singular settings return inf with a ``RuntimeWarning``: T₀ ∈ {d−1, d, d+1} with nσ₀² > 0 (an inverse
     Wishart mean diverges), and the ridgeless interpolation threshold λ = 0, T = d (u = inf).
-    Raises InvalidParameterError for T₀ < d with a non-isotropic spectrum (no closed form: simulate).
     Deterministic equivalent: exact as T, d → ∞; finite-size deviations O(1/|T − d| + 1/d) relative (measured
     in tests/test_iterative_retraining.py). Paper: MCD Theorems on the ridge downstream and Section 5.
     """
@@ -212,11 +216,12 @@ def predict(
                               "infinite mean (inverse Wishart); collapse = inf", RuntimeWarning, stacklevel=2)
         else:
             if not np.allclose(w, w[0]):
-                raise InvalidParameterError(
-                    f"The 'generator_samples' parameter of predict must be >= d = {d} for the spectrum "
-                    f"{spectrum!r}: the over-parameterised generator (T0 < d) has a closed form only for the "
-                    "isotropic spectrum; use the simulator."
-                )
+                signal, noise = _overparameterised_general(n_gen, k, uu, w, c2, t0, s02)
+                collapse = np.where(n_gen > 0, np.maximum(signal - bias, 0.0) + noise, 0.0)
+                total = bias + variance + collapse
+                shape = np.broadcast_shapes(bias.shape, variance.shape, collapse.shape)
+                bc = lambda x: np.broadcast_to(x, shape).copy()  # noqa: E731
+                return RetrainPrediction(bc(bias), bc(variance), bc(collapse), bc(total))
             s = float(w[0])
             q = t0 / d
             qn = q**n_gen
@@ -227,7 +232,7 @@ def predict(
             dd = d - t0 - 1
             per_gen = t0 / dd if dd > 0 else np.inf
             noise = np.where(injected > 0, b * s02 * per_gen * (1.0 - qn) / (1.0 - q), 0.0)
-            collapse = np.maximum(signal, 0.0) + noise
+            collapse = np.where(n_gen > 0, np.maximum(signal, 0.0) + noise, 0.0)
             if dd <= 0 and np.any(injected > 0):
                 warnings.warn(f"generator_samples T0 = {t0} = d - 1: the minimum-norm generator's noise has an "
                               "infinite mean; collapse = inf", RuntimeWarning, stacklevel=2)
@@ -238,6 +243,51 @@ def predict(
     shape = np.broadcast_shapes(bias.shape, variance.shape, collapse.shape)
     bc = lambda x: np.broadcast_to(x, shape).copy()  # noqa: E731
     return RetrainPrediction(bc(bias), bc(variance), bc(collapse), bc(total))
+
+
+def _overparameterised_general(n_gen, k, uu, w, c2, t0, s02):
+    """Deterministic equivalent of the T₀ < d chain for a general Σ (docs/theory.md §4), downstream (κ, u).
+
+    Each minimum-norm generator is the projector Q onto the row space of X̄ (in w coordinates). With κ₀ the
+    ridgeless κ at T₀ (df₁(κ₀) = T₀) and D₀ = T₀ − df₂(κ₀): E[Q] ≈ diag(e), e_j = ω_j/(ω_j+κ₀), and for a
+    diagonal M, E[QMQ] ≈ diag(K m) with K = diag(e²) + g hᵀ, g_j = κ₀²ω_j/(ω_j+κ₀)², h_i = ω_i/(ω_i+κ₀)²/D₀
+    (the generalised ridge bias with test matrix M); the generator noise covariance σ₀²E[(X̄ᵀX̄)⁺] ≈ σ₀²·diag(h).
+    The downstream fit B = RG has E[B] ≈ diag(ω/(ω+κ)) and E[BᵀΣB] ≈ diag(ω(ω² + uκ²)/(ω+κ)²) =: diag(m).
+    Then, the generations being independent,
+        signal = c²ᵀKⁿm − 2Σ_j c_j²ω_j·ω_j/(ω_j+κ)·e_jⁿ + Σ_j c_j²ω_j,
+        noise  = σ₀²·Σ_{i=0}^{n−1} mᵀKⁱh.
+    On Σ = sI, K acts as q = T₀/d on constant vectors and this reduces to the isotropic law with d − T₀ in place
+    of the exact d − T₀ − 1. Returns (signal, noise) with the broadcast shape of (n, κ).
+    """
+    kap0 = float(kappa(0.0, w, t0))
+    e = w / (w + kap0)
+    d2_0 = float(np.sum(e * e))
+    u0 = float(u(kap0, w, t0))  # u₀ = df₂/(T₀ − df₂), so 1/D₀ = u₀/df₂ (cancellation-free)
+    g = kap0**2 * w / (w + kap0) ** 2
+    h = (w / (w + kap0) ** 2) * (u0 / d2_0)
+    n_arr = np.asarray(n_gen, dtype=float)
+    shape = np.broadcast_shapes(n_arr.shape, k.shape)
+    n_b = np.broadcast_to(n_arr, shape).ravel().astype(int)
+    k_b = np.broadcast_to(k, shape).ravel()
+    u_b = np.broadcast_to(uu, shape).ravel()
+    n_max = int(n_b.max()) if n_b.size else 0
+    # a_i = (Kᵀ)ⁱc², s_i = Σ_{j<i} Kʲh, for i = 0..n_max (independent of the downstream point)
+    a = np.empty((n_max + 1, w.size))
+    sm = np.zeros((n_max + 1, w.size))
+    a[0] = c2
+    v = h.copy()
+    for i in range(1, n_max + 1):
+        a[i] = e * e * a[i - 1] + h * float(g @ a[i - 1])
+        sm[i] = sm[i - 1] + v
+        v = e * e * v + g * float(h @ v)
+    kk = k_b[:, None]
+    with np.errstate(invalid="ignore", over="ignore"):
+        m = w * (w**2 + np.where(kk > 0, u_b[:, None] * kk**2, 0.0)) / (w + kk) ** 2  # (P, d)
+        cross = np.sum((c2 * w)[None, :] * (w / (w + kk)) * e[None, :] ** n_b[:, None], axis=1)
+    signal = np.einsum("pd,pd->p", m, a[n_b]) - 2.0 * cross + float(np.sum(c2 * w))
+    noise = np.where(s02 > 0, s02 * np.einsum("pd,pd->p", m, sm[n_b]), 0.0) if np.ndim(s02) == 0 else (
+        np.broadcast_to(s02, shape).ravel() * np.einsum("pd,pd->p", m, sm[n_b]))
+    return signal.reshape(shape), noise.reshape(shape)
 
 
 @validate(generations=NONNEGATIVE_INT, samples=POSITIVE_INT, generator_samples=POSITIVE_INT, d=POSITIVE_INT,
@@ -274,7 +324,8 @@ def generator_error(generations, generator_samples, d, *, sigma0=1.0, r2=1.0, sp
     (each min-norm fit is a uniformly random rank-T₀ projection, E‖Pv‖² = q‖v‖²). σ₀ = 0: r²(1 − (T₀/d)ⁿ),
     the noise-free exponential collapse. With an OLS downstream fit (T ≥ d + 2) the test error is this plus
     σ²d/(T − d − 1) exactly. T₀ ∈ {d−1, d, d+1} with nσ₀² > 0: inf with a warning; T₀ < d with a
-    non-isotropic spectrum: InvalidParameterError (only the simulator serves it).
+    non-isotropic spectrum: InvalidParameterError (the exact law holds only for Σ = sI; :func:`predict` has a
+    deterministic equivalent for that case, with the downstream fit).
     """
     w = spectrum_eigenvalues(spectrum, d)
     d, t0 = int(d), int(generator_samples)
