@@ -672,3 +672,29 @@ def test_figure_mcd_scaling_data():
     assert np.all(np.abs(fitted - th.scaling_law(fig.BETA, fig.R).exponent) < 0.15)
     cross = np.flatnonzero(tab["kind"] == "crossover")
     assert cross.size == 2 and np.all(tab["T"][cross] > 1)
+
+
+def test_best_lambda_is_the_simulated_sweet_spot():
+    """Simulated error at the predicted best λ is below the simulated error at λ/10 and 10λ (Σ = I, d = 100)."""
+    s = dict(generations=4, samples=60, generator_samples=200, d=100, sigma=0.5, sigma0=0.5)
+    best = th.best_lambda(**s)
+    at = {f: mc.simulate(**s, lam=best.lam * f, n_trials=30, seed=9).total for f in (0.1, 1.0, 10.0)}
+    for f in (0.1, 10.0):
+        assert at[1.0].mean + 4 * np.hypot(at[1.0].sem, at[f].sem) < at[f].mean, (best, at)
+
+
+# The registry line reported to the integrator: simulate(**REF, n_trials=K, seed=0) agrees with predict(**REF)
+# within 4 SE + REF_RTOL·|theory| in < 2 s, and the perturbed transform (n² in place of n) fails the same check.
+REF = dict(generations=3, samples=200, generator_samples=120, d=60, sigma=0.5, sigma0=1.0, lam=0.05,
+           spectrum="powerlaw:1.0")
+REF_K = 100
+REF_RTOL = finite_rtol(200, 60)  # 2(1/140 + 1/60) = 0.048; measured deviation 0.1%
+
+
+def test_registry_reference_setting():
+    t0 = time.perf_counter()
+    est = mc.simulate(**REF, n_trials=REF_K, seed=0)
+    assert time.perf_counter() - t0 < 2.0
+    assert_agrees(th.predict(**REF).total, est.total.mean, est.total.sem, finite_rtol=REF_RTOL)
+    perturbed = {**REF, "generations": REF["generations"] ** 2}
+    assert_disagrees(th.predict(**perturbed).total, est.total.mean, est.total.sem, finite_rtol=REF_RTOL)
