@@ -1,0 +1,114 @@
+"""`collapse predict retrain` / `collapse simulate retrain`: iterative retraining on a model's own labels (MCD).
+
+n = ``--generations`` synthetic generations of T₀ = ``--generator-samples`` rows each (OLS, or minimum norm
+when T₀ < d), then ridge with penalty λ on T = ``--samples`` rows labelled by the n-th generation
+(docs/theory.md §4). Printed: ``bias`` and ``variance`` of the clean downstream fit, ``collapse`` (the excess
+due to the n generations: the literature's "injections only" E_test = σ²d·n/(T − d − 1) at T₀ = T, σ₀ = σ)
+and ``total`` = E‖ŵ − w₀‖²_Σ. With λ = 0 and T, T₀ ≥ d + 2 the extra key ``ols_exact`` is the exact
+finite-sample law σ²d/(T−d−1) + nσ₀²d/(T₀−d−1) (``total`` is the deterministic equivalent, whose
+downstream variance is σ²d/(T − d)). ``--best-lambda`` adds ``best_lam`` and ``best_total``.
+Singular settings (T₀ ∈ {d−1, d, d+1} with nσ₀² > 0; λ = 0 at T = d) print inf and a warning on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+
+from model_collapse import _args
+from model_collapse.montecarlo import iterative_retraining as mc
+from model_collapse.theory import iterative_retraining as th
+from model_collapse.validation import InvalidParameterError
+
+NAME = "retrain"
+HELP = "iterative retraining on a model's own labels, ridge downstream (Model Collapse Demystified)"
+
+
+def _spectrum_text(spec: tuple[str, float]) -> str:
+    kind, beta = spec
+    return "isotropic" if kind == "isotropic" else f"powerlaw:{beta}"
+
+
+def _add_setting(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--generations", type=_args.nonnegative_int, required=True,
+                   help="number n of synthetic generations (0 = real labels); required, no default")
+    p.add_argument("--samples", type=_args.positive_int, required=True,
+                   help="downstream sample size T; required, no default")
+    p.add_argument("--generator-samples", type=_args.positive_int, required=True,
+                   help="rows T0 per generation (OLS if T0 >= d, minimum norm if T0 < d); required, no default")
+    p.add_argument("--d", type=_args.positive_int, required=True, help="dimension d; required, no default")
+    p.add_argument("--sigma", type=_args.nonnegative, default=1.0, help="downstream label-noise std σ (default 1)")
+    p.add_argument("--sigma0", type=_args.nonnegative, default=1.0,
+                   help="label-noise std σ0 of every generation (default 1)")
+    p.add_argument("--lam", type=_args.nonnegative, default=0.0,
+                   help="ridge λ for the (1/T)-scaled loss; 0 = minimum-norm least squares (default 0)")
+    p.add_argument("--spectrum", type=_args.spectrum, default=("isotropic", 0.0),
+                   help="isotropic (default) or powerlaw:BETA (eigenvalues j^-BETA)")
+    p.add_argument("--r2", type=_args.nonnegative, default=1.0, help="teacher energy ‖w0‖²_Σ (default 1)")
+    p.add_argument("--source-r", type=_args.positive, default=None,
+                   help="source exponent r: teacher with ω_j (v_jᵀw0)² ∝ j^-(1+2βr) (default: isotropic teacher)")
+
+
+def add_predict_arguments(p: argparse.ArgumentParser) -> None:
+    _add_setting(p)
+    p.add_argument("--best-lambda", action="store_true",
+                   help="also print best_lam and best_total, the λ minimising the predicted total (default: off)")
+    p.add_argument("--exact", action="store_true",
+                   help="require the exact OLS law (ols_exact): refuse unless --lam 0 and T, T0 >= d + 2 "
+                        "(default: off; ols_exact is printed anyway whenever it applies)")
+
+
+def add_simulate_arguments(p: argparse.ArgumentParser) -> None:
+    _add_setting(p)
+    p.add_argument("--trials", type=_args.positive_int, default=100, help="number of simulated chains (default 100)")
+    p.add_argument("--seed", type=_args.nonnegative_int, default=0, help="seed of numpy's SeedSequence (default 0)")
+    p.add_argument("--method", choices=("conditional", "sample"), default="conditional",
+                   help="conditional: exact expectation over the label noises given all designs (default); "
+                        "sample: the literal chain")
+
+
+def _setting(args) -> dict:
+    return dict(generations=args.generations, samples=args.samples, generator_samples=args.generator_samples,
+                d=args.d, sigma=args.sigma, sigma0=args.sigma0, lam=args.lam,
+                spectrum=_spectrum_text(args.spectrum), r2=args.r2, source_r=args.source_r)
+
+
+def _warn_to_stderr(caught) -> None:
+    for w in caught:
+        sys.stderr.write(f"collapse: warning: {w.message}\n")
+
+
+def _require_exact(args) -> None:
+    if args.lam != 0:
+        raise InvalidParameterError(f"The '--lam' parameter must be 0 for --exact (the exact OLS law). Got {args.lam} "
+                                    "instead.")
+    for flag, value in (("--samples", args.samples), ("--generator-samples", args.generator_samples)):
+        if value < args.d + 2:
+            raise InvalidParameterError(f"The '{flag}' parameter must be >= d + 2 = {args.d + 2} for --exact (the "
+                                        f"exact OLS law needs it). Got {value} instead.")
+
+
+def predict(args) -> dict:
+    s = _setting(args)
+    if getattr(args, "exact", False):
+        _require_exact(args)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = th.predict(**s).as_dict()
+        if args.lam == 0 and args.samples >= args.d + 2 and args.generator_samples >= args.d + 2:
+            out["ols_exact"] = float(th.ols_exact(args.generations, args.samples, args.generator_samples, args.d,
+                                                  sigma=args.sigma, sigma0=args.sigma0))
+        if getattr(args, "best_lambda", False):
+            kw = {k: v for k, v in s.items() if k != "lam"}
+            best = th.best_lambda(**kw)
+            out["best_lam"], out["best_total"] = best.lam, best.total
+    _warn_to_stderr(caught)
+    return out
+
+
+def simulate(args, progress) -> dict:
+    est = mc.simulate(**_setting(args), n_trials=args.trials, seed=args.seed, method=args.method,
+                      progress=progress)
+    return est.as_dict()
+
