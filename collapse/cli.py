@@ -38,6 +38,8 @@ MODELS = [
     "model_collapse.cli_gaussian",
     "model_collapse.cli_linreg",
     "model_collapse.cli_rp",
+    "model_collapse.cli_retrain",
+    "model_collapse.cli_scaling",
 ]
 
 EXIT_BAD_INPUT = 2
@@ -109,6 +111,16 @@ def build_parser() -> Parser:
     simulate = sub.add_parser("simulate", help="Monte-Carlo simulation of the same setting")
     ssub = simulate.add_subparsers(dest="model", required=True, parser_class=Parser)
     for mod in _models():
+        if not hasattr(mod, "FAMILY"):  # a theory-only command (no registry entry): its own predict/simulate
+            p = psub.add_parser(mod.NAME, help=mod.HELP, formatter_class=_Formatter)
+            mod.add_predict_arguments(p)
+            p.add_argument("--json", action="store_true", help="print strict JSON")
+            p.set_defaults(run=lambda args, m=mod: m.predict(args))
+            s = ssub.add_parser(mod.NAME, help=mod.HELP, formatter_class=_Formatter)
+            mod.add_simulate_arguments(s)
+            s.add_argument("--json", action="store_true", help="print strict JSON")
+            s.set_defaults(run=lambda args, m=mod: m.simulate(args, None))
+            continue
         fam = _family(mod)
         p = psub.add_parser(mod.NAME, help=mod.HELP, formatter_class=_Formatter)
         _add_setting(mod, p, simulate=False)
@@ -178,7 +190,7 @@ def run_simulate(mod, args) -> dict:
 def setting_from_args(fam, argv: Sequence[str]) -> dict:
     """The keyword setting that ``collapse predict|simulate WORD ARGS`` passes to the family's functions."""
     args = build_parser().parse_args(list(argv))
-    mod = next(m for m in _models() if m.FAMILY == fam.name)
+    mod = next(m for m in _models() if getattr(m, "FAMILY", None) == fam.name)
     return _setting(mod, args)
 
 

@@ -13,15 +13,14 @@ Singular settings (T₀ ∈ {d−1, d, d+1} with nσ₀² > 0; λ = 0 at T = d) 
 from __future__ import annotations
 
 import argparse
-import sys
-import warnings
 
 from model_collapse import _args
-from model_collapse.montecarlo import iterative_retraining as mc
 from model_collapse.theory import iterative_retraining as th
 from model_collapse.validation import InvalidParameterError
 
 NAME = "retrain"
+FAMILY = "iterative_retraining"
+EXTRA_KEYS = ("ols_exact", "best_lam", "best_total")
 HELP = "iterative retraining on a model's own labels, ridge downstream (Model Collapse Demystified)"
 
 
@@ -30,7 +29,7 @@ def _spectrum_text(spec: tuple[str, float]) -> str:
     return "isotropic" if kind == "isotropic" else f"powerlaw:{beta}"
 
 
-def _add_setting(p: argparse.ArgumentParser) -> None:
+def add_setting_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--generations", type=_args.nonnegative_int, required=True,
                    help="number n of synthetic generations (0 = real labels); required, no default")
     p.add_argument("--samples", type=_args.positive_int, required=True,
@@ -50,8 +49,7 @@ def _add_setting(p: argparse.ArgumentParser) -> None:
                    help="source exponent r: teacher with ω_j (v_jᵀw0)² ∝ j^-(1+2βr) (default: isotropic teacher)")
 
 
-def add_predict_arguments(p: argparse.ArgumentParser) -> None:
-    _add_setting(p)
+def add_predict_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--best-lambda", action="store_true",
                    help="also print best_lam and best_total, the λ minimising the predicted total (default: off)")
     p.add_argument("--exact", action="store_true",
@@ -59,24 +57,10 @@ def add_predict_arguments(p: argparse.ArgumentParser) -> None:
                         "(default: off; ols_exact is printed anyway whenever it applies)")
 
 
-def add_simulate_arguments(p: argparse.ArgumentParser) -> None:
-    _add_setting(p)
-    p.add_argument("--trials", type=_args.positive_int, default=100, help="number of simulated chains (default 100)")
-    p.add_argument("--seed", type=_args.nonnegative_int, default=0, help="seed of numpy's SeedSequence (default 0)")
-    p.add_argument("--method", choices=("conditional", "sample"), default="conditional",
-                   help="conditional: exact expectation over the label noises given all designs (default); "
-                        "sample: the literal chain")
-
-
-def _setting(args) -> dict:
+def setting(args) -> dict:
     return dict(generations=args.generations, samples=args.samples, generator_samples=args.generator_samples,
                 d=args.d, sigma=args.sigma, sigma0=args.sigma0, lam=args.lam,
                 spectrum=_spectrum_text(args.spectrum), r2=args.r2, source_r=args.source_r)
-
-
-def _warn_to_stderr(caught) -> None:
-    for w in caught:
-        sys.stderr.write(f"collapse: warning: {w.message}\n")
 
 
 def _require_exact(args) -> None:
@@ -89,26 +73,35 @@ def _require_exact(args) -> None:
                                         f"exact OLS law needs it). Got {value} instead.")
 
 
-def predict(args) -> dict:
-    s = _setting(args)
+def check_predict(args) -> None:
     if getattr(args, "exact", False):
         _require_exact(args)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        out = th.predict(**s).as_dict()
-        if args.lam == 0 and args.samples >= args.d + 2 and args.generator_samples >= args.d + 2:
-            out["ols_exact"] = float(th.ols_exact(args.generations, args.samples, args.generator_samples, args.d,
-                                                  sigma=args.sigma, sigma0=args.sigma0))
-        if getattr(args, "best_lambda", False):
-            kw = {k: v for k, v in s.items() if k != "lam"}
-            best = th.best_lambda(**kw)
-            out["best_lam"], out["best_total"] = best.lam, best.total
-    _warn_to_stderr(caught)
-    return out
 
 
-def simulate(args, progress) -> dict:
-    est = mc.simulate(**_setting(args), n_trials=args.trials, seed=args.seed, method=args.method,
-                      progress=progress)
-    return est.as_dict()
+def predict_extras(args, s: dict, out: dict) -> None:
+    if args.lam == 0 and args.samples >= args.d + 2 and args.generator_samples >= args.d + 2:
+        out["ols_exact"] = float(th.ols_exact(args.generations, args.samples, args.generator_samples, args.d,
+                                              sigma=args.sigma, sigma0=args.sigma0))
+    if getattr(args, "best_lambda", False):
+        kw = {k: v for k, v in s.items() if k != "lam"}
+        best = th.best_lambda(**kw)
+        out["best_lam"], out["best_total"] = best.lam, best.total
 
+
+def resources(args, simulate: bool) -> list[tuple[str, float]]:
+    d = float(args.d)
+    items = [("--d", 8.0 * 24 * d)]
+    if simulate:
+        items.append(("--d", 8.0 * 10 * d * d))
+        items.append(("--samples" if args.samples >= args.generator_samples else "--generator-samples",
+                      8.0 * 2 * max(args.samples, args.generator_samples) * d))
+        items.append(("--trials", 8.0 * 4 * args.trials))
+    return items
+
+
+def work(args, simulate: bool) -> float:
+    d = float(args.d)
+    if not simulate:
+        return 300.0 * d
+    per = (args.generations + 1) * (6 * d**3 + 2 * max(args.samples, args.generator_samples) * d * d)
+    return args.trials * per

@@ -28,10 +28,12 @@ from types import MappingProxyType
 
 import numpy as np
 from model_collapse.montecarlo import gaussian_workflow as mc_gaussian
+from model_collapse.montecarlo import iterative_retraining as mc_retrain
 from model_collapse.montecarlo import linreg_workflow as mc_linreg
 from model_collapse.montecarlo import random_projections as mc_rp
 from model_collapse.montecarlo import ridge_mixture as mc_ridge
 from model_collapse.theory import gaussian_workflow as th_gaussian
+from model_collapse.theory import iterative_retraining as th_retrain
 from model_collapse.theory import linreg_workflow as th_linreg
 from model_collapse.theory import random_projections as th_rp
 from model_collapse.theory import ridge_mixture as th_ridge
@@ -153,6 +155,25 @@ FAMILIES: tuple[Family, ...] = (
         note="Linear regression retrained on its own labels, replace / accumulate (docs/theory.md §5.2). Exact.",
         extra=MappingProxyType({"cli_reference": ("--workflow", "accumulate", "--n", "20", "--d", "4", "--t", "8",
                                                   "--sigma", "1")}),
+    ),
+    Family(
+        name="iterative_retraining",
+        cli="retrain",
+        predict=th_retrain.predict,
+        simulate=mc_retrain.simulate,
+        fields=("bias", "variance", "collapse", "total"),
+        reference=MappingProxyType(dict(generations=3, samples=200, generator_samples=120, d=60, sigma=0.5,
+                                        sigma0=1.0, lam=0.05, spectrum="powerlaw:1.0")),
+        n_trials=100,
+        allowance=2.0 * (1.0 / 140 + 1.0 / 60),  # ridge downstream: 2(1/|T − d| + 1/d); measured 0.1 %
+        perturbed=lambda s: {**s, "generations": s["generations"] ** 2},
+        perturbed_note="n² generations for n (collapse growing quadratically instead of linearly)",
+        figures=("mcd_scaling",),
+        methods=("conditional", "sample"),
+        note="Model Collapse Demystified: n generations of self-labelling, ridge downstream (docs/theory.md §4).",
+        extra=MappingProxyType({"cli_reference": ("--generations", "3", "--samples", "200", "--generator-samples",
+                                                  "120", "--d", "60", "--sigma", "0.5", "--lam", "0.05",
+                                                  "--spectrum", "powerlaw:1.0")}),
     ),
 )
 

@@ -17,6 +17,7 @@ _MODULES = [
     "model_collapse.figures.smc_model_size",
     "model_collapse.figures.smc_decomposition",
     "model_collapse.figures.smc_pareto",
+    "model_collapse.figures.mcd_scaling",
 ]
 
 
