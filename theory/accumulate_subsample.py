@@ -97,7 +97,7 @@ N_SAMPLES = Interval(Integral, 2, None, closed="left")  # a covariance needs at 
 ITERATION = Interval(Integral, 1, None, closed="left")  # iteration 1 = the fit on the real data
 DIM = POSITIVE_INT
 
-_EXACT_MAX = 2**20  # unbiased mean: exact cumulative sum up to this t, asymptotic tail beyond
+_EXACT_MAX = 2**17  # exact cumulative sums up to this t; Gamma form and asymptotic tail beyond
 
 
 def _out(x, like):
@@ -135,8 +135,8 @@ def _delta_gamma(n: int, t, estimator: str) -> np.ndarray:
 def _delta(n: int, t, estimator: str) -> np.ndarray:
     """δ_t = α_t − β_t for integer t ≥ 1 (array; δ₁ = 1).
 
-    Up to 2²⁰: exp of the cumulative sum of log1p(factor − 1), factor − 1 = −(3n − 1)/(nk(nk − 1)) (MLE) or
-    (k − 3)/(k(nk − 1)) (unbiased): ~1e-15 relative. Beyond: the Gamma form relative to δ at 2²⁰.
+    Up to 2¹⁷: exp of the cumulative sum of log1p(factor − 1), factor − 1 = −(3n − 1)/(nk(nk − 1)) (MLE) or
+    (k − 3)/(k(nk − 1)) (unbiased): ~1e-15 relative. Beyond: the Gamma form relative to δ at 2¹⁷ (~1e-11).
     """
     t = np.asarray(t, dtype=np.int64)
     kmax = int(min(int(t.max(initial=1)), _EXACT_MAX))
@@ -178,13 +178,13 @@ def _beta_tail(n: int, K, estimator: str) -> np.ndarray:
 
 def _beta(n: int, t, estimator: str) -> np.ndarray:
     """β_t (mean off-diagonal pool moment over tr Σ₀) for integer t ≥ 1 (array): exact cumulative sum up
-    to 2²⁰, the limit minus the asymptotic tail beyond."""
+    to 2¹⁷, the limit minus the asymptotic tail beyond (the tail's neglected terms are O(t^{γ−3}))."""
     t = np.asarray(t, dtype=np.int64)
-    tmax = int(min(int(t.max(initial=1)), _EXACT_MAX))
+    big = t > _EXACT_MAX
+    tmax = _EXACT_MAX if np.any(big) else int(t.max(initial=1))
     k = np.arange(2, tmax + 1)
     cum = np.concatenate([[0.0, 0.0], np.cumsum(_beta_terms(n, k, estimator))])  # cum[j] = β_j, j ≥ 1
     out = cum[np.minimum(t, tmax)]
-    big = t > _EXACT_MAX
     if np.any(big):
         beta_inf = cum[tmax] + _beta_tail(n, tmax, estimator)
         out = np.where(big, beta_inf - _beta_tail(n, np.maximum(t, tmax), estimator), out)
@@ -193,9 +193,8 @@ def _beta(n: int, t, estimator: str) -> np.ndarray:
 
 def _beta_limit(n: int, estimator: str) -> float:
     """β_∞: exact sum to 2¹⁷ plus the asymptotic tail (error ~1e-16 relative)."""
-    K = 2**17
-    k = np.arange(2, K + 1)
-    return float(np.sum(_beta_terms(n, k, estimator)) + _beta_tail(n, K, estimator))
+    k = np.arange(2, _EXACT_MAX + 1)
+    return float(np.sum(_beta_terms(n, k, estimator)) + _beta_tail(n, _EXACT_MAX, estimator))
 
 
 @validate(n=N_SAMPLES, d=DIM, t=ITERATION, estimator=ESTIMATOR, sigma2=POSITIVE)
