@@ -32,11 +32,14 @@ starting from α₁ = 1, β₁ = 0. Hence δ_t is a product and the laws close (
             E‖μ̂_t − μ₀‖² = tr Σ₀·(δ_t/n + (3n − 1)·Σ_k δ_{k−1}/(kn(kn − 1))).
 
 The products are Gamma ratios: ∏_{k=2}^t (k − a)(k − b)/(k(k − c)) = Γ(2 − c)/(Γ(2 − a)Γ(2 − b)) ·
-Γ(t + 1 − a)Γ(t + 1 − b)/(Γ(t + 1)Γ(t + 1 − c)) with c = 1/n = a + b and a, b = (1 ± √(12n − 3))/(2n)
-(MLE: nk(nk − 1) − (3n − 1) = n²(k − a)(k − b)) or a, b = ±√(3/n) (unbiased: nk² − 3 = n(k − a)(k − b)).
-Cost O(1) per iteration for the MLE and the unbiased trace, O(max t) (one cumulative sum) for the unbiased
-mean error; t = 10⁴ takes about a millisecond. Tests: tests/test_accumulate_subsample.py (exact rational
-enumeration of every subsample for tiny n and t, sympy, mpmath, simulation with no allowance).
+Γ(t + 1 − a)Γ(t + 1 − b)/(Γ(t + 1)Γ(t + 1 − c)) with c = 1/n and a, b = (1 ± √(12n − 3))/(2n) (MLE:
+nk(nk − 1) − (3n − 1) = n²(k − a)(k − b), a + b = c) or a, b = ±√(3/n) (unbiased: nk² − 3 = n(k − a)(k − b)).
+Evaluation: up to t = 2¹⁷ the product as exp(cumsum(log1p(factor − 1))) and the sum as a cumulative sum of
+positive terms (no cancellation; measured ≤ 3.2e-14 relative against 30-digit mpmath for t ≤ 10⁴);
+beyond, the Gamma form relative to t = 2¹⁷ and an asymptotic (Hurwitz-zeta) tail of the sum (~1e-11).
+Cost O(min(max t, 2¹⁷)); all of t = 1..10⁴ takes about 0.4 ms. Tests: tests/test_accumulate_subsample.py
+(exact rational enumeration of every subsample for tiny n and t, sympy, mpmath, simulation with no
+allowance, perturbed twins).
 
 **Limits (t → ∞), proven.**
 - MLE: the product converges (factors in (0, 1), Σ 1/k² < ∞): E tr Σ̂_∞/tr Σ₀ = (1 − 1/n)·Γ(2 − 1/n)/
@@ -207,9 +210,10 @@ def gaussian_moments(n: int, d: int, t, *, estimator: str = "mle", sigma2: float
     MLE: trace ratio P_t = (1 − 1/n)·∏_{k=2}^t (1 − (3n − 1)/(nk(nk − 1))), mean error dσ²(1 − P_t).
     unbiased: trace ratio δ_t = ∏_{k=2}^t (nk² − 3)/(k(nk − 1)) (grows like t^{1/n}), mean error
     dσ²·(δ_t/n + (3n − 1)Σ_{k=2}^t δ_{k−1}/(kn(kn − 1))). For a general Σ₀ replace dσ² by tr Σ₀ (the trace
-    ratio is unchanged). Derivation: module docstring; docs/theory.md §5. Exact (float rounding ~1e-13
-    relative). Simulator twin: :func:`montecarlo.gaussian_workflow.simulate` (``workflow=
-    "accumulate-subsample"``, fields ``mean_sq_error`` and ``cov_trace_ratio``).
+    ratio is unchanged). Derivation: module docstring; docs/theory.md §5. Exact (float rounding: measured
+    ≤ 3.2e-14 relative for t ≤ 10⁴, ~1e-11 beyond 2¹⁷). Simulator twin:
+    :func:`montecarlo.gaussian_workflow.simulate` (``workflow="accumulate-subsample"``, fields
+    ``mean_sq_error`` and ``cov_trace_ratio``).
     """
     tt = np.asarray(t, dtype=np.int64)
     delta = _delta(n, tt, estimator)
