@@ -237,6 +237,7 @@ def test_mpmath_certifies_large_t_and_limits(n, estimator):
         with mp.workdps(30):
             assert L.mean_sq_error == pytest.approx(float(6 * (1 - lim)), rel=1e-12)
         assert L.growth_exponent == 0.0
+        assert got[-1] == pytest.approx(L.cov_trace_ratio, rel=1e-7)  # t = 10⁸: δ_t/δ_∞ − 1 = O(1/(nt))
     else:
         assert L.trace_constant == pytest.approx(float(lim), rel=1e-12)
         assert L.growth_exponent == 1.0 / n
