@@ -13,7 +13,6 @@ import sys
 
 import numpy as np
 from _timing import best_and_median as timed
-
 from model_collapse.montecarlo import gaussian_workflow as gmc
 from model_collapse.theory import accumulate_subsample as th
 

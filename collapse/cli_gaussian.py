@@ -23,7 +23,7 @@ EXTRA_KEYS = ("mean_sq_error_limit", "cov_trace_ratio_limit", "cov_det_ratio_lim
 
 
 def add_setting_arguments(p: argparse.ArgumentParser, simulate: bool = False) -> None:
-    workflows = mc.WORKFLOWS if simulate else th.WORKFLOWS
+    workflows = mc.WORKFLOWS
     p.add_argument("--workflow", choices=workflows, required=True,
                    help="replace: fit only the latest n samples; accumulate: fit everything so far"
                    + ("; accumulate-subsample: fit n points drawn without replacement from everything so far"
@@ -54,8 +54,9 @@ def predict_extras(args, s: dict, out: dict) -> None:
     if args.limits:
         kw = dict(workflow=args.workflow, estimator=args.estimator)
         out.update(th.limits(args.n, args.d, sigma2=args.sigma2, **kw).as_dict())
-        rate = th.log_det_decay_rate(args.n, args.d, estimator=args.estimator)
-        out["log_det_decay_rate"] = rate if args.workflow == "replace" else 0.0
+        if args.workflow != "accumulate-subsample":  # replace: ρ < 0; accumulate: Σ̂_t converges (rate 0)
+            rate = th.log_det_decay_rate(args.n, args.d, estimator=args.estimator)
+            out["log_det_decay_rate"] = rate if args.workflow == "replace" else 0.0
 
 
 def resources(args, simulate: bool) -> list[tuple[str, float]]:

@@ -31,7 +31,6 @@ import sympy as sp
 from _check import assert_agrees, assert_disagrees
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-
 from model_collapse.montecarlo import gaussian_workflow as gmc
 from model_collapse.montecarlo import linreg_workflow as lmc
 from model_collapse.theory import InvalidParameterError
@@ -370,8 +369,8 @@ _SIMS: dict = {}
 def simulated(n, d, t, estimator):
     key = (n, d, t, estimator)
     if key not in _SIMS:
-        _SIMS[key] = gmc.simulate(n, d, t, workflow="accumulate-subsample", estimator=estimator, sigma2=1.5,
-                                  n_trials=TRIALS, seed=12)
+        _SIMS[key] = gmc.simulate(n, d, np.arange(1, t + 1), workflow="accumulate-subsample", estimator=estimator,
+                                  sigma2=1.5, n_trials=TRIALS, seed=12)
     return _SIMS[key]
 
 
@@ -440,7 +439,8 @@ LEADING_ORDER = 2.0
 
 
 def _linreg(n, d, t, trials):
-    return lmc.simulate(n, d, t, workflow="accumulate-subsample", sigma=0.7, n_trials=trials, seed=5).test_error
+    return lmc.simulate(n, d, np.arange(1, t + 1), workflow="accumulate-subsample", sigma=0.7, n_trials=trials,
+                        seed=5).test_error
 
 
 def test_linreg_leading_order_law_at_small_d_over_n_and_its_twin():
@@ -452,7 +452,7 @@ def test_linreg_leading_order_law_at_small_d_over_n_and_its_twin():
     # twin: the accumulate law H_t⁽²⁾ (what the pooled fit would give) fails the same check
     from model_collapse.theory import linreg_workflow as lth
 
-    acc = lth.test_error(n, d, it, workflow="accumulate", sigma=0.7)
+    acc = lth.predict(n, d, it, workflow="accumulate", sigma=0.7).test_error
     assert_disagrees(acc, e.mean, e.sem, finite_rtol=LEADING_ORDER * d / n, label="linreg accumulate law")
 
 

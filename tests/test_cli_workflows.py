@@ -103,7 +103,6 @@ def test_simulate_linreg(capsys, workflow):
 
 @pytest.mark.parametrize("argv", [
     ["predict", "gaussian", "--workflow", "accumulate", "--n", "1", "--d", "2", "--t", "3"],          # n ≥ 2
-    ["predict", "gaussian", "--workflow", "accumulate-subsample", "--n", "5", "--d", "2", "--t", "3"],  # no theory
     ["predict", "gaussian", "--workflow", "replace", "--n", "5", "--d", "2", "--t", "0"],
     ["predict", "gaussian", "--workflow", "replace", "--n", "5", "--d", "2", "--t", "3", "--sigma2", "-1"],
     ["predict", "gaussian", "--workflow", "replace", "--n", "5", "--d", "2", "--t", "3", "--estimator", "ols"],
@@ -124,3 +123,13 @@ def test_bad_input_is_one_line_and_exit_2(capsys, argv):
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "error" in err[0]
+
+
+def test_predict_gaussian_accumulate_subsample_has_its_closed_form(capsys):
+    """Exact since issue 12 (theory.accumulate_subsample); the determinant has no closed form for 2 <= d < n."""
+    out = run_json(capsys, ["predict", "gaussian", "--workflow", "accumulate-subsample", "--n", "10", "--d", "10",
+                            "--t", "100", "--json"])
+    assert out["mean_sq_error"] == pytest.approx(2.5887, abs=5e-5) and "cov_det_ratio" in out
+    two = run_json(capsys, ["predict", "gaussian", "--workflow", "accumulate-subsample", "--n", "5", "--d", "2",
+                            "--t", "3", "--json"])
+    assert list(two) == ["mean_sq_error", "cov_trace_ratio"]

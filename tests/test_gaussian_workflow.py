@@ -26,6 +26,9 @@ from model_collapse.theory import gaussian_workflow as th
 from scipy.special import polygamma
 from scipy.stats import hypergeom
 
+# accumulate-subsample has its own closed forms and tests (tests/test_accumulate_subsample.py)
+CLASSIC_WORKFLOWS = ("replace", "accumulate")
+
 
 def simulate_path(n, d, t, **kw):
     """The simulator at every iteration 1..t (its fields are then arrays of length t)."""
@@ -47,7 +50,7 @@ def light_tailed_settings(draw):
     d = draw(st.integers(1, 5))
     n = draw(st.integers(d + 2, 120))
     t = draw(st.integers(1, 12))
-    workflow = draw(st.sampled_from(th.WORKFLOWS))
+    workflow = draw(st.sampled_from(CLASSIC_WORKFLOWS))
     estimator = draw(st.sampled_from(th.ESTIMATORS))
     sigma2 = draw(st.floats(0.1, 10.0))
     return n, d, t, workflow, estimator, sigma2
@@ -118,7 +121,7 @@ def test_mle_mean_limit_constants():
 
 
 @given(n=st.integers(2, 500), d=st.integers(1, 8), t=st.integers(1, 60),
-       workflow=st.sampled_from(th.WORKFLOWS), estimator=st.sampled_from(th.ESTIMATORS))
+       workflow=st.sampled_from(CLASSIC_WORKFLOWS), estimator=st.sampled_from(th.ESTIMATORS))
 @settings(max_examples=60, deadline=None)
 def test_determinant_special_cases(n, d, t, workflow, estimator):
     kw = dict(workflow=workflow, estimator=estimator)
@@ -198,13 +201,13 @@ def test_closed_forms_match_sufficient_statistics_simulation(setting):
     check_all(n, d, t, workflow, estimator, sigma2, trials=3000, label="(sufficient)")
 
 
-@pytest.mark.parametrize("workflow", th.WORKFLOWS)
+@pytest.mark.parametrize("workflow", CLASSIC_WORKFLOWS)
 def test_closed_forms_match_explicit_samples_simulation(workflow):
     """The authors' literal experiment (explicit points; accumulate through the pooled recursion)."""
     check_all(60, 2, 8, workflow, "mle", 1.0, trials=2000, method="samples", label="(samples)")
 
 
-@pytest.mark.parametrize("workflow", th.WORKFLOWS)
+@pytest.mark.parametrize("workflow", CLASSIC_WORKFLOWS)
 @pytest.mark.parametrize("n,d", [(5, 8), (10, 10)])
 def test_singular_covariance_cases(n, d, workflow):
     """n ≤ d: the fitted covariance has rank n − 1, det is exactly 0; mean and trace laws still hold."""
@@ -383,7 +386,7 @@ def test_slow_closed_forms_match_explicit_samples_simulation(setting):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("workflow", th.WORKFLOWS)
+@pytest.mark.parametrize("workflow", CLASSIC_WORKFLOWS)
 def test_slow_authors_workload_size(workflow):
     """d = 100, n = 1000, 100 iterations (the benchmark setting). log det Σ̂ has variance
     Σ_i ψ₁((n − i)/2) ≈ 0.22 per replace step, so the determinant is z-tested only while t·0.22 ≤ 1 (the

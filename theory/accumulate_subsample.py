@@ -68,8 +68,6 @@ from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
-from scipy.special import gammaln, poch, polygamma, zeta
-
 from model_collapse.validation import (
     NONNEGATIVE,
     POSITIVE,
@@ -79,6 +77,7 @@ from model_collapse.validation import (
     Options,
     validate,
 )
+from scipy.special import gammaln, poch, polygamma, zeta
 
 __all__ = [
     "ESTIMATORS",

@@ -47,6 +47,7 @@ from numbers import Integral
 
 import numpy as np
 from model_collapse.arrays import like, plain
+from model_collapse.theory import accumulate_subsample as _subsample
 from model_collapse.validation import POSITIVE, POSITIVE_INT, Interval, InvalidParameterError, Options, validate
 from scipy.special import gammaln, logsumexp, poch, polygamma, psi, zeta
 
@@ -66,7 +67,7 @@ __all__ = [
     "w2_squared_lower_bound",
 ]
 
-WORKFLOWS = ("replace", "accumulate")
+WORKFLOWS = ("replace", "accumulate", "accumulate-subsample")
 ESTIMATORS = ("mle", "unbiased")
 WORKFLOW = Options(WORKFLOWS)
 ESTIMATOR = Options(ESTIMATORS)
@@ -202,6 +203,8 @@ def cov_trace_ratio(n: int, d: int, t, *, workflow: str = "accumulate", estimato
     (unbiased). Source: docs/theory.md §5; CoT App. B (Lemma 3, eq. 3–4). Exact. Simulator twin:
     :func:`montecarlo.gaussian_workflow.simulate` (``cov_trace_ratio``).
     """
+    if workflow == "accumulate-subsample":
+        return _subsample.gaussian_moments(n, d, t, estimator=estimator)[1]
     tt = _iterations(t)
     if workflow == "replace":
         out = (1.0 - 1.0 / n) ** tt if estimator == "mle" else np.ones(tt.shape)
@@ -222,6 +225,8 @@ def mean_sq_error(n: int, d: int, t, *, workflow: str = "accumulate", estimator:
     (π²/6)·dσ²/n. Source: docs/theory.md §5; CoT Corollary 4. Exact. Simulator twin:
     :func:`montecarlo.gaussian_workflow.simulate` (``mean_sq_error``).
     """
+    if workflow == "accumulate-subsample":
+        return _subsample.gaussian_moments(n, d, t, estimator=estimator, sigma2=sigma2)[0]
     tt = _iterations(t)
     scale = d * sigma2
     if workflow == "replace":
@@ -241,6 +246,14 @@ def cov_det_ratio(n: int, d: int, t, *, workflow: str = "accumulate", estimator:
     accumulate. Source: docs/theory.md §5 (replace, [derived]); accumulate derived in this module. Exact.
     Simulator twin: :func:`montecarlo.gaussian_workflow.simulate` (``cov_det_ratio``).
     """
+    if workflow == "accumulate-subsample":
+        if 2 <= d < n:
+            raise InvalidParameterError(
+                "The 'workflow' parameter of cov_det_ratio must be 'replace' or 'accumulate' when 2 <= d < n: "
+                "under accumulate-subsample E det is not a second moment and has no closed form (exact for d = 1 "
+                "and n <= d only; see theory.accumulate_subsample.log_det_ratio_upper_bound). Got "
+                "'accumulate-subsample' instead.")
+        return _subsample.cov_det_ratio(n, d, t, estimator=estimator)
     tt = _iterations(t)
     if n <= d:
         return like(np.zeros(tt.shape), t)
@@ -266,7 +279,7 @@ class GaussianWorkflowPrediction:
 
     mean_sq_error: np.ndarray | float
     cov_trace_ratio: np.ndarray | float
-    cov_det_ratio: np.ndarray | float
+    cov_det_ratio: np.ndarray | float | None
     log_det_ratio: np.ndarray | float | None = None
     w2_squared: np.ndarray | float | None = None
 
@@ -290,7 +303,7 @@ def predict(n: int, d: int, t, *, workflow: str = "accumulate", estimator: str =
     return GaussianWorkflowPrediction(
         mean_sq_error=mean_sq_error(n, d, t, sigma2=sigma2, **kw),
         cov_trace_ratio=cov_trace_ratio(n, d, t, **kw),
-        cov_det_ratio=cov_det_ratio(n, d, t, **kw),
+        cov_det_ratio=None if (workflow == "accumulate-subsample" and 2 <= d < n) else cov_det_ratio(n, d, t, **kw),
         log_det_ratio=log_det,
         w2_squared=w2,
     )
@@ -312,6 +325,10 @@ class GaussianWorkflowLimits:
             "mean_sq_error_limit": self.mean_sq_error,
             "cov_trace_ratio_limit": self.cov_trace_ratio,
             "cov_det_ratio_limit": self.cov_det_ratio,
+            "mean_sq_error_bound": self.mean_sq_error_bound,
+        } if self.cov_det_ratio is not None else {
+            "mean_sq_error_limit": self.mean_sq_error,
+            "cov_trace_ratio_limit": self.cov_trace_ratio,
             "mean_sq_error_bound": self.mean_sq_error_bound,
         }
 
@@ -337,6 +354,11 @@ def limits(n: int, d: int, *, workflow: str = "accumulate", estimator: str = "ml
     (π²/6)·dσ²/n); determinant → the converging product ∏ f_s, evaluated by Richardson extrapolation
     of the partial products at 2¹⁵ and 2¹⁶ iterations (error O(2⁻³²) relative).
     """
+    if workflow == "accumulate-subsample":
+        lim = _subsample.limits(n, d, estimator=estimator, sigma2=sigma2)
+        det = (lim.cov_trace_ratio if d == 1 else 0.0) if (d == 1 or n <= d) else None  # no closed form
+        # the mean error rises with t under accumulate-subsample, so its limit bounds it at every t
+        return GaussianWorkflowLimits(lim.mean_sq_error, lim.cov_trace_ratio, det, lim.mean_sq_error)
     bound = mean_sq_error_bound(n, d, sigma2=sigma2)
     if workflow == "replace":  # the mean error is bounded by dσ² (MLE, 1 − (1 − 1/n)^t < 1) or unbounded
         if estimator == "mle":
