@@ -115,19 +115,17 @@ def log_axis(ax, which: str = "y") -> None:
     """Log scale with readable ticks for the axis's current limits (call after setting them).
 
     Over many decades: one tick per decade (or per few decades), labelled 10^k; over 2.5 decades or less:
-    ticks at 1, 2, 5 × 10^k (1..9 × 10^k below 0.6 decades), labelled as plain numbers — never "2×10⁰".
+    ticks at 1, 2, 5 × 10^k (evenly spaced values below 0.6 decades), labelled as plain numbers — never "2×10⁰".
     """
     axis = ax.yaxis if which == "y" else ax.xaxis
     (ax.set_yscale if which == "y" else ax.set_xscale)("log")
     lo, hi = sorted(ax.get_ylim() if which == "y" else ax.get_xlim())
     decades = np.log10(hi / lo)
-    if decades <= 0.6:
-        subs = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0)
-    elif decades <= 2.5:
-        subs = (1.0, 2.0, 5.0)
+    if decades <= 0.6:  # less than a factor 4: evenly spaced plain values (0.8, 0.9, 1, ... or 1.2, 1.4, ...)
+        axis.set_major_locator(ticker.MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
     else:
-        subs = (1.0,)
-    axis.set_major_locator(ticker.LogLocator(base=10.0, subs=subs, numticks=12))
+        subs = (1.0, 2.0, 5.0) if decades <= 2.5 else (1.0,)
+        axis.set_major_locator(ticker.LogLocator(base=10.0, subs=subs, numticks=12))
     axis.set_major_formatter(ticker.FuncFormatter(_plain_label if decades <= 2.5 else _power_label))
     axis.set_minor_locator(ticker.LogLocator(base=10.0, subs=np.arange(1.0, 10.0), numticks=12)
                            if decades <= 12 else ticker.NullLocator())
