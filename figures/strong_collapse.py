@@ -2,7 +2,7 @@
 
 Setting (chosen; the paper's exact values were not available): isotropic Σ = I, d = 100, ridgeless
 (λ = 0, OLS for n > d), r² = 1, σ₁ = σ₂ = 1, p₂ ∈ {0, 0.001, 0.01, 0.1, 0.2, 0.5}, one panel per quality
-c² ∈ {0.1, 1, 10}. Theory: :func:`theory.ridge_mixture.test_error` on a log grid of n; simulation:
+c² ∈ {0.1, 1, 10}. Theory: :func:`theory.ridge_mixture.predict` on a log grid of n; simulation:
 :func:`montecarlo.ridge_mixture.simulate` at n where p₂n is an integer; floors:
 :func:`theory.ridge_mixture.collapse_floor` (= p₂²c² at λ = 0).
 """
@@ -95,7 +95,8 @@ FIGURE = Figure(
     title="Test error against n for several synthetic fractions p2 (Strong Model Collapse)",
     caption=("Isotropic d = 100, ridgeless (OLS), r² = 1, σ₁ = σ₂ = 1. Lines: deterministic-equivalent theory "
              "B + V + ζ; points: simulation mean ± 2 SE (60 designs, exact conditional expectation given X); "
-             "dotted: the n → ∞ floor p₂²c². Any p₂ > 0 stops the error from falling, however large n."),
+             "dotted: the n → ∞ floor p₂²c². p₂ = 0 dashed black, darker = more synthetic. Any p₂ > 0 stops the error "
+             "from falling, however large n."),
     compute=compute,
     plot=plot,
     figsize=(13.0, 5.0),
