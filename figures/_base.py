@@ -9,6 +9,11 @@ A figure module defines ``FIGURE = Figure(id, title, caption, compute, plot)``:
 
 :func:`render` writes ``<id>.png``, ``<id>.csv`` (the table) and ``<id>.json`` (caption, seed, quick
 flag, library versions, compute time) into one folder.
+
+Drawing helpers shared by the figure modules (legibility at PNG size): :func:`sequential_colors` (steps of a
+perceptual colour map), :func:`log_axis` (plain tick labels on a log axis, whatever its span),
+:func:`points` (markers with their error bars drawn on top) and :func:`shared_legend` (one legend per
+figure, outside the axes).
 """
 
 from __future__ import annotations
@@ -24,11 +29,13 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+from matplotlib import colormaps, ticker
 from matplotlib.figure import Figure as MplFigure
+from matplotlib.lines import Line2D
 
 Table = dict[str, np.ndarray]
 
-__all__ = ["Figure", "Table", "render", "table", "rows"]
+__all__ = ["Figure", "Table", "render", "table", "rows", "sequential_colors", "log_axis", "points", "shared_legend"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,91 @@ def rows(tab: Table, **where) -> Table:
         else:
             mask &= col == value
     return {k: v[mask] for k, v in tab.items()}
+
+
+# ---------------------------------------------------------------------------------------------- drawing helpers
+
+
+def sequential_colors(values, cmap: str = "viridis", lo: float = 0.0, hi: float = 0.85,
+                      reverse: bool = False) -> dict:
+    """Value -> colour, evenly spaced steps of a perceptual colour map (``hi`` < 1 avoids viridis's pale yellow).
+
+    With ``reverse`` the first value gets the light end (e.g. darker = more synthetic data).
+    """
+    values = list(values)
+    cm = colormaps[cmap]
+    steps = np.linspace(lo, hi, len(values)) if len(values) > 1 else np.array([lo])
+    if reverse:
+        steps = steps[::-1]
+    return {v: cm(float(s)) for v, s in zip(values, steps, strict=True)}
+
+
+def _power_label(x: float, _pos=None) -> str:
+    """10⁻⁵, 3×10⁻⁸: powers of ten (used when an axis spans many decades)."""
+    if x <= 0 or not np.isfinite(x):
+        return ""
+    exponent = int(np.floor(np.log10(x) + 1e-9))
+    mantissa = x / 10.0**exponent
+    if abs(mantissa - 1.0) < 1e-6:
+        return f"$10^{{{exponent}}}$"
+    return f"${mantissa:.2g}\\times10^{{{exponent}}}$"
+
+
+def _plain_label(x: float, _pos=None) -> str:
+    """Plain numbers (0.2, 1, 50) between 10⁻³ and 10⁴ (axes spanning a few decades), powers of ten outside."""
+    if x <= 0 or not np.isfinite(x):
+        return ""
+    return f"{x:g}" if 1e-3 <= x < 1e4 else _power_label(x)
+
+
+def log_axis(ax, which: str = "y") -> None:
+    """Log scale with readable ticks for the axis's current limits (call after setting them).
+
+    Over many decades: one tick per decade (or per few decades), labelled 10^k; over 2.5 decades or less:
+    ticks at 1, 2, 5 × 10^k (evenly spaced values below 0.6 decades), labelled as plain numbers — never "2×10⁰".
+    """
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    (ax.set_yscale if which == "y" else ax.set_xscale)("log")
+    lo, hi = sorted(ax.get_ylim() if which == "y" else ax.get_xlim())
+    decades = np.log10(hi / lo)
+    if decades <= 0.6:  # less than a factor 4: evenly spaced plain values (0.8, 0.9, 1, ... or 1.2, 1.4, ...)
+        axis.set_major_locator(ticker.MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+    else:
+        subs = (1.0, 2.0, 5.0) if decades <= 2.5 else (1.0,)
+        axis.set_major_locator(ticker.LogLocator(base=10.0, subs=subs, numticks=12))
+    axis.set_major_formatter(ticker.FuncFormatter(_plain_label if decades <= 2.5 else _power_label))
+    axis.set_minor_locator(ticker.LogLocator(base=10.0, subs=np.arange(1.0, 10.0), numticks=12)
+                           if decades <= 12 else ticker.NullLocator())
+    axis.set_minor_formatter(ticker.NullFormatter())
+
+
+def points(ax, x, y, *, yerr=None, xerr=None, color="black", marker: str = "o", ms: float = 5.5,
+           bar_color: str = "black", label: str | None = None, zorder: float = 3.0) -> None:
+    """Markers with error bars drawn ABOVE them (a bar shorter than the marker still shows its caps)."""
+    ax.plot(x, y, ls="none", marker=marker, ms=ms, mfc=color, mec="black", mew=0.5, zorder=zorder, label=label)
+    if yerr is not None or xerr is not None:
+        ax.errorbar(x, y, yerr=yerr, xerr=xerr, fmt="none", ecolor=bar_color, elinewidth=1.1, capsize=2.5,
+                    capthick=1.1, zorder=zorder + 0.5)
+
+
+def shared_legend(fig, handles, labels=None, *, ncols: int | None = None, loc: str = "outside lower center",
+                  fontsize: float = 9.0, title: str | None = None):
+    """One legend for the whole figure, outside the axes (constrained layout makes room for it).
+
+    Entries fill the legend row by row (``ncols`` per row; matplotlib itself fills column by column).
+    """
+    handles = list(handles)
+    labels = [h.get_label() for h in handles] if labels is None else list(labels)
+    ncols = ncols or len(handles)
+    nrows = -(-len(handles) // ncols)
+    if nrows > 1:
+        blank = Line2D([], [], ls="none")
+        grid_h = handles + [blank] * (nrows * ncols - len(handles))
+        grid_l = labels + [""] * (nrows * ncols - len(labels))
+        order = [r * ncols + c for c in range(ncols) for r in range(nrows)]
+        handles, labels = [grid_h[i] for i in order], [grid_l[i] for i in order]
+    return fig.legend(handles, labels, loc=loc, ncols=ncols, fontsize=fontsize, frameon=False, title=title,
+                      title_fontsize=fontsize)
 
 
 def _versions() -> dict:

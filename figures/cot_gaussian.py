@@ -6,14 +6,27 @@ accumulate-subsample. Lines: exact expectations (:mod:`theory.gaussian_workflow`
 accumulate-subsample). Bands: simulation mean ± 2 SE (:mod:`montecarlo.gaussian_workflow`, 200 runs).
 Points: the authors' published d = 1 runs (mean ± 1 SE over their seeds), read by
 :func:`model_collapse.data.cot_gaussian_runs` (package data, present in every installation).
+Layout: a d = 1 block (mean error, variance ratio) above a d = 10 block (mean error, trace, determinant);
+columns are the workflows; one legend for the figure.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from matplotlib import colormaps
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from model_collapse.data import cot_gaussian_runs
-from model_collapse.figures._base import Figure, Table, concat, rows, table
+from model_collapse.figures._base import (
+    Figure,
+    Table,
+    concat,
+    log_axis,
+    points,
+    rows,
+    sequential_colors,
+    shared_legend,
+    table,
+)
 from model_collapse.montecarlo import gaussian_workflow as mc
 from model_collapse.montecarlo.trials import point_seed
 from model_collapse.theory import gaussian_workflow as th
@@ -23,9 +36,9 @@ DS = (1, 10)
 WORKFLOWS = ("replace", "accumulate-subsample", "accumulate")
 QUANTITIES = ("mean_sq_error", "cov_trace_ratio", "cov_det_ratio")
 LABELS = {
-    "mean_sq_error": "‖μ̂_t − μ₀‖²",
-    "cov_trace_ratio": "tr Σ̂_t / tr Σ₀",
-    "cov_det_ratio": "det Σ̂_t / det Σ₀",
+    "mean_sq_error": r"$\|\hat\mu_t - \mu_0\|^2$",
+    "cov_trace_ratio": r"$\mathrm{tr}\,\hat\Sigma_t \,/\, \mathrm{tr}\,\Sigma_0$",
+    "cov_det_ratio": r"$\det\hat\Sigma_t \,/\, \det\Sigma_0$",
 }
 T_FULL, T_QUICK = 100, 20
 
@@ -66,48 +79,101 @@ def compute(quick: bool, seed: int) -> Table:
     return concat(parts)
 
 
+DET_FLOOR = 1e-12  # determinant axes stop here; curves that fall below are named in a note
+AUTHORS_EVERY = 9  # the authors' runs are drawn at every 9th iteration (all are in the table)
+ROWS = {1: ("mean_sq_error", "cov_trace_ratio"), 10: QUANTITIES}  # d = 1: det = trace, one row for both
+ROW_LABELS = {(1, "cov_trace_ratio"): r"$\hat\sigma^2_t \,/\, \sigma^2_0$  (= trace = det ratio)"}
+
+
+def _limits(panel: Table, floor: float) -> tuple[float, float]:
+    """y-range of one panel: its means, the band edges that are positive and the authors' points, padded by 8 %
+    of the span in decades (at least 0.03 decades); never below ``floor``."""
+    v, se = panel["value"], panel["se"]
+    low = np.concatenate([v, v - 2 * se])
+    low = low[low > floor]
+    if low.size == 0:
+        return (floor or 0.1), 10.0
+    lo, hi = low.min(), np.max(v + 2 * se)
+    pad = max(0.08 * np.log10(hi / lo), 0.03)
+    return max(lo / 10**pad, floor), hi * 10**pad
+
+
+def _panel(ax, tab: Table, q: str, wf: str, d: int, ns, colors) -> None:
+    panel = rows(tab, quantity=q, workflow=wf, d=d)
+    floor = DET_FLOOR if q == "cov_det_ratio" else 0.0
+    lo, hi = _limits(panel, floor)
+    for n in ns:
+        s = rows(tab, kind="simulation", quantity=q, workflow=wf, d=d, n=n)
+        ok = s["value"] > 0
+        band_lo = np.maximum(s["value"] - 2 * s["se"], lo / 10)  # an interval reaching ≤ 0 runs off the log axis
+        ax.fill_between(s["iteration"], band_lo, s["value"] + 2 * s["se"], where=ok, color=colors[n], alpha=0.22,
+                        lw=0, zorder=1)
+        th_rows = rows(tab, kind="theory", quantity=q, workflow=wf, d=d, n=n)
+        if len(th_rows["value"]):
+            pos = th_rows["value"] > 0
+            ax.plot(th_rows["iteration"][pos], th_rows["value"][pos], color=colors[n], lw=1.8, zorder=2)
+        else:  # no closed form (accumulate-subsample): the simulated mean, thinner
+            ax.plot(s["iteration"][ok], s["value"][ok], color=colors[n], lw=0.9, zorder=2)
+        a = rows(tab, kind="authors", quantity=q, workflow=wf, d=d, n=n)
+        if len(a["iteration"]):
+            pick = (a["iteration"] - 1) % AUTHORS_EVERY == AUTHORS_EVERY // 2
+            points(ax, a["iteration"][pick], a["value"][pick], yerr=a["se"][pick], color=colors[n], ms=4.5,
+                   marker="D")
+    ax.set_ylim(lo, hi)
+    log_axis(ax, "y")
+    ax.grid(True, which="major", alpha=0.3)
+    notes = []
+    zero = [n for n in ns if q == "cov_det_ratio" and np.all(rows(tab, kind="simulation", quantity=q, workflow=wf,
+                                                                   d=d, n=n)["value"] == 0)]
+    if zero:
+        notes.append(f"n = {', '.join(map(str, zero))} ≤ d: det = 0 (not drawn)")
+    if q == "cov_det_ratio":
+        for n in ns:
+            th_rows = rows(tab, kind="theory", quantity=q, workflow=wf, d=d, n=n)
+            v = th_rows["value"]
+            if v.size and 0 < v[-1] < lo:
+                notes.append(f"n = {n}: {_short(v[-1])} at t = {int(th_rows['iteration'][-1])} (below axis)")
+    if notes:
+        ax.text(0.03, 0.04, "\n".join(notes), transform=ax.transAxes, fontsize=8, va="bottom", ha="left",
+                bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="0.7", alpha=0.9), zorder=5)
+
+
+def _short(x: float) -> str:
+    """3.3×10⁻⁸⁵ (mathtext) for a note."""
+    e = int(np.floor(np.log10(x)))
+    return f"${x / 10.0**e:.1f}\\times10^{{{e}}}$"
+
+
 def plot(tab: Table, fig) -> None:
     ds = sorted(set(tab["d"].tolist()))
     ns = sorted(set(rows(tab, kind="simulation")["n"].tolist()))
-    cmap = colormaps["cool"]
-    colors = {n: cmap(i / max(len(ns) - 1, 1)) for i, n in enumerate(ns)}
-    axes = fig.subplots(len(QUANTITIES), len(ds) * len(WORKFLOWS), squeeze=False, sharex=True)
-    for r, q in enumerate(QUANTITIES):
-        for c, (d, wf) in enumerate((d, wf) for d in ds for wf in WORKFLOWS):
-            ax = axes[r][c]
-            panel = rows(tab, quantity=q, workflow=wf, d=d)
-            positive = panel["value"][panel["value"] > 0]
-            if positive.size == 0:  # every determinant is exactly 0 (n ≤ d)
-                ax.text(0.5, 0.5, "det = 0 (n ≤ d)", ha="center", va="center", transform=ax.transAxes, fontsize=8)
-                positive = np.array([1.0])
-            floor = 0.5 * positive.min()
-            for n in ns:
-                s = rows(tab, kind="simulation", quantity=q, workflow=wf, d=d, n=n)
-                lo, hi = s["value"] - 2 * s["se"], s["value"] + 2 * s["se"]
-                ok = s["value"] > 0  # a band whose lower edge is ≤ 0 is drawn down to the panel floor
-                ax.fill_between(s["iteration"][ok], np.maximum(lo, floor)[ok], hi[ok], color=colors[n], alpha=0.25,
-                                lw=0)
-                th_rows = rows(tab, kind="theory", quantity=q, workflow=wf, d=d, n=n)
-                pos = th_rows["value"] > 0
-                ax.plot(th_rows["iteration"][pos], th_rows["value"][pos], color=colors[n], lw=1.4,
-                        label=f"n = {n}" if (r == 0 and c == 0) else None)
-                a = rows(tab, kind="authors", quantity=q, workflow=wf, d=d, n=n)
-                if len(a["iteration"]):
-                    step = max(1, len(a["iteration"]) // 12)
-                    ax.errorbar(a["iteration"][::step], a["value"][::step], yerr=a["se"][::step], fmt="o", ms=3,
-                                color=colors[n], mec="black", mew=0.4, elinewidth=0.8, capsize=1.5)
-            ax.set_yscale("log")
-            ax.set_ylim(floor, 2.0 * max(positive.max(), floor))
-            ax.grid(True, which="major", alpha=0.3)
-            if r == 0:
-                ax.set_title(f"{wf}, d = {d}", fontsize=9)
-            if r == len(QUANTITIES) - 1:
-                ax.set_xlabel("model-fitting iteration")
-            if c == 0:
-                ax.set_ylabel(LABELS[q])
-    axes[0][0].legend(fontsize=7, loc="lower left")
-    fig.suptitle("Iterative Gaussian fitting (MLE): lines exact theory, bands simulation ± 2 SE, "
-                 "points the authors' published d = 1 runs (± 1 SE, a subset of iterations)", fontsize=10)
+    colors = sequential_colors(ns)
+    subfigs = fig.subfigures(len(ds), 1, height_ratios=[len(ROWS.get(d, QUANTITIES)) for d in ds], hspace=0.02)
+    for sub, d in zip(np.atleast_1d(subfigs), ds, strict=True):
+        quantities = ROWS.get(d, QUANTITIES)
+        axes = sub.subplots(len(quantities), len(WORKFLOWS), squeeze=False, sharex=True)
+        for r, q in enumerate(quantities):
+            for c, wf in enumerate(WORKFLOWS):
+                ax = axes[r][c]
+                _panel(ax, tab, q, wf, d, ns, colors)
+                if r == 0:
+                    ax.set_title(wf, fontsize=10)
+                if r == len(quantities) - 1:
+                    ax.set_xlabel("model-fitting iteration t")
+                if c == 0:
+                    ax.set_ylabel(ROW_LABELS.get((d, q), LABELS[q]), fontsize=10)
+        sub.suptitle(f"d = {d}" + ("  (authors' published runs overlaid)" if d == 1 else ""), fontsize=11,
+                     fontweight="bold")
+    handles = [Line2D([], [], color=colors[n], lw=2.5, label=f"n = {n}") for n in ns]
+    handles += [Line2D([], [], ls="none")] * (5 - len(ns))
+    handles += [Line2D([], [], color="black", lw=1.8, label="exact theory"),
+                Patch(color="black", alpha=0.22, lw=0, label="simulation mean ± 2 SE"),
+                Line2D([], [], color="black", lw=0.9, label="simulated mean (no closed form)"),
+                Line2D([], [], ls="none", marker="D", ms=4.5, mfc="white", mec="black",
+                       label="authors' runs ± 1 SE")]
+    shared_legend(fig, handles, ncols=5, fontsize=9)
+    fig.suptitle("Iterative Gaussian fitting (MLE): the fitted mean's error and the covariance's trace and "
+                 "determinant against iteration", fontsize=12)
 
 
 FIGURE = Figure(
@@ -116,11 +182,15 @@ FIGURE = Figure(
     caption=("Truth N(0, I_d), MLE covariance, n samples per iteration, iteration 1 = the real-data fit. "
              "Lines: exact expectations (replace: (1 − 1/n)^t trace and a bounded mean error; accumulate: Euler "
              "product and the π²/6 bound); no closed form exists for accumulate-subsample. Bands: 200 simulated "
-             "runs, mean ± 2 SE. Points: the authors' published d = 1 runs, mean ± 1 SE over their seeds (shipped "
-             "with the package). Determinants are exactly 0 when n ≤ d (not drawn on the "
-             "log axis). Under replace the fitted variance is a product of independent χ² factors: its mean is "
-             "carried by rare runs, so 100-seed averages (and their SE) typically fall below the expectation."),
+             "runs, mean ± 2 SE (accumulate-subsample: with the simulated mean as a thin line; a band whose lower "
+             "edge is ≤ 0 runs off the log axis). Diamonds: the authors' published d = 1 runs, mean ± 1 SE over "
+             "their seeds (shipped with the package; every 9th iteration drawn, all in the CSV). Top block d = 1 "
+             "(the variance ratio is both the trace and the determinant ratio), bottom block d = 10. Determinants "
+             "are exactly 0 when n ≤ d (not drawn); the determinant axis stops at 1e-12 and the curves that leave it "
+             "are named with their value at the last iteration. Under replace the fitted variance is a product of "
+             "independent χ² factors: its mean is carried by rare runs, so 100-seed averages (and their SE) "
+             "typically fall below the expectation."),
     compute=compute,
     plot=plot,
-    figsize=(22.0, 10.0),
+    figsize=(12.5, 14.0),
 )

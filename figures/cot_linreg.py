@@ -12,8 +12,19 @@ error σ²d/(n − d − 1): theory collapses every n onto t (replace) and H_t�
 from __future__ import annotations
 
 import numpy as np
-from matplotlib import colormaps
-from model_collapse.figures._base import Figure, Table, concat, rows, table
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from model_collapse.figures._base import (
+    Figure,
+    Table,
+    concat,
+    log_axis,
+    points,
+    rows,
+    sequential_colors,
+    shared_legend,
+    table,
+)
 from model_collapse.montecarlo import linreg_workflow as mc
 from model_collapse.montecarlo.trials import point_seed
 from model_collapse.theory import linreg_workflow as th
@@ -55,36 +66,69 @@ def compute(quick: bool, seed: int) -> Table:
     return concat(parts)
 
 
+POINTS_EVERY = 10  # bottom row: simulated means ± 2 SE at every 10th iteration, side by side for the n
+YLABELS = {"test_error": "test MSE (noiseless labels)", "ratio": "test error / real-data error\nσ²d/(n − d − 1)"}
+
+
+def _top(ax, tab: Table, wf: str, ns, colors) -> None:
+    for n in ns:
+        s = rows(tab, kind="simulation", quantity="test_error", workflow=wf, n=n)
+        ax.fill_between(s["iteration"], s["value"] - 2 * s["se"], s["value"] + 2 * s["se"], color=colors[n],
+                        alpha=0.25, lw=0, zorder=1)
+        t = rows(tab, kind="theory", quantity="test_error", workflow=wf, n=n)
+        if len(t["value"]):
+            ax.plot(t["iteration"], t["value"], color=colors[n], lw=1.8, zorder=2)
+        else:  # no closed form (accumulate-subsample): the simulated mean, thinner
+            ax.plot(s["iteration"], s["value"], color=colors[n], lw=0.9, zorder=2)
+    log_axis(ax, "y")
+
+
+def _bottom(ax, tab: Table, wf: str, ns, colors) -> None:
+    t = rows(tab, kind="theory", quantity="ratio", workflow=wf, n=ns[0])  # the same curve for every n
+    if len(t["value"]):
+        ax.plot(t["iteration"], t["value"], color="black", lw=1.8, zorder=2)
+    b = rows(tab, kind="bound", quantity="ratio", workflow=wf)
+    if len(b["value"]):
+        ax.axhline(b["value"][0], color="black", ls="--", lw=1.1, zorder=1)
+    width = 0.6 * POINTS_EVERY
+    for k, n in enumerate(ns):
+        s = rows(tab, kind="simulation", quantity="ratio", workflow=wf, n=n)
+        if not len(t["value"]):
+            ax.plot(s["iteration"], s["value"], color=colors[n], lw=0.8, alpha=0.7, zorder=1.5)
+        pick = s["iteration"] % POINTS_EVERY == 0
+        dodge = (k - (len(ns) - 1) / 2) * width / max(len(ns) - 1, 1)
+        points(ax, s["iteration"][pick] + dodge, s["value"][pick], yerr=2 * s["se"][pick], color=colors[n], ms=5)
+    lo = np.min([np.min(r["value"] - 2 * r["se"]) for r in (rows(tab, quantity="ratio", workflow=wf),)])
+    hi = np.max([np.max(r["value"] + 2 * r["se"]) for r in (rows(tab, quantity="ratio", workflow=wf),)])
+    lo = max(lo, 0.5)
+    ax.set_ylim(lo / 10**0.03, hi * 10**0.03)
+    log_axis(ax, "y")
+
+
 def plot(tab: Table, fig) -> None:
     ns = sorted(set(rows(tab, kind="simulation")["n"].tolist()))
-    cmap = colormaps["cool"]
-    colors = {n: cmap(i / max(len(ns) - 1, 1)) for i, n in enumerate(ns)}
+    colors = sequential_colors(ns)
     axes = fig.subplots(2, len(WORKFLOWS), squeeze=False, sharex=True)
+    for c, wf in enumerate(WORKFLOWS):
+        _top(axes[0][c], tab, wf, ns, colors)
+        _bottom(axes[1][c], tab, wf, ns, colors)
+        axes[0][c].set_title(wf, fontsize=11)
+        axes[1][c].set_xlabel("model-fitting iteration t")
+        for r in range(2):
+            axes[r][c].grid(True, which="major", alpha=0.3)
     for r, q in enumerate(("test_error", "ratio")):
-        for c, wf in enumerate(WORKFLOWS):
-            ax = axes[r][c]
-            for n in ns:
-                s = rows(tab, kind="simulation", quantity=q, workflow=wf, n=n)
-                ax.fill_between(s["iteration"], s["value"] - 2 * s["se"], s["value"] + 2 * s["se"],
-                                color=colors[n], alpha=0.3, lw=0)
-                t = rows(tab, kind="theory", quantity=q, workflow=wf, n=n)
-                ax.plot(t["iteration"], t["value"], color=colors[n], lw=1.4,
-                        label=f"n = {n}" if (r == 0 and c == 0) else None)
-            b = rows(tab, kind="bound", quantity=q, workflow=wf)
-            if len(b["value"]):
-                ax.axhline(b["value"][0], color="black", ls="--", lw=1, label="π²/6")
-                ax.legend(fontsize=8, loc="lower right")
-            ax.set_yscale("log")
-            ax.grid(True, which="major", alpha=0.3)
-            if r == 0:
-                ax.set_title(wf, fontsize=10)
-            else:
-                ax.set_xlabel("model-fitting iteration")
-        axes[r][0].set_ylabel("test MSE (noiseless labels)" if q == "test_error"
-                              else "test error / real-data error σ²d/(n−d−1)")
-    axes[0][0].legend(fontsize=8, loc="upper left")
-    fig.suptitle(f"Linear regression retrained on its own labels (d = {D}, σ² = {SIGMA**2:g}, {N_TEST} test points): "
-                 "lines exact theory, bands simulation ± 2 SE", fontsize=10)
+        axes[r][0].set_ylabel(YLABELS[q])
+    handles = [Line2D([], [], color=colors[n], lw=2.5, label=f"n = {n}") for n in ns]
+    handles += [Line2D([], [], ls="none")] * (5 - len(ns))
+    handles += [Line2D([], [], color="black", lw=1.8, label="exact theory (bottom: one curve for every n)"),
+                Patch(color="black", alpha=0.25, lw=0, label="simulation mean ± 2 SE"),
+                Line2D([], [], color="black", lw=0.9, label="simulated mean (no closed form)"),
+                Line2D([], [], ls="none", marker="o", mfc="white", mec="black",
+                       label=f"simulation ± 2 SE, every {POINTS_EVERY}th t"),
+                Line2D([], [], color="black", ls="--", lw=1.1, label="π²/6 bound")]
+    shared_legend(fig, handles, ncols=5, fontsize=9)
+    fig.suptitle(f"Linear regression retrained on its own labels (d = {D}, σ² = {SIGMA**2:g}, {N_TEST} test points, "
+                 "200 simulated runs)", fontsize=12)
 
 
 FIGURE = Figure(
@@ -94,8 +138,10 @@ FIGURE = Figure(
              "σ² = 1; iteration 1 = the fit on real labels; test MSE on 1000 fixed noiseless test points. Lines: "
              "exact expectations t·σ²d/(n−d−1) (replace) and Σ_{i≤t}1/i²·σ²d/(n−d−1) (accumulate, below π²/6 "
              "times the real-data error); accumulate-subsample has no closed form. Bands: 200 simulated runs, "
-             "mean ± 2 SE. Bottom: divided by the real-data error, every n falls on the same t or H_t⁽²⁾ curve."),
+             "mean ± 2 SE (accumulate-subsample: with the simulated mean as a thin line). Bottom: divided by the "
+             "real-data error, every n falls on the same t or H_t⁽²⁾ curve (black); simulated means ± 2 SE at every "
+             "10th iteration, the n side by side."),
     compute=compute,
     plot=plot,
-    figsize=(15.0, 8.0),
+    figsize=(12.5, 8.5),
 )

@@ -2,13 +2,15 @@
 
 Setting (chosen; the paper's exact values were not available): isotropic Σ = I, n = 100, d = 300 (> n, so the
 threshold m = n exists), λ = 10⁻³, r² = 1, σ₁ = σ₂ = 0.5, p₂ = 0.2, c² ∈ {0.1 (high quality), 5 (low)}.
-Theory: :func:`theory.random_projections.test_error`; simulation: :func:`montecarlo.random_projections.simulate`.
+Theory: :func:`theory.random_projections.predict` (the grid of m includes m = n and m = d);
+simulation: :func:`montecarlo.random_projections.simulate`.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from model_collapse.figures._base import Figure, Table, concat, rows, table
+from matplotlib.lines import Line2D
+from model_collapse.figures._base import Figure, Table, concat, log_axis, points, rows, shared_legend, table
 from model_collapse.montecarlo import random_projections as mc
 from model_collapse.montecarlo.trials import point_seed
 from model_collapse.theory import random_projections as th
@@ -22,7 +24,8 @@ SIM_M = (30, 60, 200, 500)
 
 def compute(quick: bool, seed: int) -> Table:
     w = eigenvalues("isotropic", D)
-    m_grid = np.unique(np.round(np.logspace(0, np.log10(20 * N), 40 if quick else 160)))
+    # the thresholds m = n (the peak) and m = d (where ρ vanishes) are grid points
+    m_grid = np.union1d(np.round(np.logspace(0, np.log10(20 * N), 40 if quick else 160)), [N, D])
     sim_m = SIM_M[1:3] if quick else SIM_M
     trials = 6 if quick else 12
     parts: list[Table] = []
@@ -41,8 +44,12 @@ def compute(quick: bool, seed: int) -> Table:
     return concat(parts)
 
 
-COLORS = {"rho": "tab:green", "bias": "tab:blue", "variance": "tab:orange", "zeta": "tab:red", "total": "black"}
-LABELS = {"rho": "ρ (approximation)", "bias": "B", "variance": "V", "zeta": "ζ (synthetic)", "total": "total"}
+# categories, not an order: the colour-blind-safe Okabe–Ito palette, and a marker per part as well
+COLORS = {"rho": "#009E73", "bias": "#0072B2", "variance": "#E69F00", "zeta": "#D55E00", "total": "black"}
+MARKERS = {"rho": "s", "bias": "D", "variance": "^", "zeta": "v", "total": "o"}
+LABELS = {"rho": "ρ (approximation)", "bias": "B (bias)", "variance": "V (variance)", "zeta": "ζ (synthetic)",
+          "total": "total E"}
+Y_FLOOR = 1e-7  # below: only B for ψ ≲ 0.2 (about λ²-small) and ρ = 0 for m ≥ d
 
 
 def plot(tab: Table, fig) -> None:
@@ -50,22 +57,32 @@ def plot(tab: Table, fig) -> None:
     for ax, c2 in zip(axes, C2S, strict=True):
         for part in PARTS:
             t = rows(tab, kind="theory", c2=c2, part=part)
-            ax.plot(t["psi"], t["value"], color=COLORS[part], lw=2.0 if part == "total" else 1.4,
-                    label=LABELS[part])
+            ax.plot(t["psi"], np.where(t["value"] > 0, t["value"], Y_FLOOR / 10), color=COLORS[part],
+                    lw=2.2 if part == "total" else 1.5, zorder=2)
             s = rows(tab, kind="simulation", c2=c2, part=part)
-            ax.errorbar(s["psi"], s["value"], yerr=2 * s["se"], fmt="o", ms=4, color=COLORS[part], capsize=2)
-        ax.axvline(1.0, color="grey", ls="--", lw=1)
-        ax.text(1.0, 0.97, " m = n", transform=ax.get_xaxis_transform(), fontsize=8, va="top", color="grey")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_ylim(1e-4, 30)
+            keep = s["value"] > 0
+            points(ax, s["psi"][keep], s["value"][keep], yerr=2 * s["se"][keep], color=COLORS[part],
+                   marker=MARKERS[part])
+        ax.axvline(1.0, color="grey", ls=":", lw=1.2, zorder=0)
+        ax.text(1.06, 0.97, "m = n", transform=ax.get_xaxis_transform(), fontsize=9, va="top", color="0.35")
+        ax.axvline(D / N, color="grey", ls=":", lw=1.2, zorder=0)
+        ax.text(D / N * 1.06, 0.97, "m = d", transform=ax.get_xaxis_transform(), fontsize=9, va="top",
+                color="0.35")
         ax.set_xlabel("ψ = m/n")
-        ax.set_title(f"c² = {c2:g}")
+        ax.set_title(f"c² = {c2:g}" + (" (high quality)" if c2 < 1 else " (low quality)"), fontsize=11)
         ax.grid(True, which="major", alpha=0.3)
+    top = np.max(tab["value"] + 2 * tab["se"])
+    axes[0].set_ylim(Y_FLOOR, 2.0 * top)
+    for ax in axes:
+        log_axis(ax, "x")
+        log_axis(ax, "y")
     axes[0].set_ylabel("test error and its parts")
-    axes[-1].legend(fontsize=8, loc="lower left")
+    handles = [Line2D([], [], color=COLORS[p], lw=2.2 if p == "total" else 1.5, marker=MARKERS[p], mec="black",
+                      mew=0.5, label=LABELS[p]) for p in PARTS]
+    handles.append(Line2D([], [], ls="none", marker="o", mfc="white", mec="black", label="simulation ± 2 SE"))
+    shared_legend(fig, handles, fontsize=9)
     fig.suptitle(f"Decomposition E = ρ + B + V + ζ: lines theory, points simulation (±2 SE)  [n = {N}, d = {D}, "
-                 f"p₂ = {P2:g}, λ = {LAM:g}, σ = {SIGMA:g}]", fontsize=10)
+                 f"p₂ = {P2:g}, λ = {LAM:g}, σ = {SIGMA:g}]", fontsize=11)
 
 
 FIGURE = Figure(
@@ -74,8 +91,9 @@ FIGURE = Figure(
     caption=("Random projections, isotropic d = 300, n = 100, p₂ = 0.2, λ = 1e-3, r² = 1, σ₁ = σ₂ = 0.5, "
              "c² ∈ {0.1, 5}. Lines: deterministic theory; points: simulation mean ± 2 SE (12 draws of S and X). "
              "The variance V and the synthetic term ζ both peak at the threshold m = n; "
-             "ρ falls with m and vanishes at m = d = 3n (log axis: the line drops off)."),
+             "ρ falls with m and vanishes at m = d = 3n (log axis: the line drops off). The axis reaches down to 1e-7 "
+             "so that the small bias below the threshold (and its simulated points) shows."),
     compute=compute,
     plot=plot,
-    figsize=(12.0, 4.6),
+    figsize=(12.0, 5.2),
 )

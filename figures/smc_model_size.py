@@ -2,15 +2,26 @@
 
 Setting (chosen; the paper's exact values were not available): isotropic Σ = I, d = 300 > n = 100 (so the
 interpolation threshold m = n exists), λ = 10⁻³, r² = 1, σ₁ = σ₂ = 0.5, p₂ ∈ {0, 0.1, 0.2, 0.5} (darker = more
-synthetic), one panel per c² ∈ {0.1, 1, 5}. Theory: :func:`theory.random_projections.test_error` (deterministic
-Marchenko–Pastur form) on a log grid of m; simulation: :func:`montecarlo.random_projections.simulate` (fresh S
-per trial; p₂n is an integer for every p₂).
+synthetic), one panel per c² ∈ {0.1, 1, 5}. Theory: :func:`theory.random_projections.predict` (deterministic
+Marchenko–Pastur form) on a log grid of m that includes m = n and m = d; simulation:
+:func:`montecarlo.random_projections.simulate` (fresh S per trial; p₂n is an integer for every p₂).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from model_collapse.figures._base import Figure, Table, concat, rows, table
+from matplotlib.lines import Line2D
+from model_collapse.figures._base import (
+    Figure,
+    Table,
+    concat,
+    log_axis,
+    points,
+    rows,
+    sequential_colors,
+    shared_legend,
+    table,
+)
 from model_collapse.montecarlo import random_projections as mc
 from model_collapse.montecarlo.trials import point_seed
 from model_collapse.theory import random_projections as th
@@ -26,7 +37,8 @@ def compute(quick: bool, seed: int) -> Table:
     w = eigenvalues("isotropic", D)
     c2s = C2S[1:2] if quick else C2S
     p2s = P2S[::2] if quick else P2S
-    m_grid = np.unique(np.round(np.logspace(0, np.log10(30 * N), 40 if quick else 160)))
+    # the thresholds m = n (the peak) and m = d (the kink) are grid points, so the curves pass through them
+    m_grid = np.union1d(np.round(np.logspace(0, np.log10(30 * N), 40 if quick else 160)), [N, D])
     sim_m = SIM_M[1:3] if quick else SIM_M
     trials = 6 if quick else 12
     parts: list[Table] = []
@@ -48,37 +60,42 @@ def plot(tab: Table, fig) -> None:
     c2s = sorted(set(tab["c2"].tolist()))
     p2s = sorted(set(tab["p2"].tolist()))
     axes = fig.subplots(1, len(c2s), sharey=True, squeeze=False)[0]
-    cmap = __import__("matplotlib").colormaps["Blues"]
-    colors = {p2: cmap(0.35 + 0.65 * i / max(len(p2s) - 1, 1)) for i, p2 in enumerate(p2s)}
+    colors = {0.0: "black", **sequential_colors([p for p in p2s if p > 0], reverse=True)}  # darker = more synthetic
     for ax, c2 in zip(axes, c2s, strict=True):
         for p2 in p2s:
             t = rows(tab, kind="theory", c2=c2, p2=p2)
-            ax.plot(t["m"], t["value"], color=colors[p2], lw=1.6, label=f"p₂ = {p2:g}")
+            ax.plot(t["m"], t["value"], color=colors[p2], lw=1.8, ls="--" if p2 == 0 else "-", zorder=2)
             s = rows(tab, kind="simulation", c2=c2, p2=p2)
-            ax.errorbar(s["m"], s["value"], yerr=2 * s["se"], fmt="o", ms=4, color=colors[p2], capsize=2)
-        ax.axvline(N, color="grey", ls="--", lw=1)
-        ax.text(N, 0.97, " m = n", transform=ax.get_xaxis_transform(), fontsize=8, va="top", color="grey")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_ylim(top=30)
+            points(ax, s["m"], s["value"], yerr=2 * s["se"], color=colors[p2])
+        ax.axvline(N, color="grey", ls=":", lw=1.2, zorder=0)
+        ax.text(N * 1.08, 0.03, "m = n", transform=ax.get_xaxis_transform(), fontsize=9, color="0.35")
+        ax.set_title(f"c² = {c2:g}", fontsize=11)
         ax.set_xlabel("model size m (random features)")
-        ax.set_title(f"c² = {c2:g}")
         ax.grid(True, which="major", alpha=0.3)
+    top = np.max(tab["value"] + 2 * tab["se"])
+    axes[0].set_ylim(np.min(tab["value"]) / 1.12, 1.25 * top)  # the whole double-descent peak is shown
+    for ax in axes:
+        ax.set_xlim(0.8, 4e3)
+        log_axis(ax, "x")
+        log_axis(ax, "y")
     axes[0].set_ylabel("test error (excess risk)")
-    axes[-1].legend(fontsize=8, loc="lower left")
+    handles = [Line2D([], [], color=colors[p2], lw=1.8, ls="--" if p2 == 0 else "-",
+                      label="p₂ = 0 (real only)" if p2 == 0 else f"p₂ = {p2:g}") for p2 in p2s]
+    handles.append(Line2D([], [], ls="none", marker="o", mfc="white", mec="black", label="simulation ± 2 SE"))
+    shared_legend(fig, handles, fontsize=9)
     fig.suptitle("Model size and collapse: lines theory, points simulation (±2 SE)  "
-                 f"[n = {N}, d = {D}, λ = {LAM:g}, σ = {SIGMA:g}, r² = 1]", fontsize=10)
+                 f"[n = {N}, d = {D}, λ = {LAM:g}, σ = {SIGMA:g}, r² = 1]", fontsize=11)
 
 
 FIGURE = Figure(
     id="smc_model_size",
     title="Test error against model size m for several synthetic fractions p2 (SMC Figs. 4-5)",
     caption=("Random projections f(x) = vᵀSx, isotropic d = 300, n = 100, λ = 1e-3, r² = 1, σ₁ = σ₂ = 0.5, "
-             "p₂ ∈ {0, 0.1, 0.2, 0.5} (darker = more synthetic), c² ∈ {0.1, 1, 5}. Lines: deterministic "
+             "p₂ ∈ {0 (dashed black), 0.1, 0.2, 0.5} (darker = more synthetic), c² ∈ {0.1, 1, 5}. Lines: deterministic "
              "(Marchenko–Pastur) theory ρ + B + V + ζ; points: simulation mean ± 2 SE (12 draws of S and X). "
              "Below m = n a larger model amplifies collapse (the error rises to the double-descent peak); above "
              "it a larger model mitigates it, but the synthetic floor remains for every p₂ > 0."),
     compute=compute,
     plot=plot,
-    figsize=(13.0, 4.6),
+    figsize=(13.0, 5.0),
 )

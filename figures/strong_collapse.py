@@ -2,7 +2,7 @@
 
 Setting (chosen; the paper's exact values were not available): isotropic Σ = I, d = 100, ridgeless
 (λ = 0, OLS for n > d), r² = 1, σ₁ = σ₂ = 1, p₂ ∈ {0, 0.001, 0.01, 0.1, 0.2, 0.5}, one panel per quality
-c² ∈ {0.1, 1, 10}. Theory: :func:`theory.ridge_mixture.test_error` on a log grid of n; simulation:
+c² ∈ {0.1, 1, 10}. Theory: :func:`theory.ridge_mixture.predict` on a log grid of n; simulation:
 :func:`montecarlo.ridge_mixture.simulate` at n where p₂n is an integer; floors:
 :func:`theory.ridge_mixture.collapse_floor` (= p₂²c² at λ = 0).
 """
@@ -10,7 +10,18 @@ c² ∈ {0.1, 1, 10}. Theory: :func:`theory.ridge_mixture.test_error` on a log g
 from __future__ import annotations
 
 import numpy as np
-from model_collapse.figures._base import Figure, Table, concat, rows, table
+from matplotlib.lines import Line2D
+from model_collapse.figures._base import (
+    Figure,
+    Table,
+    concat,
+    log_axis,
+    points,
+    rows,
+    sequential_colors,
+    shared_legend,
+    table,
+)
 from model_collapse.montecarlo import ridge_mixture as mc
 from model_collapse.montecarlo.trials import point_seed
 from model_collapse.theory import ridge_mixture as th
@@ -51,25 +62,32 @@ def compute(quick: bool, seed: int) -> Table:
 def plot(tab: Table, fig) -> None:
     c2s = sorted(set(tab["c2"].tolist()))
     axes = fig.subplots(1, len(c2s), sharey=True, squeeze=False)[0]
-    colors = dict(zip(P2S, ["black", "#fdae61", "#f46d43", "#d73027", "#a50026", "#5e0017"], strict=True))
+    synthetic = [p2 for p2 in P2S if p2 > 0]
+    colors = {0.0: "black", **sequential_colors(synthetic, reverse=True)}  # darker = more synthetic
     for ax, c2 in zip(axes, c2s, strict=True):
         for p2 in P2S:
             t = rows(tab, kind="theory", c2=c2, p2=p2)
-            ax.plot(t["n"], t["value"], color=colors[p2], lw=1.6, label=f"p₂ = {p2:g}")
+            ax.plot(t["n"], t["value"], color=colors[p2], lw=1.8, ls="--" if p2 == 0 else "-", zorder=2)
             f = rows(tab, kind="floor", c2=c2, p2=p2)
             if p2 > 0:
-                ax.axhline(f["value"][0], color=colors[p2], ls=":", lw=1)
+                ax.axhline(f["value"][0], color=colors[p2], ls=":", lw=1.2, zorder=1)
             s = rows(tab, kind="simulation", c2=c2, p2=p2)
-            ax.errorbar(s["n"], s["value"], yerr=2 * s["se"], fmt="o", ms=4, color=colors[p2], capsize=2)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
+            points(ax, s["n"], s["value"], yerr=2 * s["se"], color=colors[p2])
+        ax.set_xlim(100, 1.5e10)
+        ax.set_ylim(5e-9, 20)
+        log_axis(ax, "x")
+        log_axis(ax, "y")
         ax.set_xlabel("total sample size n")
-        ax.set_title(f"c² = {c2:g}")
+        ax.set_title(f"c² = {c2:g}", fontsize=11)
         ax.grid(True, which="major", alpha=0.3)
     axes[0].set_ylabel("test error (excess risk)")
-    axes[-1].legend(fontsize=8, loc="lower left")
+    handles = [Line2D([], [], color=colors[p2], lw=1.8, ls="--" if p2 == 0 else "-",
+                      label="p₂ = 0 (real only)" if p2 == 0 else f"p₂ = {p2:g}") for p2 in P2S]
+    handles += [Line2D([], [], ls="none", marker="o", mfc="white", mec="black", label="simulation ± 2 SE"),
+                Line2D([], [], color="grey", ls=":", lw=1.2, label="floor p₂²c² (n → ∞)")]
+    shared_legend(fig, handles, ncols=8, fontsize=9)
     fig.suptitle("Strong model collapse: lines theory, points simulation (±2 SE), dotted floors p₂²c²  "
-                 f"[d = {D}, ridgeless, σ = {SIGMA:g}, r² = 1]", fontsize=10)
+                 f"[d = {D}, ridgeless, σ = {SIGMA:g}, r² = 1]", fontsize=11)
 
 
 FIGURE = Figure(
@@ -77,8 +95,9 @@ FIGURE = Figure(
     title="Test error against n for several synthetic fractions p2 (Strong Model Collapse)",
     caption=("Isotropic d = 100, ridgeless (OLS), r² = 1, σ₁ = σ₂ = 1. Lines: deterministic-equivalent theory "
              "B + V + ζ; points: simulation mean ± 2 SE (60 designs, exact conditional expectation given X); "
-             "dotted: the n → ∞ floor p₂²c². Any p₂ > 0 stops the error from falling, however large n."),
+             "dotted: the n → ∞ floor p₂²c². p₂ = 0 dashed black, darker = more synthetic. Any p₂ > 0 stops the error "
+             "from falling, however large n."),
     compute=compute,
     plot=plot,
-    figsize=(13.0, 4.6),
+    figsize=(13.0, 5.0),
 )

@@ -1,6 +1,7 @@
 """Figures: test the data, not the pixels (quick configs), plus one render smoke test per figure."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -59,3 +60,39 @@ def test_render_writes_png_csv_json(fig_id, tmp_path):
     assert len(data) > 1 and all(len(r) == len(header) for r in data)
     info = json.loads(meta.read_text())
     assert info["id"] == fig_id and info["quick"] is True and "numpy" in info["versions"]
+
+
+@pytest.mark.parametrize("fig_id", sorted(REG))
+def test_one_shared_legend_and_plain_tick_labels(fig_id):
+    """Legibility checks on the drawn figure: one figure-level legend (none inside the axes), and log axes
+    label values near 1 as plain numbers, never as "2×10⁰"."""
+
+    from matplotlib.figure import Figure as MplFigure
+
+    spec = REG[fig_id]
+    fig = MplFigure(figsize=spec.figsize, layout="constrained")
+    spec.plot(spec.compute(True, 0), fig)
+    fig.canvas.draw()
+    axes = [ax for ax in fig.get_axes() if ax.get_label() != "<colorbar>"]
+    assert len(fig.legends) + sum(len(s.legends) for s in fig.subfigs) == 1
+    assert all(ax.get_legend() is None for ax in axes)
+    for ax in axes:
+        for label in ax.get_yticklabels() + ax.get_xticklabels():
+            assert not re.search(r"times10\^\{(-1|0|1)\}", label.get_text()), (fig_id, label.get_text())
+
+
+def test_log_axis_labels_follow_the_span():
+    from matplotlib.figure import Figure as MplFigure
+    from model_collapse.figures._base import log_axis
+
+    fig = MplFigure()
+    narrow, wide = fig.subplots(1, 2)
+    narrow.set_ylim(0.8, 1.05)
+    log_axis(narrow)
+    wide.set_ylim(1e-12, 2.0)
+    log_axis(wide)
+    fig.canvas.draw()
+    lo, hi = narrow.get_ylim()
+    shown = [t.get_text() for t in narrow.get_yticklabels() if lo <= t.get_position()[1] <= hi]
+    assert shown and all(re.fullmatch(r"[0-9.]+", s) for s in shown)
+    assert all(s.startswith("$10^{") for s in (t.get_text() for t in wide.get_yticklabels()) if s)
