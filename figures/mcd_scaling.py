@@ -19,7 +19,7 @@ Simulation points: :func:`montecarlo.iterative_retraining.simulate` (conditional
 from __future__ import annotations
 
 import numpy as np
-from model_collapse.figures._base import Figure, Table, concat, rows, table
+from model_collapse.figures._base import Figure, Table, concat, rows, shared_legend, table
 from model_collapse.montecarlo import iterative_retraining as mc
 from model_collapse.theory import iterative_retraining as th
 
@@ -121,7 +121,6 @@ def plot(tab: Table, fig) -> None:
     for n in A_N:
         ax_a.plot([], [], color=col_a[n], lw=2, label=f"n = {n}")
     ax_a.plot([], [], marker="*", ls="none", color="grey", label="best λ")
-    ax_a.legend(fontsize=8, loc="upper left")
 
     col_b = _colors(B_N)
     for n in B_N:
@@ -134,7 +133,6 @@ def plot(tab: Table, fig) -> None:
             ax_b.errorbar(s["T"], s["value"], yerr=2 * s["se"], fmt="o", ms=4, color=col_b[n], capsize=2)
     ax_b.set(xscale="log", yscale="log", xlabel="downstream samples T",
              title=f"(b) ω_j = j⁻², r = 0.5, σ₀ = {B_SIG0}, λ = T^−ℓcrit: slopes fitted (predicted)")
-    ax_b.legend(fontsize=7.5, loc="lower left")
 
     col_c = _colors(C_N)
     for n in C_N:
@@ -154,7 +152,12 @@ def plot(tab: Table, fig) -> None:
     ax_c.plot([], [], color="grey", ls=":", label="crossover T*, floor")
     ax_c.set(xscale="log", yscale="log", xlabel="downstream samples T",
              title=f"(c) crossover, σ₀ = {C_SIG0}: fast rate, floor, slow rate")
-    ax_c.legend(fontsize=7.5, loc="lower left")
+    handles, labels = [], []
+    for tag, ax in (("(a) ", ax_a), ("(b) ", ax_b), ("(c) ", ax_c)):
+        h, lab = ax.get_legend_handles_labels()
+        handles += h
+        labels += [tag + x for x in lab]
+    shared_legend(fig, handles, labels, ncols=4, fontsize=8)
     for ax in (ax_a, ax_b, ax_c):
         ax.grid(True, which="major", alpha=0.3)
         ax.title.set_fontsize(9)
