@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 from model_collapse.montecarlo import random_projections as mc
+from model_collapse.theory import model_size as ms
 from model_collapse.theory import random_projections as rp
 
 
@@ -49,7 +50,7 @@ def main() -> None:
     print(f"  total at m = 10, 500 ± 1, 1e4: {float(curve.total[0]):.4g}, "
           f"{float(rp.predict(n, 499, 0.2, 1e-3, w, **kw).total):.4g}/"
           f"{float(rp.predict(n, 501, 0.2, 1e-3, w, **kw).total):.4g}, {float(curve.total[-1]):.4g}")
-    tb, ans = timed(lambda: rp.best_model_size(n, 0.2, 1e-3, w, **kw), repeat=1)
+    tb, ans = timed(lambda: ms.best_model_size(n, 0.2, 1e-3, w, **kw), repeat=1)
     print(f"best_model_size (400-point log grid + refinement): {tb:.3f} s -> best_m = {ans.best_m:g}, "
           f"best_total = {ans.best_total:.4g}, limit = {ans.limit_total:.4g}")
 

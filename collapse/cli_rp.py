@@ -5,8 +5,8 @@ of which a fraction p2 is synthetic. ``--form deterministic`` (default) is the M
 (isotropic Σ only), ``--form quenched`` the exact reduction on one S drawn from ``--projection-seed`` (any
 spectrum); ``simulate`` takes the same flags (quenched: the same S, data resampled from ``--seed``).
 ``predict --best-m`` also answers the paper's question: the width that minimises the test error
-(:func:`model_collapse.theory.random_projections.best_model_size`) and whether adding parameters helps or
-hurts at the given m (sign of :func:`model_collapse.theory.random_projections.width_sensitivity`).
+(:func:`model_collapse.theory.model_size.best_model_size`) and whether adding parameters helps or
+hurts at the given m (sign of :func:`model_collapse.theory.model_size.width_sensitivity`).
 
 Defaults for the calculator's question "the test error for (n, m, p2, c2)": d = 1000, λ = 1e-3, σ = 0.5
 (the settings of this project's SMC figures), isotropic Σ, r² = 1.
@@ -20,7 +20,7 @@ import warnings
 
 import numpy as np
 from model_collapse import _args
-from model_collapse.theory import random_projections as th
+from model_collapse.theory import model_size as ms
 from model_collapse.validation import InvalidParameterError
 
 NAME = "rp"
@@ -69,12 +69,12 @@ def predict_extras(args, s: dict, out: dict) -> None:
     if args.form == "quenched":
         raise InvalidParameterError("The '--best-m' parameter needs --form deterministic.")
     kw = {k: s[k] for k in ("c2", "r2", "sigma", "sigma2", "penalty", "include_noise")}
-    size = th.best_model_size(s["n"], s["p2"], s["lam"], s["eigenvalues"], **kw)
+    size = ms.best_model_size(s["n"], s["p2"], s["lam"], s["eigenvalues"], **kw)
     out.update(size.as_dict())
     if size.best_m == np.inf:
         warnings.warn("best_m: the test error keeps falling with the width towards its m → ∞ limit "
                       "(limit_total)", RuntimeWarning, stacklevel=2)
-    slope = float(th.width_sensitivity(s["n"], s["m"], s["p2"], s["lam"], s["eigenvalues"], **kw))
+    slope = float(ms.width_sensitivity(s["n"], s["m"], s["p2"], s["lam"], s["eigenvalues"], **kw))
     out["width_sensitivity"] = slope
     if not (np.isfinite(slope) and np.isfinite(out["total"]) and np.isfinite(size.best_total)):
         out["adding_parameters"] = "undefined (an infinite test error: ridgeless at the interpolation threshold)"

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from model_collapse.cli import main
+from model_collapse.theory import model_size as ms
 from model_collapse.theory import random_projections as th
 from model_collapse.theory.spectrum import eigenvalues
 
@@ -77,14 +78,14 @@ def test_best_m_flag(capsys):
     assert list(below) == keys + ["warnings"]
     assert below["best_m"] is None and below["warnings"] == [
         "best_m is inf: the test error keeps falling with the width towards its m → ∞ limit (limit_total)"]
-    size = th.best_model_size(N, P2, LAM, W, c2=C2, sigma=SIGMA)
+    size = ms.best_model_size(N, P2, LAM, W, c2=C2, sigma=SIGMA)
     assert size.best_m == float("inf")
     assert below["best_total"] == pytest.approx(size.best_total, rel=1e-12)
     assert below["threshold_m"] == N
     # below the threshold (d > n) a wider model hurts, above it helps
     assert below["width_sensitivity"] > 0 and below["adding_parameters"] == "hurts"
     assert above["width_sensitivity"] < 0 and above["adding_parameters"] == "helps"
-    slope = float(th.width_sensitivity(N, 100, P2, LAM, W, c2=C2, sigma=SIGMA))
+    slope = float(ms.width_sensitivity(N, 100, P2, LAM, W, c2=C2, sigma=SIGMA))
     assert below["width_sensitivity"] == pytest.approx(slope, rel=1e-12)
     assert below["best_total"] <= below["total"] and below["best_total"] <= above["total"]
 

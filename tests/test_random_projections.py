@@ -40,6 +40,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from model_collapse.montecarlo import random_projections as mc
 from model_collapse.projections import sample_projection
+from model_collapse.theory import model_size as ms
 from model_collapse.theory import random_projections as rp
 from model_collapse.theory import ridge_mixture as rm
 from model_collapse.validation import InvalidParameterError
@@ -258,7 +259,7 @@ def test_bigger_models_amplify_collapse_below_threshold_and_mitigate_above():
     assert np.all(np.diff(below.zeta) > 0) and np.all(np.diff(below.total) > 0)
     assert np.all(np.diff(above.zeta) < 0) and np.all(np.diff(above.variance) < 0)
     assert np.all(above.zeta > 0)
-    slope = rp.width_sensitivity(n, np.array([150.0, 300.0]), p2, 0.0, w, c2=c2, sigma=0.5)
+    slope = ms.width_sensitivity(n, np.array([150.0, 300.0]), p2, 0.0, w, c2=c2, sigma=0.5)
     assert slope[0] > 0 > slope[1]  # adding parameters hurts below m = n and helps above
 
 
@@ -266,7 +267,7 @@ def test_best_model_size_matches_a_dense_search():
     n, d = 200, 400
     w = np.ones(d)
     kw = dict(c2=1.0, sigma=0.5)
-    ans = rp.best_model_size(n, 0.2, 1e-1, w, **kw)
+    ans = ms.best_model_size(n, 0.2, 1e-1, w, **kw)
     grid = np.unique(np.round(np.logspace(0, np.log10(2e4), 3000)))
     tot = rp.predict(n, grid, 0.2, 1e-1, w, **kw).total
     lim = float(rp.large_width_limit(n, 0.2, w, **kw).total)
@@ -282,7 +283,7 @@ def test_best_model_size_matches_a_dense_search():
 def test_best_model_size_interior_optimum_with_strong_ridge():
     """A large λ makes a finite width optimal (the width acts as a penalty λd/m): best_m is interior and finite."""
     n, d = 200, 400
-    ans = rp.best_model_size(n, 0.2, 5.0, np.ones(d), c2=1.0, sigma=0.5)
+    ans = ms.best_model_size(n, 0.2, 5.0, np.ones(d), c2=1.0, sigma=0.5)
     assert np.isfinite(ans.best_m) and ans.best_total < ans.limit_total
     m = ans.best_m
     t = rp.predict(n, np.array([m - 1, m, m + 1]), 0.2, 5.0, np.ones(d), c2=1.0, sigma=0.5).total

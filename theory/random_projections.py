@@ -75,7 +75,6 @@ from model_collapse.validation import (
     check_param,
     validate,
 )
-from scipy import optimize
 
 __all__ = [
     "RPRisk",
@@ -84,10 +83,6 @@ __all__ = [
     "project",
     "isotropic_spectrum",
     "large_width_limit",
-    "ModelSize",
-    "best_model_size",
-    "width_sensitivity",
-    "interpolation_threshold",
 ]
 
 FORM = Options(("deterministic", "quenched"))
@@ -328,91 +323,3 @@ def large_width_limit(n, p2, eigenvalues, *, c2=1.0, r2=1.0, sigma=1.0, sigma2=N
     """
     return rm.predict(n, p2, 0.0, eigenvalues, c2=c2, r2=r2, sigma=sigma, sigma2=sigma2, gamma=gamma,
                          delta=delta, include_noise=include_noise)
-
-
-@validate(n=POSITIVE, d=POSITIVE_INT)
-def interpolation_threshold(n, d) -> float:
-    """The width where rank(SΣSᵀ) = min(m, d) reaches n: m = n if d > n, else inf (never reached).
-
-    For d = n the threshold is m ≥ n (every m ≥ d has rank d = n).
-    """
-    return float(n) if int(d) >= float(n) else float("inf")
-
-
-@dataclass(frozen=True)
-class ModelSize:
-    """The paper's question in numbers, for given (n, p₂, c², λ, d).
-
-    best_m: the width minimising the test error (an integer; inf when the error keeps falling with m and
-    its infimum is the m → ∞ limit); best_total: the error there; limit_total: the m → ∞ limit
-    (:func:`large_width_limit`); threshold_m: the interpolation threshold (:func:`interpolation_threshold`).
-    """
-
-    best_m: float
-    best_total: float
-    limit_total: float
-    threshold_m: float
-
-    def as_dict(self) -> dict:
-        return {"best_m": self.best_m, "best_total": self.best_total, "limit_total": self.limit_total,
-                "threshold_m": self.threshold_m}
-
-
-def _total(n, m, p2, lam, w, kw):
-    return predict(n, m, p2, lam, w, **kw).total
-
-
-@validate(n=POSITIVE, p2=PROBABILITY, lam=NONNEGATIVE, sigma=NONNEGATIVE, sigma2=NONNEGATIVE, penalty=PENALTY,
-          m_max=POSITIVE)
-def best_model_size(n, p2, lam, eigenvalues, *, c2=1.0, r2=1.0, sigma=1.0, sigma2=None, penalty="mean",
-                    include_noise: bool = False, m_max=None) -> ModelSize:
-    """The width m ≥ 1 that minimises the deterministic (isotropic MP) test error; scalar inputs.
-
-    Search: the total on 400 log-spaced widths from 1 to ``m_max`` (default 10⁴·max(n, d)), then a bounded
-    continuous search in log m between the neighbours of the best grid point, then the better of the two
-    integers around it. If the m → ∞ limit is lower than every finite width examined, best_m = inf and
-    best_total is that limit (the error falls monotonically towards it in the over-parameterised regime).
-    """
-    for name, value in (("n", n), ("p2", p2), ("lam", lam)):
-        if np.ndim(value) != 0:
-            raise InvalidParameterError(f"The '{name}' parameter of best_model_size must be a scalar.")
-    w, _ = spectrum_arrays(eigenvalues, None, "best_model_size")
-    d = w.size
-    kw = dict(c2=c2, r2=r2, sigma=sigma, sigma2=sigma2, penalty=penalty, include_noise=include_noise)
-    top = float(m_max) if m_max is not None else 1e4 * max(float(n), d)
-    grid = np.unique(np.round(np.logspace(0, np.log10(max(top, 2.0)), 400)))
-    totals = _total(n, grid, p2, lam, w, kw)
-    lim = float(large_width_limit(n, p2, w, c2=c2, r2=r2, sigma=sigma, sigma2=sigma2,
-                                  include_noise=include_noise).total)
-    i = int(np.argmin(totals))
-    lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
-    best_m, best = float(grid[i]), float(totals[i])
-    if hi > lo:
-        res = optimize.minimize_scalar(lambda lm: float(_total(n, np.exp(lm), p2, lam, w, kw)),
-                                       bounds=(np.log(lo), np.log(hi)), method="bounded", options={"xatol": 1e-6})
-        cands = np.unique(np.clip([np.floor(np.exp(res.x)), np.ceil(np.exp(res.x)), grid[i]], 1, None))
-        vals = _total(n, cands, p2, lam, w, kw)
-        j = int(np.argmin(vals))
-        best_m, best = float(cands[j]), float(vals[j])
-    if lim < best:
-        best_m, best = float("inf"), lim
-    return ModelSize(best_m=best_m, best_total=best, limit_total=lim, threshold_m=interpolation_threshold(n, d))
-
-
-@validate(n=POSITIVE, m=POSITIVE, p2=PROBABILITY, lam=NONNEGATIVE, sigma=NONNEGATIVE, sigma2=NONNEGATIVE,
-          penalty=PENALTY, step=POSITIVE)
-def width_sensitivity(n, m, p2, lam, eigenvalues, *, c2=1.0, r2=1.0, sigma=1.0, sigma2=None, penalty="mean",
-                      include_noise: bool = False, step: float = 1e-4) -> np.ndarray:
-    """m·∂E_test/∂m (deterministic form): the change of the test error per relative increase of the width.
-
-    Negative: adding parameters helps at this m; positive: it hurts. A 10 % wider model changes the error by
-    about 0.1× this. Central difference in log m with relative step ``step`` (m is continuous in the MP form);
-    broadcasts over n, m, p₂, λ. inf/nan at the ridgeless threshold m = n.
-    """
-    w, _ = spectrum_arrays(eigenvalues, None, "width_sensitivity")
-    kw = dict(c2=c2, r2=r2, sigma=sigma, sigma2=sigma2, penalty=penalty, include_noise=include_noise)
-    m = np.asarray(m, dtype=float)
-    up = _total(n, m * np.exp(step), p2, lam, w, kw)
-    down = _total(n, m * np.exp(-step), p2, lam, w, kw)
-    with np.errstate(invalid="ignore"):
-        return (up - down) / (2.0 * step)
