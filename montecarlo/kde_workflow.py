@@ -40,6 +40,7 @@ results do not depend on the batching.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from numbers import Integral
 
@@ -137,26 +138,48 @@ def _random_centers(rng: np.random.Generator) -> np.ndarray:
 _CHUNK = 4096  # training points scored at once (memory: batch · n_test · chunk doubles)
 
 
+_WORK = threading.local()  # per-thread reusable exponent buffer (fresh 10-MB arrays cost page faults)
+
+
+def _buffer(shape: tuple[int, int, int]) -> np.ndarray:
+    size = shape[0] * shape[1] * shape[2]
+    buf = getattr(_WORK, "buf", None)
+    if buf is None or buf.size < size:
+        buf = _WORK.buf = np.empty(size)
+    return buf[:size].reshape(shape)
+
+
 def _log_kernel_sum(X: np.ndarray, Y: np.ndarray, h: float) -> np.ndarray:
     """log Σ_j exp(−|x_i − y_j|²/(2h²)) for a batch: X (b, T, D), Y (b, m, D) -> (b, T).
 
-    Squared distances by one matrix product; each test point shifted by its nearest training point, so
-    no overflow or underflow of the largest term; chunks of training points are combined by logaddexp."""
+    One matrix product of augmented coordinates gives the exponents −|x − y|²/(2h²) ≤ 0 directly
+    ([x/h², −|x|²/(2h²), 1]·[y, 1, −|y|²/(2h²)]), so exp cannot overflow. Exponents are clipped to
+    [−700, 0] (exp stays a normal double: subnormal results are slow); a clipped term changes a sum
+    ≥ 1e-280 by < 1e-21 relative. A test point whose sum is below 1e-280 (farther than ~36h from every
+    training point) is recomputed exactly, shifted by its nearest point. Chunks combine by logaddexp."""
+    inv = 1.0 / (h * h)
+    centre = X.mean(axis=1, keepdims=True)  # translate: smaller |x|², |y|², less cancellation
+    X, Y = X - centre, Y - centre
     xx = np.einsum("btd,btd->bt", X, X)
+    Xa = np.concatenate([X * inv, (-0.5 * inv * xx)[:, :, None], np.ones(X.shape[:2] + (1,))], axis=2)
     out = None
-    scale = -0.5 / (h * h)
     for start in range(0, Y.shape[1], _CHUNK):
         Yc = Y[:, start : start + _CHUNK]
-        d2 = np.matmul(X, np.swapaxes(Yc, 1, 2))  # (b, T, c)
-        d2 *= -2.0
-        d2 += xx[:, :, None]
-        d2 += np.einsum("bmd,bmd->bm", Yc, Yc)[:, None, :]
-        np.maximum(d2, 0.0, out=d2)
-        dmin = d2.min(axis=2)
-        d2 -= dmin[:, :, None]
-        d2 *= scale
-        np.exp(d2, out=d2)
-        part = np.log(d2.sum(axis=2)) + scale * dmin
+        yy = np.einsum("bmd,bmd->bm", Yc, Yc)
+        Ya = np.concatenate([Yc, np.ones(Yc.shape[:2] + (1,)), (-0.5 * inv * yy)[:, :, None]], axis=2)
+        YaT = np.ascontiguousarray(np.swapaxes(Ya, 1, 2))
+        E = _buffer((X.shape[0], X.shape[1], Yc.shape[1]))
+        np.matmul(Xa, YaT, out=E)  # −|x − y|²/(2h²) up to rounding
+        np.clip(E, -700.0, 0.0, out=E)
+        np.exp(E, out=E)
+        total = E.sum(axis=2)
+        part = np.log(total)
+        low = total < 1e-280
+        if np.any(low):  # exact recomputation of the far test points
+            bi, ti = np.nonzero(low)
+            d2 = np.sum((X[bi, ti][:, None, :] - Yc[bi]) ** 2, axis=2)  # (k, c)
+            dmin = d2.min(axis=1)
+            part[bi, ti] = -0.5 * inv * dmin + np.log(np.exp(-0.5 * inv * (d2 - dmin[:, None])).sum(axis=1))
         out = part if out is None else np.logaddexp(out, part)
     return out
 

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from model_collapse.montecarlo import kde_workflow as mc
 from model_collapse.theory import InvalidParameterError
 from model_collapse.theory import kde_workflow as th
+from scipy.special import logsumexp
 
 RULES = [dict(h=0.5), dict(bandwidth="scott"), dict(bandwidth="silverman")]
 ATOL = 1e-12
@@ -589,20 +590,62 @@ def test_cli_bad_input_is_one_line_exit_2(argv, flag, capsys):
 # ---------------------------------------------------------------- heavier checks (pytest -m slow)
 
 
+def paired_excess(workflow: str, n: int, t: int, h: float, trials: int, seed: int, D: int = 2) -> tuple:
+    """Per-trial NLL_t minus the annealed NLL evaluated on that trial's own test points (Gaussian data).
+
+    The test set is regenerated from the trial's generator (the simulator draws the real data, then the
+    test points, first), so the test-set noise cancels: the mean is exactly E NLL_t − NLL_∞ and its SE is
+    ~20× smaller than the NLL's own. Returns (mean, sem) over trials, arrays of length t."""
+    from model_collapse.montecarlo.trials import trial_generators
+
+    T = 500
+    tr = mc.trajectories(t, workflow=workflow, h=h, n=n, n_test=T, n_trials=trials, seed=seed, dim=D)["nll"]
+    laws = [th.annealed_variance_law(s, workflow=workflow, h=h, dim=D) for s in range(1, t + 1)]
+    out = np.empty_like(tr)
+    for i, g in enumerate(trial_generators(seed, trials)):
+        mc.make_dataset("gaussian", n, g, D)
+        x = mc.make_dataset("gaussian", T, g, D)
+        r2 = np.sum(x * x, axis=1)
+        for s, L in enumerate(laws):
+            A = 1 + L.values[:, None]
+            logq = logsumexp(np.log(L.probs)[:, None] - 0.5 * D * np.log(2 * np.pi * A) - r2[None] / (2 * A), axis=0)
+            out[i, s] = tr[i, s] + logq.mean()
+    return out.mean(axis=0), out.std(axis=0, ddof=1) / np.sqrt(trials)
+
+
+def test_paired_excess_replace_equals_the_first_order_term():
+    """Replace, n = 300: E NLL_t − NLL_∞ against the closed-form 1/n term, allowance O(n⁻²) = 1e-4 (the
+    measured second-order residual at n = 300 is below 4e-5); twin: no 1/n term (n → ∞ law) fails."""
+    n, t, h = 300, 5, 0.5
+    mean, sem = paired_excess("replace", n, t, h, trials=150, seed=51)
+    corr = th.nll_finite_n(np.arange(1, t + 1), n=n, h=h) - th.nll_limit(np.arange(1, t + 1), workflow="replace", h=h)
+    assert_agrees(corr, mean, sem, finite_rtol=0.0, atol=1e-4, label="replace 1/n term")
+    assert_disagrees(np.zeros(t), mean, sem, finite_rtol=0.0, atol=1e-4, label="no finite-n term")
+
+
+@pytest.mark.parametrize("workflow", ["accumulate", "accumulate-subsample"])
+def test_paired_excess_allowance_holds(workflow):
+    """Accumulate: 0 < excess_t ≤ δ₁(n) (decreasing in t); subsample: 0 < excess_t ≤ 2·δ₁(n), at n = 300."""
+    n, t, h = 300, 6, 0.5
+    mean, sem = paired_excess(workflow, n, t, h, trials=120, seed=52)
+    delta1 = th.nll_finite_n(1, n=n, h=h) - th.nll_limit(1, h=h)
+    c = 1.0 if workflow == "accumulate" else 2.0
+    assert np.all(mean > -4 * sem) and np.all(mean <= c * delta1 + 4 * sem), (mean, sem, delta1)
+    assert mean[0] == pytest.approx(delta1, abs=4 * sem[0] + 1e-4)  # t = 1: the real-data KDE, exact term
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("workflow", th.WORKFLOWS)
 def test_slow_finite_n_excess_shrinks_with_n(workflow):
-    """The measured excess E NLL_t − NLL_∞ at n = 300, 1000, 3000 (D = 2, h = 0.5, t ≤ 6) shrinks ∝ 1/n."""
-    t = np.arange(1, 7)
-    ref = th.nll_limit(t, workflow=workflow, h=0.5)
-    excess = []
-    for n in (300, 1000, 3000):
-        est = mc.simulate(6, workflow=workflow, h=0.5, n=n, n_trials=120, seed=21).nll
-        delta1 = th.nll_finite_n(1, n=n, h=0.5) - ref[0]
-        c = 1.0 if workflow == "accumulate" else 2.0
-        assert _nll_check(est, ref, delta1, c)
-        excess.append(np.mean(est.mean - ref))
-    assert excess[0] > excess[1] > excess[2]
+    """The measured excess E NLL_t − NLL_∞ (paired, t ≤ 6, D = 2, h = 0.5) shrinks like 1/n: averaged over
+    t, excess(n = 100)/excess(n = 1000) lies in [6, 16] (1/n: 10; measured 7.8 replace, 10.7 accumulate,
+    10.3 accumulate-subsample with 100 runs)."""
+    avg = {}
+    for n in (100, 1000):
+        mean, sem = paired_excess(workflow, n, 6, 0.5, trials=200, seed=53)
+        assert np.all(mean > -4 * sem)
+        avg[n] = mean.mean()
+    assert 6 < avg[100] / avg[1000] < 16, avg
 
 
 @pytest.mark.slow
