@@ -660,3 +660,32 @@ def test_slow_authors_setting_n_100(dataset, h):
         ref = th.nll_limit(t, workflow=wf, dataset=dataset, h=h)
         assert np.all(est.mean - ref >= -4 * est.sem - 0.02)  # the grid test set's quadrature effect ≤ 0.02
 
+
+
+# ---------------------------------------------------------------- figure data (quick configuration)
+
+
+def test_cot_kde_figure_data():
+    """Columns, the exact laws in the table (variance growth, kernel count) against their simulations, and
+    the one-sided NLL relation (simulation ≥ annealed theory − 4 SE) at every simulated point."""
+    from model_collapse.figures._base import rows
+    from model_collapse.figures.cot_kde import FIGURE
+
+    tab = FIGURE.compute(True, 0)
+    assert {"kind", "panel", "dataset", "workflow", "rule", "h", "x", "value", "se"} <= set(tab)
+    for wf in th.WORKFLOWS:
+        s = rows(tab, kind="simulation", panel="variance", workflow=wf)
+        ref = th.variance_growth(s["x"].astype(int), workflow=wf, bandwidth="scott", n=100)
+        assert_agrees(ref, s["value"], s["se"], finite_rtol=0.0, atol=ATOL, label=f"figure variance {wf}")
+    s = rows(tab, kind="simulation", panel="kernel_count")
+    ref = th.kernel_count_pmf(len(s["x"]) - 1)
+    cells = ref >= 1e-2
+    assert_agrees(ref[cells], s["value"][cells], s["se"][cells], finite_rtol=0.0, label="figure kernel count")
+    for ds in ("blobs", "circles", "moons"):
+        for wf in th.WORKFLOWS:
+            for h in (0.1, 0.5, 1.0):
+                s = rows(tab, kind="simulation", panel="nll_t", dataset=ds, workflow=wf, h=h)
+                tr = rows(tab, kind="theory", panel="nll_t", dataset=ds, workflow=wf, h=h)
+                ref = np.interp(tr["x"], s["x"], s["value"])
+                se = np.interp(tr["x"], s["x"], s["se"])
+                assert np.all(ref >= tr["value"] - 4 * se - 0.02), (ds, wf, h)  # grid test set: ≤ 0.02

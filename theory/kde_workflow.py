@@ -266,10 +266,9 @@ def _laws(t_values: np.ndarray, workflow: str, D: int, h, bandwidth, n) -> list[
     w = hs**2
     out: dict[int, AnnealedLaw] = {}
     wanted = set(int(x) for x in np.ravel(t_values))
-    if workflow == "replace":
-        cum = np.cumsum(w)
+    if workflow == "replace":  # a constant bandwidth here: t·h² (the same floats as the lattice k·h²)
         for t in wanted:
-            out[t] = AnnealedLaw(np.array([cum[t - 1]]), np.array([1.0]), 0.0)
+            out[t] = AnnealedLaw(np.array([t * w[0]]), np.array([1.0]), 0.0)
     elif h is not None or workflow == "accumulate-subsample":  # a constant bandwidth: A_t = K_t·h²
         for t, lo, logp in _log_cycle_prefix(t_max):
             if t in wanted:
@@ -363,12 +362,31 @@ def variance_growth_limit(*, workflow: str = "accumulate", dataset: str = "gauss
 
 
 class _DataLaw:
-    """Quadrature nodes x_i (weights w_i) of the test law and log (P₀ * N(0, aI))(x_i) for atoms a."""
+    """Quadrature nodes x_i (weights w_i) of the test law and log (P₀ * N(0, aI))(x_i) for atoms a.
+
+    ``cache=True`` (the costly curve datasets) memoises each atom's row, so the atoms k·h² shared by the
+    iterations of a curve (and by replace and accumulate) are integrated once per process."""
+
+    weights: np.ndarray
+    cache = False
 
     def log_density(self, a: np.ndarray) -> np.ndarray:  # (atoms, nodes)
         raise NotImplementedError
 
-    weights: np.ndarray
+    def _rows(self, values: np.ndarray) -> np.ndarray:
+        if not self.cache:
+            return self.log_density(values)
+        store = self.__dict__.setdefault("_store", {})
+        missing = [v for v in values.tolist() if v not in store]
+        if missing:
+            for v, row in zip(missing, self.log_density(np.array(missing)), strict=True):
+                store[v] = row
+        return np.stack([store[v] for v in values.tolist()])
+
+    def cross_entropy(self, values: np.ndarray, probs: np.ndarray) -> float:
+        """−Σ_i w_i log Σ_a p_a q_a(x_i)."""
+        mix = logsumexp(self._rows(values) + np.log(probs)[:, None], axis=0)
+        return float(-np.sum(self.weights * mix))
 
 
 class _Gaussian(_DataLaw):
@@ -439,12 +457,17 @@ def _gl(nodes: int, lo: float, hi: float):
 def _log_curve_average(d2: np.ndarray, cw: np.ndarray, s: np.ndarray) -> np.ndarray:
     """log Σ_c cw_c·exp(−d2[i, c]/(2s)) − log(2πs) for each variance s: (len(s), nodes).
 
-    One shift per node (its nearest curve point) for all s, so each s costs one exp pass and one matvec."""
+    One shift per node (its nearest curve point) for all s, so each s costs one exp pass and one matvec;
+    terms below e^-700 of the nearest one are raised to e^-700 (a relative change below 1e-300·len(cw))."""
     dmin = d2.min(axis=1)
     rel = d2 - dmin[:, None]
     out = np.empty((s.size, d2.shape[0]))
+    work = np.empty_like(rel)
     for i, si in enumerate(s):
-        out[i] = np.log(np.exp(rel * (-0.5 / si)) @ cw) - dmin / (2 * si) - np.log(2 * np.pi * si)
+        np.multiply(rel, -0.5 / si, out=work)
+        np.maximum(work, -700.0, out=work)  # exp stays normal (subnormal results are slow); the nearest term is 1
+        np.exp(work, out=work)
+        out[i] = np.log(work @ cw) - dmin / (2 * si) - np.log(2 * np.pi * si)
     return out
 
 
@@ -470,6 +493,8 @@ class _Moons(_DataLaw):
             return np.stack([np.cos(th), np.sin(th)], axis=1)
         return np.stack([1.0 - np.cos(th), 0.5 - np.sin(th)], axis=1)
 
+    cache = True
+
     def log_density(self, a):
         return _log_curve_average(self.d2, self.cw, NOISE**2 + np.asarray(a, dtype=float))
 
@@ -482,7 +507,7 @@ class _SwissRoll(_DataLaw):
     panels of equal arc length. The outer expectation runs over the product of the two node sets (the
     mixture over atoms couples them), so ``log_density`` returns (atoms, N13·N2)."""
 
-    def __init__(self, outer_nodes: int = 48, noise_nodes: int = 6, panels: int = 320, per_panel: int = 12,
+    def __init__(self, outer_nodes: int = 48, noise_nodes: int = 6, panels: int = 240, per_panel: int = 12,
                  v_nodes: int = 24):
         lo, hi = 1.5 * np.pi, 4.5 * np.pi
         th, wt = _gl(outer_nodes, lo, hi)
@@ -505,14 +530,34 @@ class _SwissRoll(_DataLaw):
         curve = np.stack([tau * np.cos(tau), tau * np.sin(tau)], axis=1)
         self.d2 = np.sum((self.x13[:, None, :] - curve[None, :, :]) ** 2, axis=-1)
         self.cw = cw
+        self.w13, self.w2 = w13, w2
         self.weights = np.outer(w13, w2).ravel()
 
+    cache = True
+
     def log_density(self, a):
+        """(l13, l2) rows per atom, concatenated: (atoms, N13 + N2)."""
         s = NOISE**2 + np.asarray(a, dtype=float)
         l13 = _log_curve_average(self.d2, self.cw, s)
         r = np.sqrt(s)[:, None]
         l2 = _log_diff_ndtr(self.x2[None, :] / r, (self.x2[None, :] - 21.0) / r) - np.log(21.0)
-        return (l13[:, :, None] + l2[:, None, :]).reshape(s.size, -1)
+        return np.concatenate([l13, l2], axis=1)
+
+    def cross_entropy(self, values, probs):
+        """Σ_a p_a q13_a(x13_i) q2_a(x2_j) for all node pairs (i, j) by one matrix product of the shifted
+        exponentials (log-domain fallback where it would underflow)."""
+        rows = self._rows(values)
+        n13 = self.w13.size
+        L13, L2 = rows[:, :n13], rows[:, n13:]
+        m13, m2 = L13.max(axis=0), L2.max(axis=0)
+        prod = (np.exp(L13 - m13).T * probs) @ np.exp(L2 - m2)  # (N13, N2)
+        with np.errstate(divide="ignore"):
+            mix = np.log(prod) + m13[:, None] + m2[None, :]
+        bad = ~(prod > 1e-280)
+        if np.any(bad):
+            bi, bj = np.nonzero(bad)
+            mix[bi, bj] = logsumexp(L13[:, bi] + L2[:, bj] + np.log(probs)[:, None], axis=0)
+        return float(-np.sum(self.w13[:, None] * self.w2[None, :] * mix))
 
 
 def _log_diff_ndtr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -528,10 +573,16 @@ _ATOM_CUT = 1e-17  # mixture atoms below this probability (relative) are dropped
 
 
 def _data_law(dataset: str, D: int, centers, test_centers) -> _DataLaw:
-    if dataset == "gaussian":
-        return _Gaussian(D)
     if dataset == "blobs":
         return _Blobs(centers, test_centers)
+    return _fixed_law(dataset, D)
+
+
+@lru_cache(maxsize=16)
+def _fixed_law(dataset: str, D: int) -> _DataLaw:
+    """The quadrature of a dataset without parameters, built once per process (with its atom cache)."""
+    if dataset == "gaussian":
+        return _Gaussian(D)
     if dataset == "circles":
         return _Circles()
     if dataset == "moons":
@@ -540,23 +591,11 @@ def _data_law(dataset: str, D: int, centers, test_centers) -> _DataLaw:
 
 
 def _cross_entropy(law: _DataLaw, laws: list[AnnealedLaw], cheap: bool) -> np.ndarray:
-    """−Σ_i w_i log Σ_a p_a q_a(x_i) for each AnnealedLaw; the per-atom log densities are computed once
-    for all distinct atom values."""
+    """−Σ_i w_i log Σ_a p_a q_a(x_i) for each AnnealedLaw."""
     if not cheap:  # drop negligible atoms (their effect on the log is < 1e-17 relative)
         keep = [L.probs >= _ATOM_CUT * L.probs.max() for L in laws]
         laws = [AnnealedLaw(L.values[k], L.probs[k], L.binning_error) for L, k in zip(laws, keep, strict=True)]
-    allv = np.unique(np.concatenate([L.values for L in laws]))
-    out = np.empty(len(laws))
-    if allv.size <= 4096:  # a common lattice (fixed h) or few atoms: each atom's density once
-        logq = law.log_density(allv)  # (atoms, nodes)
-        for i, L in enumerate(laws):
-            idx = np.searchsorted(allv, L.values)
-            out[i] = -np.sum(law.weights * logsumexp(logq[idx] + np.log(L.probs)[:, None], axis=0))
-        return out
-    for i, L in enumerate(laws):  # binned rule laws: atoms differ per t
-        mix = logsumexp(law.log_density(L.values) + np.log(L.probs)[:, None], axis=0)
-        out[i] = -np.sum(law.weights * mix)
-    return out
+    return np.array([law.cross_entropy(L.values, L.probs) for L in laws])
 
 
 def _check_blobs(dataset, centers, test_centers, where):
