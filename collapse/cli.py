@@ -40,6 +40,7 @@ MODELS = [
     "model_collapse.cli_rp",
     "model_collapse.cli_retrain",
     "model_collapse.cli_scaling",
+    "model_collapse.cli_kde",
 ]
 
 EXIT_BAD_INPUT = 2

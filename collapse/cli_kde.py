@@ -14,10 +14,11 @@ import argparse
 
 import numpy as np
 from model_collapse import _args
-from model_collapse.montecarlo import kde_workflow as mc
 from model_collapse.theory import kde_workflow as th
 
 NAME = "kde"
+FAMILY = "kde_workflow"
+EXTRA_KEYS = ("nll_limit", "variance_growth_limit", "nll_bound")
 HELP = "Gaussian-kernel density estimation: replace, accumulate, accumulate-subsample (Collapse or Thrive?)"
 
 
@@ -33,7 +34,8 @@ def _centers(text: str) -> np.ndarray:
     return c
 
 
-def _common(p: argparse.ArgumentParser, n_required: bool) -> None:
+def add_setting_arguments(p: argparse.ArgumentParser, simulate: bool = False) -> None:
+    n_required = simulate
     p.add_argument("--workflow", choices=th.WORKFLOWS, required=True,
                    help="replace: fit the n newest points; accumulate: fit all t·n points so far; "
                         "accumulate-subsample: fit n points drawn without replacement from them (required)")
@@ -60,43 +62,46 @@ def _common(p: argparse.ArgumentParser, n_required: bool) -> None:
     p.add_argument("--per-iteration", action="store_true", help="print every iteration 1..T (default: off)")
 
 
-def add_predict_arguments(p: argparse.ArgumentParser) -> None:
-    _common(p, n_required=False)
-
-
-def add_simulate_arguments(p: argparse.ArgumentParser) -> None:
-    _common(p, n_required=True)
+def add_simulate_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-test", type=_args.positive_int, default=500,
                    help="held-out real points scored each iteration (default: 500, as the authors)")
-    p.add_argument("--trials", type=_args.positive_int, default=100, help="number of independent runs (default: 100)")
-    p.add_argument("--seed", type=_args.nonnegative_int, default=0, help="seed of numpy's SeedSequence (default: 0)")
     p.add_argument("--blobs-quirk", action="store_true",
                    help="the authors' blobs test set: a second make_blobs call with different random centres "
                         "(default: off)")
-    p.add_argument("--method", choices=("auto", "fast", "direct"), default="auto",
-                   help="fast: carry the additive kernel sums (fixed h); direct: rescore every training point "
-                        "(default: auto = fast)")
 
 
-def _setting(args) -> dict:
-    return dict(workflow=args.workflow, dataset=args.dataset, dim=args.dim, h=args.h, bandwidth=args.bandwidth,
-                n=args.n)
+def simulate_options(args) -> dict:
+    return {"n_test": args.n_test, "blobs_quirk": args.blobs_quirk}
 
 
-def predict(args) -> dict:
+def setting(args) -> dict:
     t = np.arange(1, args.t + 1) if args.per_iteration else args.t
-    kw = _setting(args)
-    blobs = dict(centers=args.centers, test_centers=args.test_centers)
-    out = th.predict(t, **kw, **blobs).as_dict()
+    return dict(t=t, workflow=args.workflow, dataset=args.dataset, dim=args.dim, h=args.h, bandwidth=args.bandwidth,
+                n=args.n, centers=args.centers, test_centers=args.test_centers)
+
+
+def predict_extras(args, s: dict, out: dict) -> None:
+    kw = {k: s[k] for k in ("workflow", "dataset", "dim", "h", "bandwidth", "n")}
+    blobs = {k: s[k] for k in ("centers", "test_centers")}
     out["nll_limit"] = out["nll"]
     out["variance_growth_limit"] = th.variance_growth_limit(**kw)
     if args.workflow != "replace":
-        out["nll_bound"] = th.nll_bound(t, **kw, **blobs).tolist() if np.ndim(t) else th.nll_bound(t, **kw, **blobs)
-    return out
+        bound = th.nll_bound(s["t"], **kw, **blobs)
+        out["nll_bound"] = bound.tolist() if np.ndim(bound) else float(bound)
 
 
-def simulate(args, progress) -> dict:
-    est = mc.simulate(args.t, **_setting(args), centers=args.centers, test_centers=args.test_centers,
-                      n_trials=args.trials, seed=args.seed, n_test=args.n_test, blobs_quirk=args.blobs_quirk,
-                      method=args.method, progress=progress)
-    return est.as_dict(per_iteration=args.per_iteration)
+def resources(args, simulate: bool) -> list[tuple[str, float]]:
+    t, n = float(args.t), float(args.n or 1)
+    items = [("--t", 8.0 * 16 * t)]
+    if simulate:
+        items.append(("--t" if t >= args.trials else "--trials", 8.0 * 4 * t * args.trials))
+        items.append(("--t", 8.0 * 3 * t * n * 3))  # the pool of t·n points (accumulate), D <= 3
+        items.append(("--n-test", 8.0 * 2 * args.n_test * t * n))
+    return items
+
+
+def work(args, simulate: bool) -> float:
+    t, n = float(args.t), float(args.n or 1)
+    if not simulate:
+        return 1e6 * t
+    return args.trials * t * (args.n_test + n) * t * n * 4

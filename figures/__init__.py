@@ -18,6 +18,7 @@ _MODULES = [
     "model_collapse.figures.smc_decomposition",
     "model_collapse.figures.smc_pareto",
     "model_collapse.figures.mcd_scaling",
+    "model_collapse.figures.cot_kde",
 ]
 
 

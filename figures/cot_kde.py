@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib import colormaps
-from model_collapse.figures._base import Figure, Table, concat, rows, table
+from model_collapse.figures._base import Figure, Table, concat, log_axis, rows, shared_legend, table
 from model_collapse.montecarlo import kde_workflow as mc
 from model_collapse.theory import kde_workflow as th
 
@@ -63,7 +63,8 @@ def compute(quick: bool, seed: int) -> Table:
                         if wf == "accumulate":
                             parts.append(_part(kind="theory", panel="nll_t", dataset=ds,
                                                workflow="accumulate-subsample", h=h, x=theory_t, value=v, se=0.0))
-                est = mc.simulate(t_max, workflow=wf, dataset=ds, h=h, n=N, n_test=500, n_trials=trials,
+                est = mc.simulate(
+                    np.arange(1, t_max + 1), workflow=wf, dataset=ds, h=h, n=N, n_test=500, n_trials=trials,
                                   seed=_seed(seed, 0, di, hi, wi), **blobs).nll
                 parts.append(_part(kind="simulation", panel="nll_t", dataset=ds, workflow=wf, h=h,
                                    x=np.arange(1, t_max + 1), value=est.mean, se=est.sem))
@@ -75,7 +76,7 @@ def compute(quick: bool, seed: int) -> Table:
         parts.append(_part(kind="theory", panel="nll_h", dataset="gaussian", workflow=wf, x=H_SWEEP, h=H_SWEEP,
                            value=np.array(v), se=0.0))
         for hi, h in enumerate(hs_sim):
-            est = mc.simulate(t_max, workflow=wf, h=float(h), n=N, n_test=500, n_trials=trials,
+            est = mc.simulate(np.arange(1, t_max + 1), workflow=wf, h=float(h), n=N, n_test=500, n_trials=trials,
                               seed=_seed(seed, 1, wi, hi)).nll
             parts.append(_part(kind="simulation", panel="nll_h", dataset="gaussian", workflow=wf, h=h, x=h,
                                value=est.mean[-1], se=est.sem[-1]))
@@ -84,7 +85,8 @@ def compute(quick: bool, seed: int) -> Table:
             v = th.nll_limit(t_max, workflow=wf, bandwidth=rule, n=N)
             parts.append(_part(kind="theory", panel="nll_h", dataset="gaussian", workflow=wf, rule=rule, h=h_rule,
                                x=h_rule, value=v, se=0.0))
-            est = mc.simulate(t_max, workflow=wf, bandwidth=rule, n=N, n_test=200 if not quick else 50,
+            est = mc.simulate(
+                np.arange(1, t_max + 1), workflow=wf, bandwidth=rule, n=N, n_test=200 if not quick else 50,
                               n_trials=4 if quick else 6, seed=_seed(seed, 2, wi, ri)).nll
             parts.append(_part(kind="simulation", panel="nll_h", dataset="gaussian", workflow=wf, rule=rule,
                                h=h_rule, x=h_rule, value=est.mean[-1], se=est.sem[-1]))
@@ -97,14 +99,15 @@ def compute(quick: bool, seed: int) -> Table:
         lim = th.variance_growth_limit(workflow=wf, bandwidth="scott", n=N)
         parts.append(_part(kind="limit", panel="variance", dataset="gaussian", workflow=wf, rule="scott",
                            x=float(t_var), value=lim, se=0.0))
-        est = mc.simulate(t_var, workflow=wf, bandwidth="scott", n=N if wf != "accumulate" else 20, n_test=1,
+        est = mc.simulate(
+            np.arange(1, t_var + 1), workflow=wf, bandwidth="scott", n=N if wf != "accumulate" else 20, n_test=1,
                           n_trials=trials, seed=_seed(seed, 3, wi)) if wf != "accumulate" else None
         if est is not None:
             keep = np.unique(np.round(np.logspace(0, np.log10(t_var), 14)).astype(int)) - 1
             parts.append(_part(kind="simulation", panel="variance", dataset="gaussian", workflow=wf, rule="scott",
                                x=it[keep], value=est.variance_growth.mean[keep], se=est.variance_growth.sem[keep]))
     t_acc = 40 if quick else 120  # accumulate with a rule rescoring the pool: a shorter run (n_test = 1)
-    est = mc.simulate(t_acc, workflow="accumulate", bandwidth="scott", n=N, n_test=1, n_trials=trials,
+    est = mc.simulate(np.arange(1, t_acc + 1), workflow="accumulate", bandwidth="scott", n=N, n_test=1, n_trials=trials,
                       seed=_seed(seed, 3, 9))
     keep = np.unique(np.round(np.logspace(0, np.log10(t_acc), 12)).astype(int)) - 1
     parts.append(_part(kind="simulation", panel="variance", dataset="gaussian", workflow="accumulate", rule="scott",
@@ -114,7 +117,7 @@ def compute(quick: bool, seed: int) -> Table:
     k = np.arange(t_max + 1)
     parts.append(_part(kind="theory", panel="kernel_count", dataset="gaussian", workflow="accumulate", h=0.5, x=k,
                        value=th.kernel_count_pmf(t_max), se=0.0))
-    est = mc.simulate(t_max, workflow="accumulate", h=0.5, n=N, n_test=1, n_trials=4 * trials,
+    est = mc.simulate(np.arange(1, t_max + 1), workflow="accumulate", h=0.5, n=N, n_test=1, n_trials=4 * trials,
                       seed=_seed(seed, 4)).kernel_count
     parts.append(_part(kind="simulation", panel="kernel_count", dataset="gaussian", workflow="accumulate", h=0.5,
                        x=k, value=est.mean, se=est.sem))
@@ -124,7 +127,8 @@ def compute(quick: bool, seed: int) -> Table:
 def plot(tab: Table, fig) -> None:
     cmap = colormaps["viridis"]
     colors = {h: cmap(0.1 + 0.75 * i / (len(HS) - 1)) for i, h in enumerate(HS)}
-    wcolors = {wf: cmap(0.1 + 0.75 * i / (len(WORKFLOWS) - 1)) for i, wf in enumerate(WORKFLOWS)}
+    # the bottom row's workflows get their own palette, distinct from the bandwidths' viridis steps
+    wcolors = dict(zip(WORKFLOWS, ("tab:red", "tab:orange", "tab:blue"), strict=True))
     axes = fig.subplots(len(DATASETS) + 1, len(WORKFLOWS), squeeze=False)
     for r, ds in enumerate(DATASETS):
         for c, wf in enumerate(WORKFLOWS):
@@ -138,7 +142,7 @@ def plot(tab: Table, fig) -> None:
                 ax.plot(th_rows["x"], th_rows["value"], color=colors[h], lw=1.5,
                         label=f"h = {h}" if (r == 0 and c == 0) else None)
             ax.set_xscale("log")
-            ax.set_yscale("log")  # at n = 100 the small-h runs sit orders of magnitude above the n → ∞ law
+            log_axis(ax, "y")  # at n = 100 the small-h runs sit orders of magnitude above the n → ∞ law
             ax.grid(True, which="both", alpha=0.3)
             if r == len(DATASETS) - 1:
                 ax.set_xlabel("model-fitting iteration t")
@@ -162,7 +166,6 @@ def plot(tab: Table, fig) -> None:
     ax.set_xlabel("bandwidth h (squares: scott, triangles: silverman at t_max)")
     ax.set_ylabel("NLL at t_max (gaussian, n = 100)")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7, loc="upper center")
     ax = axes[-1][1]
     for wf in WORKFLOWS:
         th_rows = rows(tab, kind="theory", panel="variance", workflow=wf)
@@ -177,7 +180,6 @@ def plot(tab: Table, fig) -> None:
     ax.set_xlabel("iteration t (scott, n = 100)")
     ax.set_ylabel("variance growth E A_t")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7)
     ax = axes[-1][2]
     th_rows = rows(tab, kind="theory", panel="kernel_count")
     s = rows(tab, kind="simulation", panel="kernel_count")
@@ -186,9 +188,18 @@ def plot(tab: Table, fig) -> None:
     ax.set_xlim(0, 15)
     ax.set_xlabel("kernel draws K on the ancestral line, at t_max (accumulate)")
     ax.set_ylabel("P(K = k)")
-    ax.legend(fontsize=7)
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper right", fontsize=8, ncol=3)
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=colors[h], lw=2, label=f"h = {h}") for h in HS]
+    handles += [Line2D([], [], color=wcolors[wf], lw=2, label=f"{wf} (bottom row)") for wf in WORKFLOWS]
+    handles += [Line2D([], [], color="grey", ls="--", label="t → ∞ limit"),
+                Line2D([], [], marker="s", mfc="none", mec="grey", ls="none", label="scott"),
+                Line2D([], [], marker="^", mfc="none", mec="grey", ls="none", label="silverman"),
+                ax.containers[0] if ax.containers else Line2D([], []),
+                Line2D([], [], marker="o", color="black", ls="none", label="simulation ± 2 SE")]
+    labels = [h.get_label() for h in handles]
+    labels[-2] = "c(t, k)/t! (Stirling)"
+    shared_legend(fig, handles, labels, ncols=5, fontsize=8)
     fig.suptitle("KDE refitted on its own samples: lines annealed theory (n → ∞; a lower bound at finite n), "
                  "bands/points simulation at n = 100 ± 2 SE", fontsize=10)
 

@@ -45,8 +45,8 @@ from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
-from model_collapse.montecarlo.gaussian_workflow import parallel_map
-from model_collapse.montecarlo.trials import MCEstimate, Progress, estimate, trial_generators
+from model_collapse.arrays import iterations
+from model_collapse.montecarlo.trials import MCEstimate, Progress, estimate, parallel_map, trial_generators
 from model_collapse.theory.kde_workflow import (
     BLOB_STD,
     CIRCLES_FACTOR,
@@ -71,22 +71,18 @@ N_TEST = Interval(Integral, 1, None, closed="left")
 
 @dataclass(frozen=True)
 class KdeEstimate:
-    """Mean ± SE over trials at iterations 1..t (arrays of length t); ``kernel_count`` (length t + 1) is the
-    frequency of K = 0..t kernel draws among the points sampled at the last iteration."""
+    """Mean ± SE over trials at the requested iteration(s) t (the shape of t); ``kernel_count`` (length
+    max(t) + 1, a diagnostic without a field in the prediction: see theory.kde_workflow.kernel_count_pmf) is the
+    frequency of K = 0..max(t) kernel draws among the points sampled at the last iteration."""
 
-    iterations: np.ndarray
     variance_growth: MCEstimate
     nll: MCEstimate
     kernel_count: MCEstimate
     n_trials: int
 
-    def as_dict(self, per_iteration: bool = False) -> dict:
-        """name -> {"mean", "se"} at the last iteration (or lists over all iterations)."""
-        out = {}
-        for key in ("variance_growth", "nll"):
-            est = getattr(self, key)
-            out[key] = est.as_dict() if per_iteration else MCEstimate(est.mean[-1], est.sem[-1], est.n_trials).as_dict()
-        return out
+    def as_dict(self) -> dict:
+        """name -> {"mean", "se"} (lists when t is an array)."""
+        return {key: getattr(self, key).as_dict() for key in ("variance_growth", "nll")}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -345,23 +341,30 @@ def trajectories(t: int, *, workflow: str = "accumulate", dataset: str = "gaussi
 
 
 @validate(**_SIM)
-def simulate(t: int, *, workflow: str = "accumulate", dataset: str = "gaussian", dim: int | None = None,
+def simulate(t, *, workflow: str = "accumulate", dataset: str = "gaussian", dim: int | None = None,
              h: float | None = None, bandwidth: str | None = None, n: int | None = None, centers=None,
              test_centers=None, n_trials: int = 100, seed=0, n_test: int = 500, blobs_quirk: bool = False,
              method: str = "auto", progress: Progress = None) -> KdeEstimate:
-    """Mean ± SE over ``n_trials`` runs at iterations 1..t (t = the last iteration, an int).
+    """Mean ± SE over ``n_trials`` runs at iteration(s) t (an int or an array of ints; each run goes to max t).
 
     Same setting keywords as :func:`theory.kde_workflow.predict` (``n`` is required here) plus
     ``n_trials``, ``seed``, ``n_test`` (held-out real points, default 500 as the authors), ``blobs_quirk``,
     ``method`` and ``progress``.
     """
-    tr = trajectories(t, workflow=workflow, dataset=dataset, dim=dim, h=h, bandwidth=bandwidth, n=n,
+    its = iterations(t)
+    tr = trajectories(int(its.max()), workflow=workflow, dataset=dataset, dim=dim, h=h, bandwidth=bandwidth, n=n,
                       centers=centers, test_centers=test_centers, n_trials=n_trials, seed=seed, n_test=n_test,
                       blobs_quirk=blobs_quirk, method=method, progress=progress)
+
+    def at_t(x):
+        e = estimate(x[:, its - 1], axis=0)
+        if np.ndim(t) == 0:
+            return MCEstimate(float(e.mean[0]), float(e.sem[0]), e.n_trials)
+        return MCEstimate(e.mean.reshape(np.shape(t)), e.sem.reshape(np.shape(t)), e.n_trials)
+
     return KdeEstimate(
-        iterations=np.arange(1, int(t) + 1),
-        variance_growth=estimate(tr["variance_growth"], axis=0),
-        nll=estimate(tr["nll"], axis=0),
+        variance_growth=at_t(tr["variance_growth"]),
+        nll=at_t(tr["nll"]),
         kernel_count=estimate(tr["kernel_count"], axis=0),
         n_trials=int(n_trials),
     )

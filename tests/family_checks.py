@@ -71,7 +71,7 @@ def check_same_fields(fam: Family) -> None:
     th_dict, mc_dict = res.as_dict(), est.as_dict()
     json.dumps(th_dict, allow_nan=False)
     json.dumps(mc_dict, allow_nan=False)
-    simulated = mc_fields - {"n_trials", "n", "n2"}
+    simulated = mc_fields - {"n_trials", "n", "n2"} - set(fam.diagnostics)
     assert simulated <= th_fields, f"{fam.name}: simulated fields {sorted(simulated - th_fields)} have no theory twin"
     assert set(th_dict) <= th_fields and set(mc_dict) <= mc_fields, f"{fam.name}: as_dict keys are not fields"
     for name in fam.fields:
@@ -187,7 +187,7 @@ def check_cli_prints_theory_fields(fam: Family) -> None:
     setting = cli.setting_from_args(fam, ["predict", fam.cli, *args])
     expected = fam.predict(**setting).as_dict()
     assert set(printed) >= set(expected), f"{fam.name}: CLI keys {sorted(printed)} lack {sorted(expected)}"
-    extra = set(printed) - set(expected) - set(fam.extra.get("cli_extra_keys", ()))
+    extra = set(printed) - set(expected) - set(fam.extra.get("cli_extra_keys", ())) - {"warnings"}
     assert not extra, f"{fam.name}: CLI prints undeclared keys {sorted(extra)}"
     for key, value in expected.items():
         np.testing.assert_allclose(np.asarray(printed[key], dtype=float), np.asarray(value, dtype=float),

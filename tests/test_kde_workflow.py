@@ -304,10 +304,11 @@ def test_invalid_input_names_the_parameter(kw, name):
     with pytest.raises(InvalidParameterError, match=name):
         th.predict(3, **kw)
     if kw.get("dataset") == "blobs" and "centers" not in kw:
-        mc.simulate(2, **kw, n=10, n_test=3, n_trials=1)  # the simulator draws random centres instead
+        mc.simulate(np.arange(1, 2 + 1), **kw, n=10, n_test=3, n_trials=1)  # the simulator draws random centres instead
     else:
         with pytest.raises(InvalidParameterError, match=name):
-            mc.simulate(3, **{"n": 10, **kw}, n_trials=2) if name != "'n'" else mc.simulate(3, **kw, n_trials=2)
+            its = np.arange(1, 3 + 1)
+            mc.simulate(its, **{"n": 10, **kw}, n_trials=2) if name != "'n'" else mc.simulate(its, **kw, n_trials=2)
     with pytest.raises(InvalidParameterError, match="'t'"):
         th.predict(0, h=1.0)
 
@@ -321,7 +322,8 @@ def runs():
     out = {}
     for wf in th.WORKFLOWS:
         for i, rule in enumerate(RULES):
-            out[wf, i] = mc.simulate(10, workflow=wf, n=40, n_test=20, n_trials=400, seed=100 + i, **rule)
+            out[wf, i] = mc.simulate(
+                np.arange(1, 10 + 1), workflow=wf, n=40, n_test=20, n_trials=400, seed=100 + i, **rule)
     return out
 
 
@@ -386,7 +388,7 @@ def _nll_check(est, ref, delta1, c):
 def nll_runs():
     out = {}
     for wf in th.WORKFLOWS:
-        out[wf] = mc.simulate(6, workflow=wf, h=0.5, n=1000, n_trials=40, seed=7)
+        out[wf] = mc.simulate(np.arange(1, 6 + 1), workflow=wf, h=0.5, n=1000, n_trials=40, seed=7)
     return out
 
 
@@ -417,7 +419,7 @@ def test_replace_nll_first_order_formula_matches_simulation(nll_runs):
 
 def test_replace_first_order_at_small_n_has_power():
     """n = 100, D = 1: the 1/n term (≈ 0.013–0.03) is many SE; the n → ∞ limit alone fails the same test."""
-    est = mc.simulate(5, workflow="replace", h=0.5, n=100, dim=1, n_trials=300, seed=11).nll
+    est = mc.simulate(np.arange(1, 5 + 1), workflow="replace", h=0.5, n=100, dim=1, n_trials=300, seed=11).nll
     t = np.arange(1, 6)
     ref = th.nll_finite_n(t, n=100, h=0.5, dim=1)
     assert_agrees(ref, est.mean, est.sem, finite_rtol=0.0, z=4.0, atol=2e-3, label="1/n, atol = O(n⁻²)")
@@ -427,7 +429,8 @@ def test_replace_first_order_at_small_n_has_power():
 
 def test_circles_nll_matches_simulation():
     """A curve dataset at n = 2000 (angles on a grid, as scikit-learn) within the one-sided allowance."""
-    est = mc.simulate(4, workflow="accumulate", dataset="circles", h=0.3, n=2000, n_test=400, n_trials=30,
+    est = mc.simulate(
+        np.arange(1, 4 + 1), workflow="accumulate", dataset="circles", h=0.3, n=2000, n_test=400, n_trials=30,
                       seed=12).nll
     ref = th.nll_limit(np.arange(1, 5), dataset="circles", h=0.3)
     diff = est.mean - ref
@@ -508,14 +511,15 @@ def test_reproducible_and_independent_of_batching():
 
 def test_blobs_quirk_changes_the_test_law():
     kw = dict(workflow="replace", dataset="blobs", h=0.5, n=60, n_test=60, n_trials=20, seed=3)
-    plain = mc.simulate(2, **kw).nll.mean
-    quirk = mc.simulate(2, blobs_quirk=True, **kw).nll.mean
+    plain = mc.simulate(np.arange(1, 2 + 1), **kw).nll.mean
+    quirk = mc.simulate(np.arange(1, 2 + 1), blobs_quirk=True, **kw).nll.mean
     assert np.all(quirk > plain + 5)  # test points around other centres: NLL of order 10–100
 
 
 def test_progress_and_estimate_shape():
     calls = []
-    est = mc.simulate(3, h=0.5, n=10, n_test=5, n_trials=4, seed=0, progress=lambda d, tot: calls.append((d, tot)))
+    est = mc.simulate(
+        np.arange(1, 3 + 1), h=0.5, n=10, n_test=5, n_trials=4, seed=0, progress=lambda d, tot: calls.append((d, tot)))
     assert calls[-1] == (4, 4) and est.nll.mean.shape == (3,) and est.kernel_count.mean.shape == (4,)
     assert set(est.as_dict()) == {"variance_growth", "nll"}
     assert set(th.predict(3, h=0.5).as_dict()) == set(est.as_dict())
@@ -540,30 +544,26 @@ def test_nll_increases_and_lies_between_bounds(t, h, D, workflow):
 # ---------------------------------------------------------------- CLI
 
 
-def _parse(add, argv):
-    from model_collapse.cli import Parser
+def _cli_json(argv):
+    import json
 
-    p = Parser(prog="collapse predict kde")
-    add(p)
-    return p.parse_args(argv)
+    from model_collapse.cli import run
+
+    out = run(argv)
+    assert out.exit_code == 0, out.stderr
+    return json.loads(out.stdout)
 
 
 def test_cli_predict_and_simulate():
-    from model_collapse import cli_kde
-
-    args = _parse(cli_kde.add_predict_arguments, ["--workflow", "accumulate", "--t", "100", "--bandwidth", "scott",
-                                                  "--n", "1000"])
-    out = cli_kde.predict(args)
+    out = _cli_json(["predict", "kde", "--workflow", "accumulate", "--t", "100", "--bandwidth", "scott",
+                     "--n", "1000", "--json"])
     assert {"variance_growth", "variance_growth_limit", "nll_limit", "nll", "nll_bound"} <= set(out)
     assert out["variance_growth_limit"] == pytest.approx(th.variance_growth_limit(bandwidth="scott", n=1000))
-    args = _parse(cli_kde.add_predict_arguments, ["--workflow", "replace", "--t", "3", "--h", "0.5",
-                                                  "--per-iteration", "--dataset", "blobs",
-                                                  "--centers", "0,0;5,5;-5,5"])
-    out = cli_kde.predict(args)
+    out = _cli_json(["predict", "kde", "--workflow", "replace", "--t", "3", "--h", "0.5", "--per-iteration",
+                     "--dataset", "blobs", "--centers", "0,0;5,5;-5,5", "--json"])
     assert len(out["nll"]) == 3 and out["variance_growth"] == [0.25, 0.5, 0.75]
-    args = _parse(cli_kde.add_simulate_arguments, ["--workflow", "accumulate", "--t", "3", "--h", "0.5", "--n", "20",
-                                                   "--trials", "5", "--n-test", "10"])
-    res = cli_kde.simulate(args, None)
+    res = _cli_json(["simulate", "kde", "--workflow", "accumulate", "--t", "3", "--h", "0.5", "--n", "20",
+                     "--trials", "5", "--n-test", "10", "--json"])
     assert set(res) == {"nll", "variance_growth"} and set(res["nll"]) == {"mean", "se"}
 
 
@@ -571,8 +571,8 @@ def test_cli_predict_and_simulate():
     (["--h", "0"], "--h"), (["--h", "-1"], "--h"), (["--t", "0"], "--t"), (["--dataset", "iris"], "--dataset"),
     (["--bandwidth", "normal"], "--bandwidth"), (["--dim", "0"], "--dim"), (["--centers", "1,2,3"], "--centers"),
 ])
-def test_cli_bad_input_is_one_line_exit_2(argv, flag, capsys):
-    from model_collapse import cli_kde
+def test_cli_bad_input_is_one_line_exit_2(argv, flag):
+    from model_collapse.cli import run
 
     base = {"--workflow": "replace", "--t": "3", "--h": "0.5"}
     opts = dict(zip(argv[::2], argv[1::2], strict=True))
@@ -580,10 +580,9 @@ def test_cli_bad_input_is_one_line_exit_2(argv, flag, capsys):
         base.pop("--h")
     merged = {**base, **opts}
     full = [x for kv in merged.items() for x in kv]
-    with pytest.raises(SystemExit) as exc:
-        _parse(cli_kde.add_predict_arguments, full)
-    assert exc.value.code == 2
-    err = capsys.readouterr().err.strip().splitlines()
+    out = run(["predict", "kde", *full])
+    assert out.exit_code == 2
+    err = out.stderr.strip().splitlines()
     assert len(err) == 1 and flag in err[0]
 
 
@@ -656,7 +655,7 @@ def test_slow_authors_setting_n_100(dataset, h):
     the n → ∞ theory; the theory is a lower bound (Jensen) and the excess is reported."""
     t = np.arange(1, 21)
     for wf in th.WORKFLOWS:
-        est = mc.simulate(20, workflow=wf, dataset=dataset, h=h, n=100, n_trials=40, seed=31).nll
+        est = mc.simulate(np.arange(1, 20 + 1), workflow=wf, dataset=dataset, h=h, n=100, n_trials=40, seed=31).nll
         ref = th.nll_limit(t, workflow=wf, dataset=dataset, h=h)
         assert np.all(est.mean - ref >= -4 * est.sem - 0.02)  # the grid test set's quadrature effect ≤ 0.02
 
