@@ -1,0 +1,457 @@
+"""The statistical language model retrained on its own samples (Seddik et al.): closed forms and exact chains.
+
+Model (docs/theory.md §6; Seddik, Chen, Hayou, Youssef, Debbah, "How Bad is Training on Synthetic Data? A
+Statistical Analysis of Language Model Collapse", arXiv:2404.05090, §2–3 and App. B). Fix one context;
+its true next-token law is p on a vocabulary of s tokens, S₀ = ‖p‖₂² = Σ p_i², s̃ = |supp p|. Every model
+is the empirical frequency of its training tokens (the softmax MLE with one-hot contexts, paper eq. 2).
+
+- Generation m = 1 is fitted on N real tokens: p⁽¹⁾ = Multinomial(N, p)/N (keyword ``real``).
+- ``fully-synthetic``: generation m ≥ 2 is fitted on n tokens drawn from p⁽ᵐ⁻¹⁾ (keyword ``synthetic``).
+  The paper's Theorem 1 is the case N = n; every formula here holds for N ≠ n.
+- ``partially-synthetic``: generation m ≥ 2 is fitted on the same N real tokens plus n fresh tokens from
+  p⁽ᵐ⁻¹⁾: p⁽ᵐ⁾ = (1 − α)p⁽¹⁾ + α·q̂, α = n/(N + n) (the paper's Theorem 2).
+- ``accumulate`` ("Collapse or Thrive?" / Gerstgrasser et al.): generation m ≥ 2 is fitted on the N real
+  tokens and every synthetic token so far, n from each of generations 1..m − 1 (N + (m − 1)n tokens).
+
+Quantities: σ_m = ‖p⁽ᵐ⁾‖₂², S_m = E σ_m (``sq_norm``), ρ_m = P(p⁽ᵐ⁾ is a Dirac mass) (collapsed by
+generation m; once collapsed a fully synthetic chain stays collapsed), T = min{m ≥ 1 : ‖p⁽ᵐ⁾‖_∞ = 1}.
+
+Closed forms (all exact unless marked):
+
+- fully synthetic: **S_m = 1 − (1 − 1/N)(1 − 1/n)^(m−1)(1 − S₀)** (Theorem 1 eq. 6 at N = n:
+  1 − (1 − 1/n)^m(1 − S₀)). Collapse-probability bounds (Theorem 1 eq. 7, generalised): with L₁ = N and
+  L_m = n (m ≥ 2) the lattice of p⁽ᵐ⁾, max(0, 1 − L_m(1 − S_m)) ≤ ρ_m ≤ 1 − (1 − S_m)/(1 − 1/s̃). The
+  lower bound is negative for small m (it is clipped at 0 and the clipping is documented). Collapse-time
+  bounds (eq. 8, generalised): 1 + (1 − S₀)(1 − 1/N)n/(1 − 1/s̃) ≤ E[T] ≤ 1 + (N − 1)(1 − S₀) +
+  (1 − 1/N)(1 − S₀)n(n − 1); at N = n these are the paper's 1 + (1 − S₀)(n − 1)/(1 − 1/s̃) and
+  1 + (1 − S₀)n(n − 1). Proposition 1: the chain is absorbed at δ_i with probability p_i.
+- partially synthetic: the exact recursion (m ≥ 2)
+  **S_m = (1 − α²)S₁ + α²/n + β·S_{m−1}**, S₁ = 1/N + (1 − 1/N)S₀, β = α²(1 − 1/n) = α((1 + 1/N)α − 1/N),
+  whose solution is the paper's Theorem 2 (eq. 9) with the sign of its last term corrected, D = 1 + (1 + 1/N)α:
+  **S_{m+1} = (1/D)·{(1/N)[1 + 2α − (1 − 1/N)αβ^m] + (1 − 1/N)S₀[1 + α + (α/N)β^m]}**.
+  The paper prints "− (α/N)β^m"; its own appendix algebra (the line before "summing across i"), the
+  recursion and simulation give "+" (tests/test_language_model.py shows the printed sign failing the
+  simulation check and the corrected one passing). Limit S_∞ = [(1 − α²)S₁ + α²/n]/(1 − β) < 1.
+- accumulate: counts C_m (total c_m = N + (m − 1)n) grow by X ~ Multinomial(n, C_m/c_m), which gives
+  **1 − S_m = (1 − S₀)(1 − 1/N)·∏_{k=2}^m (1 − n/c_k²)** = (1 − S₁)·Γ-ratio (Pochhammer form below),
+  converging to (1 − S₁)·Γ(1 + a)²/(Γ(1 + a − x)Γ(1 + a + x)) with a = N/n, x = 1/√n: never collapses
+  (at N = n the limit factor is sin(πx)/(πx(1 − x²)), the discrete twin of the Gaussian Euler product).
+
+Beyond the bounds (fully synthetic, which quantity is which):
+
+- :func:`exact_chain` solves the Markov chain on the lattice of counts exactly (linear algebra, no
+  sampling): ρ_m, E[T], S_m and the absorption probabilities for an explicit law p, N and n, when the
+  number of lattice states C(n + s̃ − 1, s̃ − 1) (and the same with N) is at most ``MAX_STATES``.
+  E[T] depends on p beyond S₀ and s̃, which is why the bounds are all that S₀ alone can give.
+- :func:`collapse_time_wright_fisher` is the **diffusion approximation** (not exact):
+  E[T] ≈ 1 − n/N − 2n·Σ_i (1 − p_i) ln(1 − p_i) (Kimura/Littler time to fixation from the law p, with the
+  generation-1 sampling noise folded in to second order; at N = n it is −2n·Σ(1 − p_i)ln(1 − p_i)).
+  Its error against :func:`exact_chain` is measured in tests/test_language_model.py and docs/lm.md.
+
+Not implemented here: the paper's Theorems 3–4 (deviation bounds; the extracted text garbles the constants
+of G_n(s) and φ), the Fig. 6 variants ("most recent K models", "randomly sampled past generation") and
+accumulate-subsample (simulation only, in :mod:`montecarlo.language_model` where offered).
+Simulator twin: :func:`montecarlo.language_model.simulate`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import numpy as np
+from model_collapse.validation import POSITIVE_INT, Interval, InvalidParameterError, Options, validate
+from scipy.special import gammaln, poch
+
+__all__ = [
+    "WORKFLOWS",
+    "MAX_STATES",
+    "LMPrediction",
+    "ExactChain",
+    "sq_norm",
+    "sq_norm_limit",
+    "partial_recursion",
+    "collapse_prob_bounds",
+    "collapse_time_bounds",
+    "absorption_probabilities",
+    "exact_chain",
+    "collapse_time_wright_fisher",
+    "predict",
+    "check_setting",
+]
+
+WORKFLOWS = ("fully-synthetic", "partially-synthetic", "accumulate")
+WORKFLOW = Options(WORKFLOWS)
+COUNT = POSITIVE_INT  # N (real tokens) and n (synthetic tokens per generation)
+GENERATION = Interval(Integral, 1, None, closed="left")  # generation 1 = the fit on the real tokens
+SQ_NORM = Interval(Real, 0, 1, closed="right")  # S₀ ∈ (0, 1]; the lower limit 1/s̃ is checked jointly
+SIZE = POSITIVE_INT  # s̃ (support) and s (vocabulary)
+MAX_STATES = 4000  # exact_chain: largest lattice it will build (dense linear algebra)
+
+
+def check_setting(s0: float, support: int | None, vocab: int | None, where: str) -> int | None:
+    """Cross-parameter checks of (S₀, s̃, s); returns the support size used by the bounds (None = unknown).
+
+    S₀ ≥ 1/s̃ (uniform on the support is the most diverse law), S₀ < 1 unless s̃ = 1 (a law with two or more
+    tokens is not a Dirac mass), s̃ ≤ s. With the support unknown the vocabulary bounds it (s̃ ≤ s).
+    """
+    if support is not None and vocab is not None and support > vocab:
+        raise InvalidParameterError(
+            f"The 'support' parameter of {where} must be at most vocab = {vocab}. Got {support} instead.")
+    size = support if support is not None else vocab
+    if size is not None and s0 < 1.0 / size * (1 - 1e-12):
+        name = "support" if support is not None else "vocab"
+        raise InvalidParameterError(
+            f"The 's0' parameter of {where} must be in [1/{name}, 1] = [{1.0 / size:.6g}, 1] "
+            f"(uniform on {size} tokens is the most diverse law). Got {s0!r} instead.")
+    if support is not None and support > 1 and s0 >= 1.0:
+        raise InvalidParameterError(
+            f"The 's0' parameter of {where} must be < 1 when support = {support} > 1 (only a Dirac mass has "
+            f"‖p‖² = 1). Got {s0!r} instead.")
+    if support == 1 and s0 != 1.0:
+        raise InvalidParameterError(
+            f"The 's0' parameter of {where} must be 1 when support = 1 (a Dirac mass). Got {s0!r} instead.")
+    return size
+
+
+def _gens(m) -> np.ndarray:
+    return np.asarray(m, dtype=np.int64)
+
+
+def _out(x, like):
+    x = np.asarray(x, dtype=float)
+    return float(x) if np.ndim(like) == 0 else x
+
+
+def _first(real: int, s0: float) -> float:
+    """S₁ = E‖Multinomial(N, p)/N‖² = 1/N + (1 − 1/N)S₀."""
+    return 1.0 / real + (1.0 - 1.0 / real) * s0
+
+
+def _alpha(real: int, synthetic: int) -> float:
+    return synthetic / (real + synthetic)
+
+
+def _theorem2(real: int, synthetic: int, s0: float, m: np.ndarray) -> np.ndarray:
+    """Theorem 2 with the corrected sign, S_{k+1} at k = m − 1 ≥ 1 (S₁ for m = 1)."""
+    N = float(real)
+    a = _alpha(real, synthetic)
+    b = a * ((1.0 + 1.0 / N) * a - 1.0 / N)
+    D = 1.0 + (1.0 + 1.0 / N) * a
+    k = np.maximum(m - 1, 0).astype(float)
+    bk = b**k
+    out = ((1.0 / N) * (1.0 + 2.0 * a - (1.0 - 1.0 / N) * a * bk) + (1.0 - 1.0 / N) * s0 * (1.0 + a + (a / N) * bk)) / D
+    return np.where(m <= 1, _first(real, s0), out)
+
+
+def _accumulate_factor(real: int, synthetic: int, m: np.ndarray) -> np.ndarray:
+    """∏_{k=2}^m (1 − n/c_k²), c_k = N + (k − 1)n, = (a+1)_{m−1} ratio of Γ's, a = N/n, x = 1/√n."""
+    a = real / synthetic
+    x = 1.0 / math.sqrt(synthetic)
+    mm = np.asarray(m, dtype=float)
+    # ∏_{j=1}^{m−1} (j + a − x)(j + a + x)/(j + a)² = Γ(m+a−x)Γ(m+a+x)Γ(1+a)² / (Γ(1+a−x)Γ(1+a+x)Γ(m+a)²)
+    head = poch(mm + a, -x) * poch(mm + a, x)
+    front = poch(1.0 + a, -x) * poch(1.0 + a, x)
+    return np.where(mm <= 1, 1.0, head / front)
+
+
+def _accumulate_factor_limit(real: int, synthetic: int) -> float:
+    a = real / synthetic
+    x = 1.0 / math.sqrt(synthetic)
+    return float(np.exp(2.0 * gammaln(1.0 + a) - gammaln(1.0 + a - x) - gammaln(1.0 + a + x)))
+
+
+@validate(workflow=WORKFLOW, real=COUNT, synthetic=COUNT, generations=GENERATION, s0=SQ_NORM)
+def sq_norm(workflow: str, real: int, synthetic: int, generations, s0: float):
+    """S_m = E‖p⁽ᵐ⁾‖₂² at generation(s) m (1 = the fit on the N real tokens; vectorised over m).
+
+    fully-synthetic: 1 − (1 − 1/N)(1 − 1/n)^(m−1)(1 − S₀) (Theorem 1 eq. 6 generalised to N ≠ n);
+    partially-synthetic: Theorem 2 (eq. 9) with the corrected sign "+ (α/N)β^m" (module docstring);
+    accumulate: 1 − (1 − S₁)·∏_{k=2}^m (1 − n/(N + (k − 1)n)²). Exact. Source: Seddik et al. §3 and App. B;
+    docs/theory.md §6. Simulator twin: :func:`montecarlo.language_model.simulate` (``sq_norm``).
+    """
+    m = _gens(generations)
+    if workflow == "fully-synthetic":
+        out = 1.0 - (1.0 - 1.0 / real) * (1.0 - 1.0 / synthetic) ** (m - 1).astype(float) * (1.0 - s0)
+    elif workflow == "partially-synthetic":
+        out = _theorem2(real, synthetic, s0, m)
+    else:
+        out = 1.0 - (1.0 - _first(real, s0)) * _accumulate_factor(real, synthetic, m)
+    return _out(out, generations)
+
+
+@validate(workflow=WORKFLOW, real=COUNT, synthetic=COUNT, s0=SQ_NORM)
+def sq_norm_limit(workflow: str, real: int, synthetic: int, s0: float) -> float:
+    """lim_{m→∞} S_m: 1 (fully synthetic: total collapse); [(1 − α²)S₁ + α²/n]/(1 − β) (partially
+    synthetic, the fixed point of the recursion); 1 − (1 − S₁)Γ(1 + a)²/(Γ(1 + a − x)Γ(1 + a + x)), a = N/n,
+    x = 1/√n (accumulate). Exact."""
+    if workflow == "fully-synthetic":
+        return 1.0
+    s1 = _first(real, s0)
+    if workflow == "partially-synthetic":
+        a = _alpha(real, synthetic)
+        b = a * a * (1.0 - 1.0 / synthetic)
+        return float(((1.0 - a * a) * s1 + a * a / synthetic) / (1.0 - b))
+    return float(1.0 - (1.0 - s1) * _accumulate_factor_limit(real, synthetic))
+
+
+@validate(real=COUNT, synthetic=COUNT, generations=GENERATION, s0=SQ_NORM)
+def partial_recursion(real: int, synthetic: int, generations: int, s0: float) -> np.ndarray:
+    """S_1..S_m of the partially synthetic chain by the exact recursion (not the closed form):
+    S_m = (1 − α²)S₁ + α²/n + α²(1 − 1/n)S_{m−1}, from ‖p⁽ᵐ⁾‖² = (1 − α)²‖p⁽¹⁾‖² + α²‖q̂‖² + 2α(1 − α)⟨p⁽¹⁾, q̂⟩,
+    E[‖q̂‖² | p⁽ᵐ⁻¹⁾] = 1/n + (1 − 1/n)‖p⁽ᵐ⁻¹⁾‖² and E⟨p⁽¹⁾, p⁽ᵏ⁾⟩ = S₁ for every k (the real part is shared
+    and the synthetic part is conditionally unbiased). Returns an array of length m."""
+    a = _alpha(real, synthetic)
+    s1 = _first(real, s0)
+    out = np.empty(int(generations))
+    out[0] = s1
+    for k in range(1, int(generations)):
+        out[k] = (1.0 - a * a) * s1 + a * a / synthetic + a * a * (1.0 - 1.0 / synthetic) * out[k - 1]
+    return out
+
+
+def _support_for_bounds(support, vocab):
+    size = support if support is not None else vocab
+    return math.inf if size is None else float(size)
+
+
+@validate(real=COUNT, synthetic=COUNT, generations=GENERATION, s0=SQ_NORM, support=SIZE, vocab=SIZE)
+def collapse_prob_bounds(real: int, synthetic: int, generations, s0: float, support: int | None = None,
+                         vocab: int | None = None):
+    """Fully synthetic: (lower, upper) bounds on ρ_m = P(p⁽ᵐ⁾ is a Dirac mass) (Theorem 1 eq. 7, N ≠ n).
+
+    From S_m ≥ ρ_m + (1 − ρ_m)/s̃ (σ_m ≥ 1/s̃ on the support) and S_m ≤ E‖p⁽ᵐ⁾‖_∞ ≤ ρ_m + (1 − 1/L_m)(1 − ρ_m)
+    (a non-Dirac law on the lattice 1/L_m has max ≤ 1 − 1/L_m; L₁ = N, L_m = n for m ≥ 2):
+    lower = max(0, 1 − L_m(1 − S_m)) (**clipped at 0**: the unclipped value is negative until
+    m ≈ 1 + n·ln(n(1 − S₀))), upper = 1 − (1 − S_m)/(1 − 1/s̃). With the support unknown it is bounded by
+    the vocabulary (s̃ ≤ s), and with neither given s̃ → ∞ (upper = S_m), still a valid bound.
+    """
+    check_setting(s0, support, vocab, "collapse_prob_bounds")
+    m = _gens(generations)
+    s_m = np.asarray(sq_norm("fully-synthetic", real, synthetic, m, s0), dtype=float)
+    lattice = np.where(m == 1, float(real), float(synthetic))
+    lower = np.maximum(0.0, 1.0 - lattice * (1.0 - s_m))
+    st = _support_for_bounds(support, vocab)
+    upper = np.ones_like(s_m) if st == 1 else 1.0 - (1.0 - s_m) / (1.0 - 1.0 / st)
+    return _out(lower, generations), _out(upper, generations)
+
+
+@validate(real=COUNT, synthetic=COUNT, s0=SQ_NORM, support=SIZE, vocab=SIZE)
+def collapse_time_bounds(real: int, synthetic: int, s0: float, support: int | None = None,
+                         vocab: int | None = None) -> tuple[float, float]:
+    """Fully synthetic: (lower, upper) bounds on E[T] (Theorem 1 eq. 8, generalised to N ≠ n).
+
+    E[T] = Σ_{k≥0} P(T > k) = 1 + Σ_{k≥1}(1 − ρ_k) with the bounds of :func:`collapse_prob_bounds` (unclipped):
+    lower = 1 + (1 − S₀)(1 − 1/N)·n/(1 − 1/s̃), upper = 1 + (N − 1)(1 − S₀) + (1 − 1/N)(1 − S₀)n(n − 1).
+    At N = n: 1 + (1 − S₀)(n − 1)/(1 − 1/s̃) and 1 + (1 − S₀)n(n − 1), as printed. The upper bound is of order
+    n², the truth of order n (:func:`exact_chain`, :func:`collapse_time_wright_fisher`).
+    """
+    check_setting(s0, support, vocab, "collapse_time_bounds")
+    st = _support_for_bounds(support, vocab)
+    q = (1.0 - s0) * (1.0 - 1.0 / real)
+    lower = 1.0 if st == 1 else 1.0 + q * synthetic / (1.0 - 1.0 / st)
+    upper = 1.0 + (real - 1.0) * (1.0 - s0) + q * synthetic * (synthetic - 1.0)
+    return float(lower), float(upper)
+
+
+def _law(p, where: str) -> np.ndarray:
+    p = np.asarray(p, dtype=float)
+    if p.ndim != 1 or p.size == 0 or not np.all(np.isfinite(p)) or np.any(p < 0) or p.sum() <= 0:
+        raise InvalidParameterError(
+            f"The 'p' parameter of {where} must be a 1-D array of non-negative finite weights with a positive sum.")
+    return p / p.sum()
+
+
+def absorption_probabilities(p) -> np.ndarray:
+    """Proposition 1: P(p⁽ᵐ⁾ → δ_i) = p_i (fully synthetic, any N and n: E p⁽ᵐ⁾ = p is a bounded martingale
+    absorbed at a vertex). Returns p normalised to sum 1."""
+    return _law(p, "absorption_probabilities")
+
+
+@validate(real=COUNT, synthetic=COUNT)
+def collapse_time_wright_fisher(p, real: int, synthetic: int) -> float:
+    """Fully synthetic: the Wright–Fisher diffusion **approximation** of E[T] (not exact).
+
+    E[T] ≈ 1 − n/N − 2n·Σ_i (1 − p_i) ln(1 − p_i): from generation 1 the chain is a neutral Wright–Fisher
+    model of n haploid individuals; the diffusion's mean time until one type remains, started at the law q,
+    is −2n·Σ(1 − q_i)ln(1 − q_i) (Kimura & Ohta 1969 for two types; Littler 1975 for several); averaging
+    over q = p⁽¹⁾ ~ Multinomial(N, p)/N to second order adds −n/N. At N = n: −2n·Σ(1 − p_i)ln(1 − p_i)
+    (docs/theory.md §5). Its error against :func:`exact_chain` is O(1) generations: measured values in
+    docs/lm.md.
+    """
+    q = _law(p, "collapse_time_wright_fisher")
+    q = q[q > 0]
+    f = float(np.sum(np.where(q < 1.0, (1.0 - q) * np.log1p(-np.minimum(q, 1.0 - 1e-300)), 0.0)))
+    if q.size == 1:
+        return 1.0
+    return float(1.0 - synthetic / real - 2.0 * synthetic * f)
+
+
+def _compositions(total: int, parts: int) -> np.ndarray:
+    """All count vectors of ``parts`` non-negative integers summing to ``total`` (stars and bars)."""
+    rows = []
+    for bars in itertools.combinations(range(total + parts - 1), parts - 1):
+        edges = (-1, *bars, total + parts - 1)
+        rows.append([edges[i + 1] - edges[i] - 1 for i in range(parts)])
+    return np.array(rows, dtype=np.int64).reshape(-1, parts)
+
+
+def _log_multinomial(n: int, probs: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """log Multinomial(n, probs[a])(counts[b]) as a matrix (a, b); −inf where a zero-probability token is drawn."""
+    with np.errstate(divide="ignore"):
+        logp = np.log(probs)  # (A, s)
+    lead = gammaln(n + 1.0) - np.sum(gammaln(counts + 1.0), axis=1)  # (B,)
+    # Σ_i y_i log p_i with 0·log 0 = 0: split the tokens with p_i = 0
+    finite = np.where(np.isfinite(logp), logp, 0.0)
+    inner = finite @ counts.T.astype(float)
+    impossible = (~np.isfinite(logp)).astype(float) @ (counts.T > 0).astype(float)
+    return np.where(impossible > 0, -np.inf, inner + lead[None, :])
+
+
+@dataclass(frozen=True)
+class ExactChain:
+    """Exact fully synthetic chain for an explicit law p (:func:`exact_chain`).
+
+    ``collapse_prob[j]`` = ρ_{m_j} and ``sq_norm[j]`` = S_{m_j} at the requested generations m_j;
+    ``collapse_time`` = E[T]; ``absorption`` = P(absorbed at δ_i) per token of p (Proposition 1: = p);
+    ``states`` = number of lattice states with n tokens.
+    """
+
+    generations: np.ndarray
+    collapse_prob: np.ndarray
+    sq_norm: np.ndarray
+    collapse_time: float
+    absorption: np.ndarray
+    states: int
+
+    def as_dict(self) -> dict:
+        return {
+            "generations": self.generations.tolist(),
+            "collapse_prob": self.collapse_prob.tolist(),
+            "sq_norm": self.sq_norm.tolist(),
+            "collapse_time": self.collapse_time,
+            "absorption": self.absorption.tolist(),
+            "states": self.states,
+        }
+
+
+def _n_states(total: int, parts: int) -> int:
+    return math.comb(total + parts - 1, parts - 1)
+
+
+@validate(real=COUNT, synthetic=COUNT, generations=GENERATION)
+def exact_chain(p, real: int, synthetic: int, generations=1) -> ExactChain:
+    """Fully synthetic chain solved exactly on the lattice of token counts (no sampling, no approximation).
+
+    States: count vectors of n tokens on the support of p (C(n + s̃ − 1, s̃ − 1) of them); transition
+    x → y with probability Multinomial(n, x/n)(y); the s̃ Dirac states are absorbing. Generation 1 is the
+    multinomial law of N real tokens, moved to the n-lattice by one more transition. Then
+    ρ_m = P(state at m is a Dirac), E[T] = 1 + Σ_z P(p⁽¹⁾ = z/N)·g(z) with g = 0 at a Dirac and
+    g(z) = 1 + Σ_y P(z → y)h(y) otherwise, h = (I − Q)⁻¹1 the expected absorption time on the n-lattice
+    (Q the transient block); the absorption probabilities solve (I − Q)a = R (R the absorbing block).
+    Cost: dense linear algebra on at most ``MAX_STATES`` states (InvalidParameterError beyond that, naming
+    the parameter to reduce). Accuracy: linear-solve rounding, ~1e-12 relative for a few thousand states.
+    """
+    q = _law(p, "exact_chain")
+    keep = np.flatnonzero(q > 0)
+    q = q[keep]
+    st = q.size
+    m = _gens(generations)
+    if st == 1:
+        ones = np.ones(m.shape)
+        return ExactChain(m.reshape(-1), ones.reshape(-1), ones.reshape(-1), 1.0, np.array([1.0]), 1)
+    for name, value in (("synthetic", synthetic), ("real", real)):
+        k = _n_states(value, st)
+        if k > MAX_STATES:
+            raise InvalidParameterError(
+                f"The '{name}' parameter of exact_chain gives {k} lattice states on a support of {st} tokens, more "
+                f"than MAX_STATES = {MAX_STATES}; reduce '{name}' or the support of 'p'.")
+    Yn = _compositions(synthetic, st)  # n-lattice
+    Yr = _compositions(real, st)  # N-lattice (generation 1)
+    dirac_n = Yn.max(axis=1) == synthetic
+    dirac_r = Yr.max(axis=1) == real
+    P = np.exp(_log_multinomial(synthetic, Yn / synthetic, Yn))  # n → n
+    M1 = np.exp(_log_multinomial(synthetic, Yr / real, Yn))  # N → n
+    pi1 = np.exp(_log_multinomial(real, q[None, :], Yr))[0]  # generation-1 law on the N-lattice
+    # collapse probabilities and second moments at the requested generations
+    flat = m.reshape(-1)
+    mmax = int(flat.max())
+    rho = np.empty(mmax)
+    sq = np.empty(mmax)
+    rho[0] = pi1[dirac_r].sum()
+    sq[0] = pi1 @ np.sum((Yr / real) ** 2, axis=1)
+    norms_n = np.sum((Yn / synthetic) ** 2, axis=1)
+    dist = pi1 @ M1 if mmax > 1 else None
+    for j in range(1, mmax):
+        rho[j] = dist[dirac_n].sum()
+        sq[j] = dist @ norms_n
+        if j + 1 < mmax:
+            dist = dist @ P
+    # expected absorption time and absorption probabilities
+    trans = ~dirac_n
+    Q = P[np.ix_(trans, trans)]
+    A = np.eye(Q.shape[0]) - Q
+    h = np.zeros(len(Yn))
+    h[trans] = np.linalg.solve(A, np.ones(Q.shape[0]))
+    g = np.where(dirac_r, 0.0, 1.0 + M1 @ h)
+    time = 1.0 + float(pi1 @ g)
+    R = P[np.ix_(trans, dirac_n)]  # into the Dirac states, ordered by their token
+    absorb_n = np.zeros((len(Yn), st))
+    token_of = np.argmax(Yn[dirac_n], axis=1)
+    absorb_n[np.flatnonzero(dirac_n), token_of] = 1.0
+    absorb_n[trans] = np.linalg.solve(A, R @ absorb_n[dirac_n])
+    absorb_r = np.where(dirac_r[:, None], (Yr == real).astype(float), M1 @ absorb_n)
+    absorption = np.zeros(np.asarray(p).size)
+    absorption[keep] = pi1 @ absorb_r
+    return ExactChain(flat, rho[flat - 1], sq[flat - 1], time, absorption, int(len(Yn)))
+
+
+@dataclass(frozen=True)
+class LMPrediction:
+    """Predicted quantities at the requested generation(s) (arrays of the shape of ``generations``).
+
+    ``sq_norm`` = S_m (exact). Fully synthetic only (None otherwise, and left out of :meth:`as_dict`):
+    ``collapse_prob_lower``/``collapse_prob_upper`` bound ρ_m (the lower one clipped at 0) and
+    ``collapse_time_lower``/``collapse_time_upper`` bound E[T] (floats, independent of m).
+    """
+
+    sq_norm: np.ndarray | float
+    collapse_prob_lower: np.ndarray | float | None
+    collapse_prob_upper: np.ndarray | float | None
+    collapse_time_lower: float | None
+    collapse_time_upper: float | None
+
+    def as_dict(self) -> dict:
+        out = {}
+        for key in ("sq_norm", "collapse_prob_lower", "collapse_prob_upper", "collapse_time_lower",
+                    "collapse_time_upper"):
+            value = getattr(self, key)
+            if value is not None:
+                arr = np.asarray(value, dtype=float)
+                out[key] = arr.item() if arr.ndim == 0 else arr.tolist()
+        return out
+
+
+@validate(workflow=WORKFLOW, real=COUNT, synthetic=COUNT, generations=GENERATION, s0=SQ_NORM, support=SIZE,
+          vocab=SIZE)
+def predict(workflow: str, real: int, synthetic: int, generations, s0: float, support: int | None = None,
+            vocab: int | None = None) -> LMPrediction:
+    """All closed forms at generation(s) m: S_m (:func:`sq_norm`) and, fully synthetic, the Theorem 1 bounds
+    (:func:`collapse_prob_bounds`, :func:`collapse_time_bounds`).
+
+    ``support`` (s̃) and ``vocab`` (s) enter only the bounds and the check 1/s̃ ≤ S₀ ≤ 1; S_m depends on the
+    law only through S₀. A Dirac law (S₀ = 1) is collapsed from generation 1 (ρ = 1, T = 1), with a warning.
+    Simulator twin: :func:`montecarlo.language_model.simulate` (the same keywords).
+    """
+    check_setting(s0, support, vocab, "predict")
+    if s0 == 1.0:
+        warnings.warn("s0 = 1: the law is a Dirac mass, collapsed from generation 1.", stacklevel=2)
+    s_m = sq_norm(workflow, real, synthetic, generations, s0)
+    if workflow != "fully-synthetic":
+        return LMPrediction(s_m, None, None, None, None)
+    lo, hi = collapse_prob_bounds(real, synthetic, generations, s0, support, vocab)
+    tlo, thi = collapse_time_bounds(real, synthetic, s0, support, vocab)
+    return LMPrediction(s_m, lo, hi, tlo, thi)
