@@ -1,0 +1,304 @@
+"""Monte-Carlo twin of :mod:`theory.language_model`: one context's next-token law refitted on its own samples.
+
+The experiment is the paper's (Seddik et al., §2.2 and §4.2; docs/theory.md §6), simulated on token counts.
+Generation 1 counts N real tokens drawn from the law p; generation m ≥ 2 counts
+
+- ``fully-synthetic``: n tokens drawn from p⁽ᵐ⁻¹⁾;
+- ``partially-synthetic``: the same N real tokens plus n fresh tokens drawn from p⁽ᵐ⁻¹⁾;
+- ``accumulate``: the N real tokens and every synthetic token so far (n drawn from each generation).
+
+Per generation the simulator records σ_m = ‖p⁽ᵐ⁾‖₂², the deviation ‖p⁽ᵐ⁾ − p⁽¹⁾‖₁ and whether p⁽ᵐ⁾ is a
+Dirac mass. Under ``fully-synthetic`` it also runs every chain on, past the last requested generation,
+until it is absorbed (collapse time T and the token it is absorbed at), **stopping at ``max_generations``**
+in any case: a run still alive there is counted as censored (T is then a lower bound, and a warning says
+so). A collapsed chain is frozen (it can never leave its Dirac mass under any of the three workflows), so
+it costs nothing afterwards; partially synthetic and accumulate chains never collapse unless p⁽¹⁾ does, and
+they run exactly the requested number of generations: the loop always ends.
+
+Sampling (exact, vectorised over runs): a model is a vector of integer counts C with total c (the same c
+for every run at a given generation), and n tokens from C/c are n uniform integers in [0, c) located in
+the cumulative counts, for all runs at once with one ``searchsorted`` on the runs' concatenated, offset
+cumulative counts, then one ``bincount``. Only the support of p is carried (zero-probability tokens are
+never drawn). Generation 1 uses ``Generator.multinomial`` (the law p is real-valued).
+
+Randomness: one generator per run from ``SeedSequence(seed)``. A run's generator first draws its N real
+tokens, then blocks of ``_chunk(n)`` generations of n integers each, always full blocks, so a run's numbers
+depend neither on the batching of runs nor on the number of generations requested (a longer simulation
+extends a shorter one).
+
+The law: :func:`law` builds the canonical law for (S₀, s̃, s) used by :func:`simulate` (geometric
+weights on the first s̃ tokens, ratio solved so that ‖p‖² = S₀); :func:`trajectories` takes any law.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from model_collapse.montecarlo.trials import MCEstimate, Progress, estimate, trial_generators
+from model_collapse.theory.language_model import (
+    COUNT,
+    GENERATION,
+    SIZE,
+    SQ_NORM,
+    WORKFLOW,
+    WORKFLOWS,
+    check_setting,
+)
+from model_collapse.validation import NONNEGATIVE_INT, POSITIVE_INT, InvalidParameterError, validate
+from scipy.optimize import brentq
+
+__all__ = ["WORKFLOWS", "MAX_GENERATIONS", "LMEstimate", "law", "trajectories", "simulate"]
+
+MAX_GENERATIONS = 100_000  # default stopping rule of the collapse-time run (fully synthetic)
+_CHUNK_TOKENS = 2**12  # integers drawn per run per block of generations
+_BATCH_TOKENS = 2**22  # integers alive per batch of runs
+
+
+def _chunk(n: int) -> int:
+    """Generations per block of random integers: a function of n only (see the module docstring)."""
+    return max(1, _CHUNK_TOKENS // n)
+
+
+def _geometric_sq_norm(r: float, k: int) -> float:
+    w = r ** np.arange(k, dtype=float)
+    w /= w.sum()
+    return float(w @ w)
+
+
+@validate(s0=SQ_NORM, support=SIZE, vocab=SIZE)
+def law(s0: float, support: int | None = None, vocab: int | None = None) -> np.ndarray:
+    """The canonical law with ‖p‖² = S₀: p_i ∝ r^(i−1) on tokens 1..s̃ (0 on the other s − s̃ tokens).
+
+    s̃ = ``support`` (default ``vocab``), s = ``vocab`` (default ``support``); r ∈ (0, 1] solves
+    ‖p‖² = S₀ (r = 1 is uniform, S₀ = 1/s̃; r → 0 tends to a Dirac mass). Any law with the same S₀ gives
+    the same S_m; the collapse time and the deviation depend on the whole law.
+    """
+    check_setting(s0, support, vocab, "law")
+    if support is None and vocab is None:
+        raise InvalidParameterError("law needs 'support' or 'vocab' (the number of tokens of the law); got neither.")
+    k = int(support if support is not None else vocab)
+    s = int(vocab if vocab is not None else k)
+    p = np.zeros(s)
+    if k == 1:
+        p[0] = 1.0
+        return p
+    if s0 <= 1.0 / k * (1 + 1e-12):
+        p[:k] = 1.0 / k
+        return p
+    r = brentq(lambda x: _geometric_sq_norm(x, k) - s0, 1e-300, 1.0, xtol=1e-300, rtol=4 * np.finfo(float).eps)
+    w = r ** np.arange(k, dtype=float)
+    p[:k] = w / w.sum()
+    return p
+
+
+def _sample(C: np.ndarray, total: int, u: np.ndarray) -> np.ndarray:
+    """Counts of the tokens C/total picked by the uniform integers u ∈ [0, total) (rows: runs)."""
+    rows, k = C.shape
+    offset = (np.arange(rows, dtype=np.int64) * total)[:, None]
+    cum = (np.cumsum(C, axis=1) + offset).ravel()
+    idx = np.searchsorted(cum, (u + offset).ravel(), side="right")
+    return np.bincount(idx, minlength=rows * k).reshape(rows, k)
+
+
+def _totals(workflow: str, real: int, synthetic: int, gens: np.ndarray) -> np.ndarray:
+    """Total token count of generation g's model: N at g = 1; then n, N + n or N + (g − 1)n."""
+    gens = np.asarray(gens, dtype=np.int64)
+    if workflow == "fully-synthetic":
+        later = np.full(gens.shape, synthetic, dtype=np.int64)
+    elif workflow == "partially-synthetic":
+        later = np.full(gens.shape, real + synthetic, dtype=np.int64)
+    else:
+        later = real + (gens - 1) * synthetic
+    return np.where(gens == 1, real, later).astype(np.int64)
+
+
+def _run_batch(q, real, synthetic, generations, workflow, rngs, follow, max_generations):
+    """One batch of runs: metric arrays (runs, generations) and, if ``follow``, collapse times and tokens."""
+    b = len(rngs)
+    C1 = np.stack([g.multinomial(real, q) for g in rngs]).astype(np.int64)
+    C = C1.copy()
+    p1 = C1 / real
+    sq = np.empty((b, generations))
+    dev = np.empty((b, generations))
+    dirac = np.empty((b, generations), dtype=bool)
+    sq[:, 0] = np.sum(p1**2, axis=1)
+    dev[:, 0] = 0.0
+    collapsed = C1.max(axis=1) == real
+    dirac[:, 0] = collapsed
+    T = np.where(collapsed, 1, 0).astype(np.int64)
+    last = max_generations if follow else generations
+    ch = _chunk(synthetic)
+    gen = 2
+    while gen <= last and not (gen > generations and collapsed.all()):
+        block = np.arange(gen, gen + ch)  # always a full block (reproducibility)
+        highs = _totals(workflow, real, synthetic, block - 1)  # the model each generation samples from
+        totals = _totals(workflow, real, synthetic, block)
+        alive = np.flatnonzero(~collapsed)
+        draws = np.zeros((b, ch, synthetic), dtype=np.int64)
+        for i in alive:
+            draws[i] = rngs[i].integers(0, highs[:, None], size=(ch, synthetic), dtype=np.int64)
+        for j, g in enumerate(block):
+            if g > last or (g > generations and collapsed.all()):
+                break
+            act = np.flatnonzero(~collapsed)
+            if act.size:
+                X = _sample(C[act], int(highs[j]), draws[act, j])
+                if workflow == "fully-synthetic":
+                    C[act] = X
+                elif workflow == "partially-synthetic":
+                    C[act] = C1[act] + X
+                else:
+                    C[act] += X
+                total = int(totals[j])
+                now = C[act].max(axis=1) == total
+                T[act[now]] = g
+                collapsed[act[now]] = True
+                if g <= generations:
+                    pm = C[act] / total
+                    sq[act, g - 1] = np.sum(pm**2, axis=1)
+                    dev[act, g - 1] = np.sum(np.abs(pm - p1[act]), axis=1)
+            if g <= generations:  # frozen (collapsed earlier) runs keep their values
+                frozen = np.setdiff1d(np.arange(b), act, assume_unique=True)
+                sq[frozen, g - 1] = sq[frozen, g - 2]
+                dev[frozen, g - 1] = dev[frozen, g - 2]
+                dirac[:, g - 1] = collapsed
+        gen += ch
+    token = np.where(collapsed, np.argmax(C, axis=1), -1)
+    return sq, dev, dirac, T, token, collapsed
+
+
+@validate(real=COUNT, synthetic=COUNT, generations=GENERATION, workflow=WORKFLOW, n_trials=POSITIVE_INT,
+          seed=NONNEGATIVE_INT, max_generations=POSITIVE_INT)
+def trajectories(p, real: int, synthetic: int, generations: int, *, workflow: str = "fully-synthetic",
+                 n_trials: int = 100, seed=0, max_generations: int = MAX_GENERATIONS,
+                 progress: Progress = None) -> dict[str, np.ndarray | None]:
+    """Per-run trajectories for an explicit law ``p`` (weights over the vocabulary; normalised here).
+
+    Returns ``sq_norm``, ``deviation`` (‖p⁽ᵐ⁾ − p⁽¹⁾‖₁) and ``collapsed`` as arrays (n_trials, generations)
+    for generations 1..m; under ``fully-synthetic`` also ``collapse_time`` (T per run, run until absorption
+    or ``max_generations``), ``token`` (the vocabulary index it is absorbed at, −1 if censored) and
+    ``censored`` (bool per run); these three are None for the other workflows (they never collapse unless
+    p⁽¹⁾ does). Same ``seed`` gives identical output.
+    """
+    w = np.asarray(p, dtype=float)
+    if w.ndim != 1 or w.size == 0 or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+        raise InvalidParameterError("The 'p' parameter of trajectories must be a 1-D array of non-negative finite "
+                                    "weights with a positive sum.")
+    if np.ndim(generations) != 0:
+        raise InvalidParameterError("The 'generations' parameter of trajectories must be a single int (the last "
+                                    "generation).")
+    generations = int(generations)
+    follow = workflow == "fully-synthetic"
+    if follow and max_generations < generations:
+        raise InvalidParameterError(f"The 'max_generations' parameter of trajectories must be at least "
+                                    f"generations = {generations}. Got {max_generations} instead.")
+    keep = np.flatnonzero(w > 0)
+    q = w[keep] / w[keep].sum()
+    rngs = trial_generators(seed, n_trials)
+    per_run = _chunk(synthetic) * synthetic + generations * 3
+    size = max(1, _BATCH_TOKENS // per_run)
+    out = {k: [] for k in ("sq_norm", "deviation", "collapsed", "collapse_time", "token", "censored")}
+    done = 0
+    for start in range(0, n_trials, size):
+        batch = rngs[start : start + size]
+        sq, dev, dirac, T, token, collapsed = _run_batch(q, real, synthetic, generations, workflow, batch, follow,
+                                                         max_generations)
+        out["sq_norm"].append(sq)
+        out["deviation"].append(dev)
+        out["collapsed"].append(dirac)
+        out["collapse_time"].append(np.where(collapsed, T, max_generations))
+        out["token"].append(np.where(collapsed, keep[np.maximum(token, 0)], -1))
+        out["censored"].append(~collapsed)
+        done += len(batch)
+        if progress is not None:
+            progress(done, n_trials)
+    res = {k: np.concatenate(v) for k, v in out.items()}
+    if not follow:
+        res["collapse_time"] = res["token"] = res["censored"] = None
+    return res
+
+
+@dataclass(frozen=True)
+class LMEstimate:
+    """Mean ± SE over runs at generations 1..m (arrays of length m; ``as_dict`` reports generation m).
+
+    Field names mirror :class:`theory.language_model.LMPrediction`. The bound fields hold the simulated
+    quantity they bound: ``collapse_prob_lower`` and ``collapse_prob_upper`` are both the estimate of ρ_m
+    (fraction of runs collapsed by generation m), ``collapse_time_lower`` and ``collapse_time_upper`` both
+    the estimate of E[T] (fully synthetic only; None otherwise). Extras: ``deviation`` (E‖p⁽ᵐ⁾ − p⁽¹⁾‖₁),
+    ``absorption`` (fraction of runs absorbed at each vocabulary token; Proposition 1 says p),
+    ``censored`` (runs still alive at ``max_generations``; their T counts as max_generations).
+    """
+
+    generations: np.ndarray
+    sq_norm: MCEstimate
+    collapse_prob_lower: MCEstimate | None
+    collapse_prob_upper: MCEstimate | None
+    collapse_time_lower: MCEstimate | None
+    collapse_time_upper: MCEstimate | None
+    deviation: MCEstimate
+    absorption: MCEstimate | None
+    censored: int
+    n_trials: int
+
+    def as_dict(self, per_generation: bool = False) -> dict:
+        """name -> {"mean", "se"} at the last generation (or lists over all generations)."""
+        out = {}
+        for key in ("sq_norm", "collapse_prob_lower", "collapse_prob_upper", "collapse_time_lower",
+                    "collapse_time_upper", "deviation"):
+            est = getattr(self, key)
+            if est is None:
+                continue
+            if per_generation or np.ndim(est.mean) == 0:
+                out[key] = est.as_dict()
+            else:
+                out[key] = MCEstimate(est.mean[-1], est.sem[-1], est.n_trials).as_dict()
+        return out
+
+
+@validate(workflow=WORKFLOW, real=COUNT, synthetic=COUNT, generations=GENERATION, s0=SQ_NORM, support=SIZE,
+          vocab=SIZE, n_trials=POSITIVE_INT, seed=NONNEGATIVE_INT, max_generations=POSITIVE_INT)
+def simulate(workflow: str, real: int, synthetic: int, generations: int, s0: float, support: int | None = None,
+             vocab: int | None = None, *, n_trials: int = 100, seed=0, max_generations: int = MAX_GENERATIONS,
+             progress: Progress = None) -> LMEstimate:
+    """Mean ± SE over ``n_trials`` runs at generations 1..m for the canonical law :func:`law` (s0, support,
+    vocab). Same keywords as :func:`theory.language_model.predict` (here ``generations`` is the last
+    generation, an int) plus ``n_trials``, ``seed``, ``max_generations`` (the stopping rule of the
+    collapse-time run) and ``progress``. Needs ``support`` or ``vocab``.
+    """
+    check_setting(s0, support, vocab, "simulate")
+    if support is None and vocab is None:
+        raise InvalidParameterError("simulate needs 'support' or 'vocab' to build the law; got neither.")
+    p = law(s0, support, vocab)
+    tr = trajectories(p, real, synthetic, generations, workflow=workflow, n_trials=n_trials, seed=seed,
+                      max_generations=max_generations, progress=progress)
+    sq = estimate(tr["sq_norm"], axis=0)
+    dev = estimate(tr["deviation"], axis=0)
+    rho = time = absorption = None
+    censored = 0
+    if workflow == "fully-synthetic":
+        rho = estimate(tr["collapsed"].astype(float), axis=0)
+        censored = int(tr["censored"].sum())
+        if censored:
+            warnings.warn(f"{censored} of {n_trials} runs had not collapsed by max_generations = {max_generations}; "
+                          "their collapse time counts as max_generations (the estimate is a lower bound).",
+                          stacklevel=2)
+        time = estimate(tr["collapse_time"].astype(float), axis=0)
+        hits = np.zeros((n_trials, p.size))
+        ok = tr["token"] >= 0
+        hits[np.flatnonzero(ok), tr["token"][ok]] = 1.0
+        absorption = estimate(hits, axis=0)
+    return LMEstimate(
+        generations=np.arange(1, int(generations) + 1),
+        sq_norm=sq,
+        collapse_prob_lower=rho,
+        collapse_prob_upper=rho,
+        collapse_time_lower=time,
+        collapse_time_upper=time,
+        deviation=dev,
+        absorption=absorption,
+        censored=censored,
+        n_trials=int(n_trials),
+    )
