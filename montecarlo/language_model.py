@@ -46,7 +46,7 @@ from model_collapse.theory.language_model import (
     WORKFLOWS,
     check_setting,
 )
-from model_collapse.validation import NONNEGATIVE_INT, POSITIVE_INT, InvalidParameterError, validate
+from model_collapse.validation import NONNEGATIVE_INT, POSITIVE_INT, InvalidParameterError, check_param, validate
 from scipy.optimize import brentq
 
 __all__ = ["WORKFLOWS", "MAX_GENERATIONS", "LMEstimate", "law", "trajectories", "simulate"]
@@ -54,6 +54,13 @@ __all__ = ["WORKFLOWS", "MAX_GENERATIONS", "LMEstimate", "law", "trajectories", 
 MAX_GENERATIONS = 100_000  # default stopping rule of the collapse-time run (fully synthetic)
 _CHUNK_TOKENS = 2**12  # integers drawn per run per block of generations
 _BATCH_TOKENS = 2**22  # integers alive per batch of runs
+
+
+def _check_seed(seed, where: str) -> None:
+    """``seed``: a non-negative int or a ``numpy.random.SeedSequence`` (figures pass one per panel/point)."""
+    if isinstance(seed, np.random.SeedSequence):
+        return
+    check_param("seed", seed, NONNEGATIVE_INT, where)
 
 
 def _chunk(n: int) -> int:
@@ -170,7 +177,7 @@ def _run_batch(q, real, synthetic, generations, workflow, rngs, follow, max_gene
 
 
 @validate(real=COUNT, synthetic=COUNT, generations=GENERATION, workflow=WORKFLOW, n_trials=POSITIVE_INT,
-          seed=NONNEGATIVE_INT, max_generations=POSITIVE_INT)
+          seed=None, max_generations=POSITIVE_INT)
 def trajectories(p, real: int, synthetic: int, generations: int, *, workflow: str = "fully-synthetic",
                  n_trials: int = 100, seed=0, max_generations: int = MAX_GENERATIONS,
                  progress: Progress = None) -> dict[str, np.ndarray | None]:
@@ -182,6 +189,7 @@ def trajectories(p, real: int, synthetic: int, generations: int, *, workflow: st
     ``censored`` (bool per run); these three are None for the other workflows (they never collapse unless
     p⁽¹⁾ does). Same ``seed`` gives identical output.
     """
+    _check_seed(seed, "trajectories")
     w = np.asarray(p, dtype=float)
     if w.ndim != 1 or w.size == 0 or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
         raise InvalidParameterError("The 'p' parameter of trajectories must be a 1-D array of non-negative finite "
@@ -259,7 +267,7 @@ class LMEstimate:
 
 
 @validate(workflow=WORKFLOW, real=COUNT, synthetic=COUNT, generations=GENERATION, s0=SQ_NORM, support=SIZE,
-          vocab=SIZE, n_trials=POSITIVE_INT, seed=NONNEGATIVE_INT, max_generations=POSITIVE_INT)
+          vocab=SIZE, n_trials=POSITIVE_INT, seed=None, max_generations=POSITIVE_INT)
 def simulate(workflow: str, real: int, synthetic: int, generations: int, s0: float, support: int | None = None,
              vocab: int | None = None, *, n_trials: int = 100, seed=0, max_generations: int = MAX_GENERATIONS,
              progress: Progress = None) -> LMEstimate:
@@ -269,6 +277,7 @@ def simulate(workflow: str, real: int, synthetic: int, generations: int, s0: flo
     collapse-time run) and ``progress``. Needs ``support`` or ``vocab``.
     """
     check_setting(s0, support, vocab, "simulate")
+    _check_seed(seed, "simulate")
     if support is None and vocab is None:
         raise InvalidParameterError("simulate needs 'support' or 'vocab' to build the law; got neither.")
     p = law(s0, support, vocab)
