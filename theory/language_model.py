@@ -33,8 +33,9 @@ Closed forms (all exact unless marked):
   recursion and simulation give "+" (tests/test_language_model.py shows the printed sign failing the
   simulation check and the corrected one passing). Limit S_∞ = [(1 − α²)S₁ + α²/n]/(1 − β) < 1.
 - accumulate: counts C_m (total c_m = N + (m − 1)n) grow by X ~ Multinomial(n, C_m/c_m), which gives
-  **1 − S_m = (1 − S₀)(1 − 1/N)·∏_{k=2}^m (1 − n/c_k²)** = (1 − S₁)·Γ-ratio (Pochhammer form below),
-  converging to (1 − S₁)·Γ(1 + a)²/(Γ(1 + a − x)Γ(1 + a + x)) with a = N/n, x = 1/√n: never collapses
+  **1 − S_m = (1 − S₀)(1 − 1/N)·∏_{k=2}^m (1 − n/c_k²)**
+  converging to (1 − S₁)·Γ(1 + a)²/(Γ(1 + a − x)Γ(1 + a + x)) with a = N/n, x = 1/√n (evaluated through
+  Hurwitz zeta series, ~1e-14 relative): never collapses
   (at N = n the limit factor is sin(πx)/(πx(1 − x²)), the discrete twin of the Gaussian Euler product).
 
 Beyond the bounds (fully synthetic, which quantity is which):
@@ -64,7 +65,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from model_collapse.validation import POSITIVE_INT, Interval, InvalidParameterError, Options, validate
-from scipy.special import gammaln, poch
+from scipy.special import gammaln, zeta
 
 __all__ = [
     "WORKFLOWS",
@@ -147,21 +148,44 @@ def _theorem2(real: int, synthetic: int, s0: float, m: np.ndarray) -> np.ndarray
     return np.where(m <= 1, _first(real, s0), out)
 
 
+_DIRECT_TERMS = 64  # accumulate product: summed term by term up to this many factors, Hurwitz-zeta form beyond
+_ZETA_TERMS = 60
+
+
+def _log_factor_series(a: float, x2: float, q: np.ndarray) -> np.ndarray:
+    """Σ_{j≥0} log(1 − x²/(q + j)²) = −Σ_{r≥1} (x^{2r}/r)·ζ(2r, q), for q ≥ 1 + a ≥ 2 > x (no cancellation)."""
+    q = np.asarray(q, dtype=float)
+    r = np.arange(1, _ZETA_TERMS + 1, dtype=float)[:, None]
+    return -np.sum(x2**r / r * zeta(2.0 * r, q[None, :]), axis=0)
+
+
 def _accumulate_factor(real: int, synthetic: int, m: np.ndarray) -> np.ndarray:
-    """∏_{k=2}^m (1 − n/c_k²), c_k = N + (k − 1)n, = (a+1)_{m−1} ratio of Γ's, a = N/n, x = 1/√n."""
+    """∏_{k=2}^m (1 − n/c_k²), c_k = N + (k − 1)n, = ∏_{j=1}^{m−1} (1 − x²/(j + a)²), a = N/n, x² = 1/n.
+
+    Up to ``_DIRECT_TERMS`` factors: summed log by log. Beyond: log ∏ = L(1 + a) − L(m + a) with
+    L(q) = −Σ_r (x^{2r}/r)ζ(2r, q) (Hurwitz zeta), whose difference loses at most a factor (a + m)/m of
+    precision. (scipy's poch, i.e. exp of a log-gamma difference, loses ~eps·log Γ(m) and was off by 3e-12
+    at m ≈ 2000.) Relative accuracy ~1e-14, certified against mpmath in tests/test_language_model.py.
+    """
     a = real / synthetic
-    x = 1.0 / math.sqrt(synthetic)
-    mm = np.asarray(m, dtype=float)
-    # ∏_{j=1}^{m−1} (j + a − x)(j + a + x)/(j + a)² = Γ(m+a−x)Γ(m+a+x)Γ(1+a)² / (Γ(1+a−x)Γ(1+a+x)Γ(m+a)²)
-    head = poch(mm + a, -x) * poch(mm + a, x)
-    front = poch(1.0 + a, -x) * poch(1.0 + a, x)
-    return np.where(mm <= 1, 1.0, head / front)
+    x2 = 1.0 / synthetic
+    mm = np.asarray(m, dtype=np.int64)
+    flat = mm.reshape(-1)
+    out = np.empty(flat.shape)
+    small = flat - 1 <= _DIRECT_TERMS
+    if np.any(small):
+        j = np.arange(1, _DIRECT_TERMS + 1, dtype=float)
+        logs = np.concatenate([[0.0], np.cumsum(np.log1p(-x2 / (j + a) ** 2))])
+        out[small] = logs[flat[small] - 1]
+    if np.any(~small):
+        big = flat[~small].astype(float)
+        out[~small] = _log_factor_series(a, x2, np.array([1.0 + a]))[0] - _log_factor_series(a, x2, big + a)
+    return np.exp(out).reshape(mm.shape)
 
 
 def _accumulate_factor_limit(real: int, synthetic: int) -> float:
-    a = real / synthetic
-    x = 1.0 / math.sqrt(synthetic)
-    return float(np.exp(2.0 * gammaln(1.0 + a) - gammaln(1.0 + a - x) - gammaln(1.0 + a + x)))
+    """∏_{j≥1}(1 − x²/(j + a)²) = Γ(1 + a)²/(Γ(1 + a − x)Γ(1 + a + x)), evaluated by the zeta series."""
+    return float(np.exp(_log_factor_series(real / synthetic, 1.0 / synthetic, np.array([1.0 + real / synthetic]))[0]))
 
 
 @validate(workflow=WORKFLOW, real=COUNT, synthetic=COUNT, generations=GENERATION, s0=SQ_NORM)
