@@ -3,7 +3,8 @@
 Seddik et al., "How Bad is Training on Synthetic Data?" (docs/theory.md §6). One context, true next-token
 law p with S₀ = ‖p‖²; generation 1 is fitted on N real tokens (``--real``), every later generation on n
 tokens from the previous model (``--synthetic``; fully synthetic), on the N real tokens plus n fresh
-synthetic ones (partially synthetic), or on everything so far (accumulate).
+synthetic ones (partially synthetic), on everything so far (accumulate) or on n tokens drawn without
+replacement from everything so far (accumulate-subsample).
 
 ``predict`` prints ``sq_norm`` = S_m and, fully synthetic, the Theorem 1 bounds ``collapse_prob_lower``,
 ``collapse_prob_upper`` (on P(collapsed by generation m)) and ``collapse_time_lower``,
@@ -39,8 +40,9 @@ def _s0(text: str) -> float:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workflow", choices=th.WORKFLOWS, required=True,
                    help="fully-synthetic: n tokens from the previous model; partially-synthetic: the N real tokens "
-                        "plus n from the previous model; accumulate: the N real tokens and all synthetic tokens so far "
-                        "(required, no default)")
+                        "plus n from the previous model; accumulate: the N real tokens and all synthetic tokens so "
+                        "far; accumulate-subsample: n tokens drawn without replacement from that pool (required, "
+                        "no default)")
     p.add_argument("--real", type=_args.positive_int, required=True,
                    help="N, real tokens of the context (generation 1 is fitted on them; required)")
     p.add_argument("--synthetic", type=_args.positive_int, required=True,

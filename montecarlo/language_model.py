@@ -5,15 +5,17 @@ Generation 1 counts N real tokens drawn from the law p; generation m ≥ 2 count
 
 - ``fully-synthetic``: n tokens drawn from p⁽ᵐ⁻¹⁾;
 - ``partially-synthetic``: the same N real tokens plus n fresh tokens drawn from p⁽ᵐ⁻¹⁾;
-- ``accumulate``: the N real tokens and every synthetic token so far (n drawn from each generation).
+- ``accumulate``: the N real tokens and every synthetic token so far (n drawn from each generation);
+- ``accumulate-subsample``: n tokens drawn without replacement from that pool (one run at a time: a
+  multivariate hypergeometric draw per generation; a Dirac subsample is not absorbing here).
 
 Per generation the simulator records σ_m = ‖p⁽ᵐ⁾‖₂², the deviation ‖p⁽ᵐ⁾ − p⁽¹⁾‖₁ and whether p⁽ᵐ⁾ is a
 Dirac mass. Under ``fully-synthetic`` it also runs every chain on, past the last requested generation,
 until it is absorbed (collapse time T and the token it is absorbed at), **stopping at ``max_generations``**
 in any case: a run still alive there is counted as censored (T is then a lower bound, and a warning says
 so). A collapsed chain is frozen (it can never leave its Dirac mass under any of the three workflows), so
-it costs nothing afterwards; partially synthetic and accumulate chains never collapse unless p⁽¹⁾ does, and
-they run exactly the requested number of generations: the loop always ends.
+it costs nothing afterwards; the other workflows never collapse for good unless p⁽¹⁾ does, and they run
+exactly the requested number of generations: the loop always ends.
 
 Sampling (exact, vectorised over runs): a model is a vector of integer counts C with total c (the same c
 for every run at a given generation), and n tokens from C/c are n uniform integers in [0, c) located in
@@ -121,6 +123,27 @@ def _totals(workflow: str, real: int, synthetic: int, gens: np.ndarray) -> np.nd
     return np.where(gens == 1, real, later).astype(np.int64)
 
 
+def _subsample_run(q, real, synthetic, generations, rng):
+    """One accumulate-subsample run (no vectorisation: each generation needs a draw without replacement).
+
+    The pool is kept as token counts (block membership does not matter for the model): the new block of n
+    tokens from model g − 1 is added, then model g fits n tokens drawn without replacement from the pool
+    (multivariate hypergeometric on the pool counts). A Dirac subsample is not absorbing here.
+    """
+    C1 = rng.multinomial(real, q)
+    p1 = C1 / real
+    pool = C1.astype(np.int64)
+    probs = p1
+    sq, dev, dirac = np.empty(generations), np.empty(generations), np.empty(generations, dtype=bool)
+    sq[0], dev[0], dirac[0] = p1 @ p1, 0.0, C1.max() == real
+    for g in range(2, generations + 1):
+        pool = pool + rng.multinomial(synthetic, probs)
+        sub = rng.multivariate_hypergeometric(pool, synthetic)
+        probs = sub / synthetic
+        sq[g - 1], dev[g - 1], dirac[g - 1] = probs @ probs, np.abs(probs - p1).sum(), sub.max() == synthetic
+    return sq, dev, dirac
+
+
 def _run_batch(q, real, synthetic, generations, workflow, rngs, follow, max_generations):
     """One batch of runs: metric arrays (runs, generations) and, if ``follow``, collapse times and tokens."""
     b = len(rngs)
@@ -209,6 +232,14 @@ def trajectories(p, real: int, synthetic: int, generations: int, *, workflow: st
     size = max(1, _BATCH_TOKENS // per_run)
     out = {k: [] for k in ("sq_norm", "deviation", "collapsed", "collapse_time", "token", "censored")}
     done = 0
+    if workflow == "accumulate-subsample":
+        runs = []
+        for i, rng in enumerate(rngs):
+            runs.append(_subsample_run(q, real, synthetic, generations, rng))
+            if progress is not None and ((i + 1) % 64 == 0 or i + 1 == n_trials):
+                progress(i + 1, n_trials)
+        return {"sq_norm": np.stack([r[0] for r in runs]), "deviation": np.stack([r[1] for r in runs]),
+                "collapsed": np.stack([r[2] for r in runs]), "collapse_time": None, "token": None, "censored": None}
     for start in range(0, n_trials, size):
         batch = rngs[start : start + size]
         sq, dev, dirac, T, token, collapsed = _run_batch(q, real, synthetic, generations, workflow, batch, follow,

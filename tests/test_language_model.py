@@ -142,6 +142,35 @@ def test_accumulate_gamma_form_certified_by_mpmath(real, synthetic, m, s0):
     assert lim < 1.0 or real == 1  # a limit below 1 (never collapses) unless the single real token is a Dirac
 
 
+@settings(max_examples=40, deadline=None)
+@given(real=st.integers(1, 200), synthetic=st.integers(1, 200), m=st.integers(1, 150), s0=st.floats(1e-3, 1.0))
+def test_pool_recursion_without_subsample_is_the_accumulate_closed_form(real, synthetic, m, s0):
+    """The pairwise-collision recursion, run on the whole pool, reproduces the accumulate product; with the
+    subsample it lies between accumulate and fully synthetic (measured, not a theorem) and is never 1 unless
+    S₁ = 1."""
+    gens = np.arange(1, m + 1)
+    pooled = th.pool_recursion(real, synthetic, m, s0, subsample=False)
+    np.testing.assert_allclose(pooled, th.sq_norm("accumulate", real, synthetic, gens, s0), rtol=1e-12)
+    sub = th.sq_norm("accumulate-subsample", real, synthetic, gens, s0)
+    assert np.all(sub >= pooled - 1e-12)
+    assert np.all(sub <= th.sq_norm("fully-synthetic", real, synthetic, gens, s0) + 1e-12)
+
+
+def test_accumulate_subsample_pool_recursion_small_cases_by_hand():
+    """m = 2 by hand: pool = N real + n from model 1; a uniform distinct pair agrees with probability
+    A = [N(N − 1)S₀ + n(n − 1)S₁ + 2Nn·S₁]/(P(P − 1)) (a real/synthetic pair agrees with prob. S₁), and
+    S₂ = 1/n + (1 − 1/n)A."""
+    N, n, s0 = 7, 4, 0.3
+    s1 = 1 / N + (1 - 1 / N) * s0
+    P = N + n
+    A = (N * (N - 1) * s0 + n * (n - 1) * s1 + 2 * N * n * s1) / (P * (P - 1))
+    assert th.sq_norm("accumulate-subsample", N, n, 2, s0) == pytest.approx(1 / n + (1 - 1 / n) * A, rel=1e-14)
+    with pytest.raises(InvalidParameterError, match="'workflow' parameter of sq_norm_limit"):
+        th.sq_norm_limit("accumulate-subsample", N, n, s0)
+    with pytest.raises(InvalidParameterError, match="'generations' parameter of sq_norm"):
+        th.sq_norm("accumulate-subsample", N, n, th.MAX_POOL_GENERATIONS + 1, s0)
+
+
 @pytest.mark.parametrize("n", [1, 2, 10, 1000])
 def test_accumulate_limit_at_N_equals_n_is_the_sine_product(n):
     x = 1 / math.sqrt(n)
@@ -219,8 +248,13 @@ def test_exact_chain_obeys_theorem_1_and_proposition_1(p, real, synthetic):
     assert tlo <= ec.collapse_time <= thi
 
 
-@pytest.mark.parametrize("p,n", [(p, n) for p in [(1, 1), (0.9, 0.1), (1, 1, 1), (0.6, 0.3, 0.1), (0.4, 0.3, 0.2, 0.1)]
-                                 for n in (5, 20, 60) if math.comb(n + len(p) - 1, len(p) - 1) <= th.MAX_STATES])
+WF_CASES = [(p, n) for p in [(1, 1), (0.9, 0.1), (1, 1, 1), (0.6, 0.3, 0.1), (0.4, 0.3, 0.2, 0.1)]
+            for n in (5, 20, 60) if math.comb(n + len(p) - 1, len(p) - 1) <= th.MAX_STATES]
+
+
+@pytest.mark.parametrize("p,n", [
+    pytest.param(p, n, marks=[pytest.mark.slow] if math.comb(n + len(p) - 1, len(p) - 1) > 300 else [])
+    for p, n in WF_CASES])
 def test_wright_fisher_is_an_approximation_with_a_measured_error(p, n):
     """WF overestimates the exact E[T] by 0.4 to 2.6 generations for n = 5..500 (docs/lm.md): here
     0 < WF − exact < 0.6 + 0.4·ln n. It is not exact (see the twin in the simulation section)."""
@@ -252,7 +286,8 @@ def powered_settings(draw):
 
 
 def twin_workflow(workflow: str) -> str:
-    return "partially-synthetic" if workflow != "partially-synthetic" else "accumulate"
+    return {"fully-synthetic": "partially-synthetic", "partially-synthetic": "accumulate",
+            "accumulate": "partially-synthetic", "accumulate-subsample": "accumulate"}[workflow]
 
 
 def sd_bound(s: float, trials: int) -> float:
@@ -389,6 +424,17 @@ def test_accumulate_terminates_and_never_collapses():
     assert est.sq_norm.mean[-1] < lim + 4 * est.sq_norm.sem[-1] < 1.0
 
 
+def test_accumulate_subsample_matches_its_pool_recursion_and_not_accumulate():
+    est = mc.simulate("accumulate-subsample", 7, 3, 20, 0.2, 8, n_trials=1500, seed=16)
+    gens = np.arange(1, 21)
+    truth = th.sq_norm("accumulate-subsample", 7, 3, gens, 0.2)
+    e = est.sq_norm
+    assert_agrees(truth, e.mean, se_eff(e.sem, truth, 1500), finite_rtol=0.0, label="accumulate-subsample")
+    assert_disagrees(th.sq_norm("accumulate", 7, 3, gens[1:], 0.2), e.mean[1:], e.sem[1:], finite_rtol=0.0,
+                     label="accumulate law for the subsample")
+    assert est.collapse_time_lower is None and est.absorption is None
+
+
 def test_collapse_time_run_stops_at_max_generations():
     with pytest.warns(UserWarning, match="had not collapsed by max_generations = 30"):
         est = mc.simulate("fully-synthetic", 200, 200, 10, 0.1, 20, n_trials=5, seed=2, max_generations=30)
@@ -400,6 +446,9 @@ def test_collapse_time_run_stops_at_max_generations():
 
 def test_reproducible_independent_of_batching_and_of_the_horizon(monkeypatch):
     p = mc.law(0.2, 8, 20)
+    s1 = mc.trajectories(p, 10, 7, 12, workflow="accumulate-subsample", n_trials=5, seed=5)
+    s2 = mc.trajectories(p, 10, 7, 20, workflow="accumulate-subsample", n_trials=3, seed=5)
+    assert np.array_equal(s1["sq_norm"][:3], s2["sq_norm"][:, :12])
     a = mc.trajectories(p, 10, 7, 12, n_trials=9, seed=5)
     b = mc.trajectories(p, 10, 7, 12, n_trials=9, seed=5)
     monkeypatch.setattr(mc, "_BATCH_TOKENS", 1)  # one run per batch
@@ -497,8 +546,10 @@ def test_cli_predict_lm(cli, capsys):
     assert out["collapse_prob_lower"] == 0.0 and "clipped at 0" in captured.err
     ref = th.predict("fully-synthetic", 10, 10, 5, 0.3, support=5)
     assert out["sq_norm"] == ref.sq_norm and out["collapse_time_upper"] == ref.collapse_time_upper
-    assert cli.main(["predict", "lm", "--workflow", "partially-synthetic", *FLAGS, "--json"]) == 0
-    assert list(json.loads(capsys.readouterr().out)) == ["sq_norm"]
+    for wf in ("partially-synthetic", "accumulate", "accumulate-subsample"):
+        assert cli.main(["predict", "lm", "--workflow", wf, *FLAGS, "--json"]) == 0
+        got = json.loads(capsys.readouterr().out)
+        assert list(got) == ["sq_norm"] and got["sq_norm"] == th.sq_norm(wf, 10, 10, 5, 0.3)
 
 
 def test_cli_simulate_lm(cli, capsys):
@@ -550,6 +601,7 @@ def test_figure_table_theory_and_simulation_agree():
         warnings.simplefilter("error")  # no censored collapse-time run in the figure
         tab = sed_collapse.FIGURE.compute(True, 0)
     assert set(tab) == {"panel", "kind", "quantity", "workflow", "n", "x", "value", "se"}
+    assert set(rows(tab, panel="d", kind="theory")["workflow"].tolist()) == set(th.WORKFLOWS)
     for panel in ("c", "d"):
         sim = rows(tab, panel=panel, kind="simulation", quantity="sq_norm")
         for wf, n, x, v, se in zip(sim["workflow"], sim["n"], sim["x"], sim["value"], sim["se"], strict=True):

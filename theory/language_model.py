@@ -12,6 +12,8 @@ is the empirical frequency of its training tokens (the softmax MLE with one-hot 
   p⁽ᵐ⁻¹⁾: p⁽ᵐ⁾ = (1 − α)p⁽¹⁾ + α·q̂, α = n/(N + n) (the paper's Theorem 2).
 - ``accumulate`` ("Collapse or Thrive?" / Gerstgrasser et al.): generation m ≥ 2 is fitted on the N real
   tokens and every synthetic token so far, n from each of generations 1..m − 1 (N + (m − 1)n tokens).
+- ``accumulate-subsample`` ("Collapse or Thrive?"): generation m ≥ 2 is fitted on n tokens drawn without
+  replacement from that pool (:func:`pool_recursion`, exact, O(m²)).
 
 Quantities: σ_m = ‖p⁽ᵐ⁾‖₂², S_m = E σ_m (``sq_norm``), ρ_m = P(p⁽ᵐ⁾ is a Dirac mass) (collapsed by
 generation m; once collapsed a fully synthetic chain stays collapsed), T = min{m ≥ 1 : ‖p⁽ᵐ⁾‖_∞ = 1}.
@@ -50,8 +52,7 @@ Beyond the bounds (fully synthetic, which quantity is which):
   Its error against :func:`exact_chain` is measured in tests/test_language_model.py and docs/lm.md.
 
 Not implemented here: the paper's Theorems 3–4 (deviation bounds; the extracted text garbles the constants
-of G_n(s) and φ), the Fig. 6 variants ("most recent K models", "randomly sampled past generation") and
-accumulate-subsample (simulation only, in :mod:`montecarlo.language_model` where offered).
+of G_n(s) and φ) and the Fig. 6 variants ("most recent K models", "randomly sampled past generation").
 Simulator twin: :func:`montecarlo.language_model.simulate`.
 """
 
@@ -75,6 +76,7 @@ __all__ = [
     "sq_norm",
     "sq_norm_limit",
     "partial_recursion",
+    "pool_recursion",
     "collapse_prob_bounds",
     "collapse_time_bounds",
     "absorption_probabilities",
@@ -84,7 +86,8 @@ __all__ = [
     "check_setting",
 ]
 
-WORKFLOWS = ("fully-synthetic", "partially-synthetic", "accumulate")
+WORKFLOWS = ("fully-synthetic", "partially-synthetic", "accumulate", "accumulate-subsample")
+MAX_POOL_GENERATIONS = 50_000  # accumulate-subsample: the O(m²) pool recursion is offered up to this m
 WORKFLOW = Options(WORKFLOWS)
 COUNT = POSITIVE_INT  # N (real tokens) and n (synthetic tokens per generation)
 GENERATION = Interval(Integral, 1, None, closed="left")  # generation 1 = the fit on the real tokens
@@ -194,7 +197,8 @@ def sq_norm(workflow: str, real: int, synthetic: int, generations, s0: float):
 
     fully-synthetic: 1 − (1 − 1/N)(1 − 1/n)^(m−1)(1 − S₀) (Theorem 1 eq. 6 generalised to N ≠ n);
     partially-synthetic: Theorem 2 (eq. 9) with the corrected sign "+ (α/N)β^m" (module docstring);
-    accumulate: 1 − (1 − S₁)·∏_{k=2}^m (1 − n/(N + (k − 1)n)²). Exact. Source: Seddik et al. §3 and App. B;
+    accumulate: 1 − (1 − S₁)·∏_{k=2}^m (1 − n/(N + (k − 1)n)²); accumulate-subsample: :func:`pool_recursion`
+    (m ≤ ``MAX_POOL_GENERATIONS``). Exact. Source: Seddik et al. §3 and App. B;
     docs/theory.md §6. Simulator twin: :func:`montecarlo.language_model.simulate` (``sq_norm``).
     """
     m = _gens(generations)
@@ -202,8 +206,15 @@ def sq_norm(workflow: str, real: int, synthetic: int, generations, s0: float):
         out = 1.0 - (1.0 - 1.0 / real) * (1.0 - 1.0 / synthetic) ** (m - 1).astype(float) * (1.0 - s0)
     elif workflow == "partially-synthetic":
         out = _theorem2(real, synthetic, s0, m)
-    else:
+    elif workflow == "accumulate":
         out = 1.0 - (1.0 - _first(real, s0)) * _accumulate_factor(real, synthetic, m)
+    else:
+        mmax = int(m.max(initial=1))
+        if mmax > MAX_POOL_GENERATIONS:
+            raise InvalidParameterError(
+                f"The 'generations' parameter of sq_norm must be at most {MAX_POOL_GENERATIONS} for "
+                f"accumulate-subsample (an O(m²) recursion). Got {mmax} instead.")
+        out = pool_recursion(real, synthetic, mmax, s0, subsample=True)[m - 1]
     return _out(out, generations)
 
 
@@ -214,6 +225,11 @@ def sq_norm_limit(workflow: str, real: int, synthetic: int, s0: float) -> float:
     x = 1/√n (accumulate). Exact."""
     if workflow == "fully-synthetic":
         return 1.0
+    if workflow == "accumulate-subsample":
+        raise InvalidParameterError(
+            "The 'workflow' parameter of sq_norm_limit must be 'fully-synthetic', 'partially-synthetic' or "
+            "'accumulate' (accumulate-subsample has no closed-form limit; evaluate sq_norm at large m). "
+            "Got 'accumulate-subsample' instead.")
     s1 = _first(real, s0)
     if workflow == "partially-synthetic":
         a = _alpha(real, synthetic)
@@ -234,6 +250,47 @@ def partial_recursion(real: int, synthetic: int, generations: int, s0: float) ->
     out[0] = s1
     for k in range(1, int(generations)):
         out[k] = (1.0 - a * a) * s1 + a * a / synthetic + a * a * (1.0 - 1.0 / synthetic) * out[k - 1]
+    return out
+
+
+@validate(real=COUNT, synthetic=COUNT, generations=GENERATION, s0=SQ_NORM)
+def pool_recursion(real: int, synthetic: int, generations: int, s0: float, *, subsample: bool = True) -> np.ndarray:
+    """S_1..S_m of the pooled workflows by exact pairwise collision probabilities (an O(m²) recursion).
+
+    Pool: block 0 = the N real tokens, block j ≥ 1 = the n tokens drawn from model j. Model 1 is the real
+    block; model m ≥ 2 is the empirical law of the whole pool (``subsample=False``: accumulate) or of n
+    tokens drawn **without replacement** from it (``subsample=True``: accumulate-subsample, the "Collapse
+    or Thrive?" workflow). Token values never change once drawn and the subsample is uniform and
+    independent of them, so everything is linear in the collision probabilities D_i = P(two distinct
+    tokens of block i agree) and X_ij = P(a token of block i agrees with one of block j):
+
+    - a uniform pair of distinct pool tokens agrees with probability A = [Σ n_i(n_i − 1)D_i + Σ_{i≠j} n_i n_j X_ij]
+      /(P(P − 1)), P the pool size; so S_m = 1/k + (1 − 1/k)A, k = P (whole pool) or n (subsample);
+    - the new block: D_m = S_m, and X_im = (1/P)[1 + (n_i − 1)D_i + Σ_{j≠i} n_j X_ij] (a new token copies a
+      uniform member of the fitted tokens, each pool token being one with probability k/P).
+
+    With ``subsample=False`` this reproduces the accumulate closed form (a test). Exact; cost O(m²).
+    """
+    N, n, m = int(real), int(synthetic), int(generations)
+    sizes = np.zeros(m)
+    D = np.zeros(m)
+    R = np.zeros(m)  # R_i = Σ_{j≠i} n_j X_ij over the blocks so far
+    sizes[0], D[0] = N, s0
+    out = np.empty(m)
+    for g in range(1, m + 1):  # model g sees blocks 0..g−1
+        b = g
+        nb, Db, Rb = sizes[:b], D[:b], R[:b]
+        P = float(nb.sum())
+        pairs = float(np.sum(nb * (nb - 1.0) * Db) + np.sum(nb * Rb))
+        A = pairs / (P * (P - 1.0)) if P > 1 else 0.0
+        k = P if (g == 1 or not subsample) else float(n)
+        out[g - 1] = 1.0 / k + (1.0 - 1.0 / k) * A
+        if g == m:
+            break
+        X = (1.0 + (nb - 1.0) * Db + Rb) / P  # new block g against each block 0..g−1
+        R[:b] += n * X
+        R[b] = float(np.sum(nb * X))
+        sizes[b], D[b] = n, out[g - 1]
     return out
 
 
