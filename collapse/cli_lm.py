@@ -4,7 +4,9 @@ Seddik et al., "How Bad is Training on Synthetic Data?" (docs/theory.md §6). On
 law p with S₀ = ‖p‖²; generation 1 is fitted on N real tokens (``--real``), every later generation on n
 tokens from the previous model (``--synthetic``; fully synthetic), on the N real tokens plus n fresh
 synthetic ones (partially synthetic), on everything so far (accumulate) or on n tokens drawn without
-replacement from everything so far (accumulate-subsample).
+replacement from everything so far (accumulate-subsample); the paper's §4.2 variants: n fresh tokens
+from each of the last K models (recent-window, ``--window K``) or from the mixture of all past models
+(random-past).
 
 ``predict`` prints ``sq_norm`` = S_m and, fully synthetic, the Theorem 1 bounds ``collapse_prob_lower``,
 ``collapse_prob_upper`` (on P(collapsed by generation m)) and ``collapse_time_lower``,
@@ -41,8 +43,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workflow", choices=th.WORKFLOWS, required=True,
                    help="fully-synthetic: n tokens from the previous model; partially-synthetic: the N real tokens "
                         "plus n from the previous model; accumulate: the N real tokens and all synthetic tokens so "
-                        "far; accumulate-subsample: n tokens drawn without replacement from that pool (required, "
-                        "no default)")
+                        "far; accumulate-subsample: n tokens drawn without replacement from that pool; "
+                        "recent-window: n fresh tokens from each of the last --window models (model 0 = the true "
+                        "law); random-past: n fresh tokens from the mixture of all past models (required, no "
+                        "default)")
     p.add_argument("--real", type=_args.positive_int, required=True,
                    help="N, real tokens of the context (generation 1 is fitted on them; required)")
     p.add_argument("--synthetic", type=_args.positive_int, required=True,
@@ -53,6 +57,8 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="S0 = ‖p‖², sum of squared true next-token probabilities, in [1/support, 1] (required)")
     p.add_argument("--support", type=_args.positive_int, default=None,
                    help="s~, number of tokens with p_i > 0 (default: unknown, bounded by --vocab, else unbounded)")
+    p.add_argument("--window", type=_args.positive_int, default=None,
+                   help="K, number of most recent models (recent-window only, where it is required; default: none)")
     p.add_argument("--per-generation", action="store_true",
                    help="print every generation 1..m (default: only generation m)")
 
@@ -75,7 +81,9 @@ def add_simulate_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _check(args) -> None:
-    """The joint checks of (--s0, --support, --vocab), as one line naming the flag."""
+    """The joint checks of (--s0, --support, --vocab) and --window, as one line naming the flag."""
+    if args.workflow == "recent-window" and args.window is None:
+        raise InvalidParameterError("The '--window' flag is required for --workflow recent-window (an int >= 1).")
     try:
         th.check_setting(args.s0, args.support, args.vocab, "collapse lm")
     except InvalidParameterError as exc:
@@ -88,7 +96,8 @@ def _check(args) -> None:
 def predict(args) -> dict:
     _check(args)
     m = np.arange(1, args.generations + 1) if args.per_generation else args.generations
-    out = th.predict(args.workflow, args.real, args.synthetic, m, args.s0, args.support, args.vocab).as_dict()
+    out = th.predict(args.workflow, args.real, args.synthetic, m, args.s0, args.support, args.vocab,
+                     args.window).as_dict()
     if args.workflow == "fully-synthetic":
         raw = 1.0 - np.where(np.atleast_1d(m) == 1, args.real, args.synthetic) * (1.0 - np.atleast_1d(out["sq_norm"]))
         if np.any(raw < 0):
@@ -103,7 +112,8 @@ def simulate(args, progress) -> dict:
         raise InvalidParameterError("The '--vocab' flag (or '--support') is required to simulate: the law needs a "
                                     "number of tokens.")
     est = mc.simulate(args.workflow, args.real, args.synthetic, args.generations, args.s0, args.support, args.vocab,
-                      n_trials=args.trials, seed=args.seed, max_generations=args.max_generations, progress=progress)
+                      args.window, n_trials=args.trials, seed=args.seed, max_generations=args.max_generations,
+                      progress=progress)
     full = est.as_dict(per_generation=args.per_generation)
     out = {"sq_norm": full["sq_norm"], "deviation": full["deviation"]}
     if args.workflow == "fully-synthetic":

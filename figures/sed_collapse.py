@@ -12,7 +12,10 @@ geometric law with those values, :func:`montecarlo.language_model.law`). Panels:
     runs (the paper's Fig. 3): Theorem 2 (corrected sign) against simulated σ_m;
 (d) the four workflows at N = n = 10: exact S_m (accumulate converges below 1: it never collapses;
     accumulate-subsample lies in between);
-(e) the simulated drift E‖p⁽ᵐ⁾ − p⁽¹⁾‖₁ of panel (c)'s runs (no closed form; it grows with n).
+(e) the simulated drift E‖p⁽ᵐ⁾ − p⁽¹⁾‖₁ of panel (c)'s runs (no closed form; it grows with n);
+(f) the paper's Fig. 6 variants, 10 tokens per generation for 500 generations: ⌊10/K⌋ fresh tokens from
+    each of the last K ∈ {1, 2, 5} models (model 0 = the truth), or from a uniformly drawn past model
+    (exact S_m by the Gram recursion; the window delays collapse, random past models avoid it).
 Lines are theory (:mod:`theory.language_model`), points simulation (:mod:`montecarlo.language_model`).
 """
 
@@ -29,6 +32,9 @@ PANEL_A_N, PANEL_A_M = 50, 300
 PANEL_B_NS = (10, 50, 100, 150, 200, 250, 300, 350, 400)
 PANEL_C_REAL, PANEL_C_NS, PANEL_C_M = 100, (10, 100, 1000), 50
 PANEL_D_N, PANEL_D_M = 10, 60
+PANEL_D_WORKFLOWS = ("fully-synthetic", "partially-synthetic", "accumulate", "accumulate-subsample")
+PANEL_F_TOTAL, PANEL_F_M = 10, 500  # the paper's Fig. 6: n = 10 tokens per generation, 500 generations
+PANEL_F_CASES = (("recent-window", 1), ("recent-window", 2), ("recent-window", 5), ("random-past", None))
 
 
 def _part(panel, kind, quantity, workflow, n, x, value, se=None) -> Table:
@@ -86,7 +92,7 @@ def compute(quick: bool, seed: int) -> Table:
     # (d) the three workflows at N = n
     n = PANEL_D_N
     gens = np.arange(1, PANEL_D_M + 1)
-    for j, wf in enumerate(th.WORKFLOWS):
+    for j, wf in enumerate(PANEL_D_WORKFLOWS):
         parts.append(_part("d", "theory", "sq_norm", wf, n, gens, th.sq_norm(wf, n, n, gens, S0)))
         if wf != "accumulate-subsample":  # no closed-form limit (it converges too; see docs/lm.md)
             parts.append(_part("d", "limit", "sq_norm", wf, n, PANEL_D_M, th.sq_norm_limit(wf, n, n, S0)))
@@ -94,12 +100,23 @@ def compute(quick: bool, seed: int) -> Table:
                         seed=np.random.SeedSequence(seed, spawn_key=(3, j)))
         sel = slice(0, PANEL_D_M, 3)
         parts.append(_part("d", "simulation", "sq_norm", wf, n, gens[sel], e.sq_norm.mean[sel], e.sq_norm.sem[sel]))
+    # (f) the paper's Fig. 6 variants: ⌊10/K⌋ fresh tokens from each of the last K models; random past model
+    m_f = PANEL_F_M // 5 if quick else PANEL_F_M
+    gens = np.arange(1, m_f + 1)
+    for j, (wf, K) in enumerate(PANEL_F_CASES):
+        k = PANEL_F_TOTAL // K if K else PANEL_F_TOTAL
+        label = f"{wf} K={K}" if K else wf
+        parts.append(_part("f", "theory", "sq_norm", label, k, gens, th.sq_norm(wf, k, k, gens, S0, window=K)))
+        e = mc.simulate(wf, k, k, m_f, S0, SUPPORT, VOCAB, window=K, n_trials=runs,
+                        seed=np.random.SeedSequence(seed, spawn_key=(4, j)))
+        sel = slice(0, m_f, max(1, m_f // 25))
+        parts.append(_part("f", "simulation", "sq_norm", label, k, gens[sel], e.sq_norm.mean[sel], e.sq_norm.sem[sel]))
     return concat(parts)
 
 
 def plot(tab: Table, fig) -> None:
     cmap = colormaps["viridis"]
-    ax = fig.subplots(1, 5)
+    ax = fig.subplots(2, 3).ravel()
     # (a)
     a = ax[0]
     th_sq = rows(tab, panel="a", kind="theory", quantity="sq_norm")
@@ -152,7 +169,7 @@ def plot(tab: Table, fig) -> None:
     c.legend(fontsize=7, loc="lower right", title="synthetic tokens", title_fontsize=7)
     # (d)
     d = ax[3]
-    wfs = [w for w in th.WORKFLOWS if len(rows(tab, panel="d", kind="theory", workflow=w)["x"])]
+    wfs = [w for w in PANEL_D_WORKFLOWS if len(rows(tab, panel="d", kind="theory", workflow=w)["x"])]
     for i, wf in enumerate(wfs):
         col = cmap(0.1 + 0.75 * i / max(len(wfs) - 1, 1))
         t = rows(tab, panel="d", kind="theory", workflow=wf)
@@ -181,6 +198,21 @@ def plot(tab: Table, fig) -> None:
     e.set_ylabel("E‖p⁽ᵐ⁾ − p⁽¹⁾‖₁ (simulation)")
     e.set_title(f"(e) partially synthetic, N = {PANEL_C_REAL}: drift from generation 1", fontsize=9)
     e.legend(fontsize=7, loc="upper left", title="synthetic tokens", title_fontsize=7)
+    # (f) Fig. 6 variants
+    f = ax[5]
+    labels_f = list(dict.fromkeys(rows(tab, panel="f", kind="theory")["workflow"].tolist()))
+    for i, lab in enumerate(labels_f):
+        col = cmap(0.1 + 0.75 * i / max(len(labels_f) - 1, 1))
+        t = rows(tab, panel="f", kind="theory", workflow=lab)
+        f.plot(t["x"], t["value"], color=col, lw=1.4, label=lab.replace("recent-window ", "last K models, "))
+        s = rows(tab, panel="f", kind="simulation", workflow=lab)
+        f.errorbar(s["x"], s["value"], yerr=2 * s["se"], fmt="o", ms=2.5, color=col, mec="black", mew=0.3,
+                   elinewidth=0.6)
+    f.set_xlabel("generation m")
+    f.set_ylabel("S_m = E‖p⁽ᵐ⁾‖²")
+    f.set_title("(f) Fig. 6 variants, 10 tokens per generation", fontsize=9)
+    f.set_ylim(0, 1.02)
+    f.legend(fontsize=7, loc="center right")
     handles, labels = a.get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8)
     fig.suptitle(f"Statistical language model on its own samples (s = {VOCAB}, s̃ = {SUPPORT}, S₀ = {S0}): "
@@ -196,9 +228,10 @@ FIGURE = Figure(
              "Wright–Fisher approximation −2nΣ(1 − p_i)ln(1 − p_i), simulated mean collapse time (100 runs). "
              "(c) Partially synthetic, N = 100: Theorem 2 with the corrected sign, simulated σ_m (100 runs, 50 "
              "generations); (e) their drift ‖p⁽ᵐ⁾ − p⁽¹⁾‖₁ (simulation only). (d) Exact S_m under the four "
-             "workflows at N = n = 10 with their limits (accumulate-subsample: exact pool recursion). Points: "
-             "mean ± 2 SE."),
+             "workflows at N = n = 10 with their limits (accumulate-subsample: exact pool recursion). (f) The "
+             "paper's Fig. 6 variants (10 tokens per generation, 500 generations): last K = 1, 2, 5 models, or a "
+             "random past model; exact Gram recursion. Points: mean ± 2 SE."),
     compute=compute,
     plot=plot,
-    figsize=(24.0, 5.2),
+    figsize=(17.0, 10.0),
 )

@@ -7,7 +7,10 @@ Generation 1 counts N real tokens drawn from the law p; generation m ≥ 2 count
 - ``partially-synthetic``: the same N real tokens plus n fresh tokens drawn from p⁽ᵐ⁻¹⁾;
 - ``accumulate``: the N real tokens and every synthetic token so far (n drawn from each generation);
 - ``accumulate-subsample``: n tokens drawn without replacement from that pool (one run at a time: a
-  multivariate hypergeometric draw per generation; a Dirac subsample is not absorbing here).
+  multivariate hypergeometric draw per generation; a Dirac subsample is not absorbing here);
+- ``recent-window`` (``window`` = K): n fresh tokens from each of the models max(0, m − K)..m − 1, model 0
+  being the true law p; ``random-past``: n fresh tokens from the mixture of the models 0..m − 1 (each token
+  from a uniformly drawn past model). One run at a time; a Dirac model is not absorbing in either.
 
 Per generation the simulator records σ_m = ‖p⁽ᵐ⁾‖₂², the deviation ‖p⁽ᵐ⁾ − p⁽¹⁾‖₁ and whether p⁽ᵐ⁾ is a
 Dirac mass. Under ``fully-synthetic`` it also runs every chain on, past the last requested generation,
@@ -44,6 +47,7 @@ from model_collapse.theory.language_model import (
     GENERATION,
     SIZE,
     SQ_NORM,
+    WINDOW,
     WORKFLOW,
     WORKFLOWS,
     check_setting,
@@ -144,6 +148,29 @@ def _subsample_run(q, real, synthetic, generations, rng):
     return sq, dev, dirac
 
 
+def _variant_run(q, real, synthetic, generations, rng, workflow, window):
+    """One recent-window or random-past run: fresh tokens from past models (model 0 = the true law q)."""
+    C1 = rng.multinomial(real, q)
+    p1 = C1 / real
+    sq, dev, dirac = np.empty(generations), np.empty(generations), np.empty(generations, dtype=bool)
+    sq[0], dev[0], dirac[0] = p1 @ p1, 0.0, C1.max() == real
+    models = {0: q, 1: p1}  # recent-window: the models a window can still use
+    mix = q + p1  # random-past: Σ_{t<g} p⁽ᵗ⁾
+    for g in range(2, generations + 1):
+        if workflow == "recent-window":
+            W = [t for t in sorted(models) if t >= g - window]
+            counts = sum(rng.multinomial(synthetic, models[t]) for t in W)
+            pg = counts / (len(W) * synthetic)
+            models = {t: v for t, v in models.items() if t >= g + 1 - window}
+            models[g] = pg
+        else:
+            counts = rng.multinomial(synthetic, np.minimum(mix / g, 1.0))
+            pg = counts / synthetic
+            mix = mix + pg
+        sq[g - 1], dev[g - 1], dirac[g - 1] = pg @ pg, np.abs(pg - p1).sum(), counts.max() == counts.sum()
+    return sq, dev, dirac
+
+
 def _run_batch(q, real, synthetic, generations, workflow, rngs, follow, max_generations):
     """One batch of runs: metric arrays (runs, generations) and, if ``follow``, collapse times and tokens."""
     b = len(rngs)
@@ -200,9 +227,9 @@ def _run_batch(q, real, synthetic, generations, workflow, rngs, follow, max_gene
 
 
 @validate(real=COUNT, synthetic=COUNT, generations=GENERATION, workflow=WORKFLOW, n_trials=POSITIVE_INT,
-          seed=None, max_generations=POSITIVE_INT)
+          seed=None, max_generations=POSITIVE_INT, window=WINDOW)
 def trajectories(p, real: int, synthetic: int, generations: int, *, workflow: str = "fully-synthetic",
-                 n_trials: int = 100, seed=0, max_generations: int = MAX_GENERATIONS,
+                 window: int | None = None, n_trials: int = 100, seed=0, max_generations: int = MAX_GENERATIONS,
                  progress: Progress = None) -> dict[str, np.ndarray | None]:
     """Per-run trajectories for an explicit law ``p`` (weights over the vocabulary; normalised here).
 
@@ -213,6 +240,9 @@ def trajectories(p, real: int, synthetic: int, generations: int, *, workflow: st
     p⁽¹⁾ does). Same ``seed`` gives identical output.
     """
     _check_seed(seed, "trajectories")
+    if workflow == "recent-window" and window is None:
+        raise InvalidParameterError("The 'window' parameter of trajectories is required for workflow "
+                                    "'recent-window' (an int >= 1). Got None instead.")
     w = np.asarray(p, dtype=float)
     if w.ndim != 1 or w.size == 0 or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
         raise InvalidParameterError("The 'p' parameter of trajectories must be a 1-D array of non-negative finite "
@@ -232,10 +262,13 @@ def trajectories(p, real: int, synthetic: int, generations: int, *, workflow: st
     size = max(1, _BATCH_TOKENS // per_run)
     out = {k: [] for k in ("sq_norm", "deviation", "collapsed", "collapse_time", "token", "censored")}
     done = 0
-    if workflow == "accumulate-subsample":
+    if workflow in ("accumulate-subsample", "recent-window", "random-past"):
         runs = []
         for i, rng in enumerate(rngs):
-            runs.append(_subsample_run(q, real, synthetic, generations, rng))
+            if workflow == "accumulate-subsample":
+                runs.append(_subsample_run(q, real, synthetic, generations, rng))
+            else:
+                runs.append(_variant_run(q, real, synthetic, generations, rng, workflow, window))
             if progress is not None and ((i + 1) % 64 == 0 or i + 1 == n_trials):
                 progress(i + 1, n_trials)
         return {"sq_norm": np.stack([r[0] for r in runs]), "deviation": np.stack([r[1] for r in runs]),
@@ -298,10 +331,10 @@ class LMEstimate:
 
 
 @validate(workflow=WORKFLOW, real=COUNT, synthetic=COUNT, generations=GENERATION, s0=SQ_NORM, support=SIZE,
-          vocab=SIZE, n_trials=POSITIVE_INT, seed=None, max_generations=POSITIVE_INT)
+          vocab=SIZE, window=WINDOW, n_trials=POSITIVE_INT, seed=None, max_generations=POSITIVE_INT)
 def simulate(workflow: str, real: int, synthetic: int, generations: int, s0: float, support: int | None = None,
-             vocab: int | None = None, *, n_trials: int = 100, seed=0, max_generations: int = MAX_GENERATIONS,
-             progress: Progress = None) -> LMEstimate:
+             vocab: int | None = None, window: int | None = None, *, n_trials: int = 100, seed=0,
+             max_generations: int = MAX_GENERATIONS, progress: Progress = None) -> LMEstimate:
     """Mean ± SE over ``n_trials`` runs at generations 1..m for the canonical law :func:`law` (s0, support,
     vocab). Same keywords as :func:`theory.language_model.predict` (here ``generations`` is the last
     generation, an int) plus ``n_trials``, ``seed``, ``max_generations`` (the stopping rule of the
@@ -312,8 +345,8 @@ def simulate(workflow: str, real: int, synthetic: int, generations: int, s0: flo
     if support is None and vocab is None:
         raise InvalidParameterError("simulate needs 'support' or 'vocab' to build the law; got neither.")
     p = law(s0, support, vocab)
-    tr = trajectories(p, real, synthetic, generations, workflow=workflow, n_trials=n_trials, seed=seed,
-                      max_generations=max_generations, progress=progress)
+    tr = trajectories(p, real, synthetic, generations, workflow=workflow, window=window, n_trials=n_trials,
+                      seed=seed, max_generations=max_generations, progress=progress)
     sq = estimate(tr["sq_norm"], axis=0)
     dev = estimate(tr["deviation"], axis=0)
     rho = time = absorption = None

@@ -171,6 +171,48 @@ def test_accumulate_subsample_pool_recursion_small_cases_by_hand():
         th.sq_norm("accumulate-subsample", N, n, th.MAX_POOL_GENERATIONS + 1, s0)
 
 
+@settings(max_examples=30, deadline=None)
+@given(real=st.integers(1, 100), synthetic=st.integers(1, 100), m=st.integers(1, 80), s0=st.floats(1e-3, 1.0),
+       window=st.integers(1, 6))
+def test_gram_recursion_special_cases(real, synthetic, m, s0, window):
+    """recent-window with K = 1 is fully synthetic; with K ≥ m it never drops model 0 (the truth), so every
+    generation fits fresh real tokens too and S_m stays below the fully synthetic value; random-past lies
+    below fully synthetic as well (its mixture always contains p)."""
+    gens = np.arange(1, m + 1)
+    full = th.sq_norm("fully-synthetic", real, synthetic, gens, s0)
+    np.testing.assert_allclose(th.sq_norm("recent-window", real, synthetic, gens, s0, window=1), full, rtol=1e-12)
+    assert np.all(th.sq_norm("recent-window", real, synthetic, gens, s0, window=window) <= full + 1e-12)
+    assert np.all(th.sq_norm("random-past", real, synthetic, gens, s0) <= full + 1e-12)
+
+
+def test_gram_recursion_by_hand_at_generation_2():
+    """m = 2 by hand. recent-window, K ≥ 2: n fresh tokens from p and n from p⁽¹⁾, so
+    S₂ = (1/4)[2/n + (1 − 1/n)(S₀ + S₁) + 2S₀]; random-past: n tokens from (p + p⁽¹⁾)/2, so
+    S₂ = 1/n + (1 − 1/n)(S₀ + 2S₀ + S₁)/4."""
+    N, n, s0 = 6, 4, 0.3
+    s1 = 1 / N + (1 - 1 / N) * s0
+    rw = (2 / n + (1 - 1 / n) * (s0 + s1) + 2 * s0) / 4
+    assert th.sq_norm("recent-window", N, n, 2, s0, window=2) == pytest.approx(rw, rel=1e-14)
+    rp = 1 / n + (1 - 1 / n) * (3 * s0 + s1) / 4
+    assert th.sq_norm("random-past", N, n, 2, s0) == pytest.approx(rp, rel=1e-14)
+    with pytest.raises(InvalidParameterError, match="'window' parameter of predict"):
+        th.predict("recent-window", N, n, 2, s0)
+
+
+@pytest.mark.parametrize("workflow,window", [("recent-window", 2), ("recent-window", 5), ("random-past", None)])
+def test_fig6_variants_match_simulation_and_twins_fail(workflow, window):
+    """The paper's Fig. 6 variants at its law (s = 600, s̃ = 52, S₀ = 0.1) with n = 10 in total per generation
+    (⌊10/K⌋ per model), 60 generations; the twin is the fully synthetic law (window 1)."""
+    k = 10 // window if window else 10
+    gens = np.arange(1, 61)
+    est = mc.simulate(workflow, k, k, 60, 0.1, 52, 600, window=window, n_trials=600, seed=17)
+    truth = th.sq_norm(workflow, k, k, gens, 0.1, window=window)
+    e = est.sq_norm
+    assert_agrees(truth, e.mean, se_eff(e.sem, truth, 600), finite_rtol=0.0, label=f"{workflow} K={window}")
+    twin = th.sq_norm("fully-synthetic", k, k, gens, 0.1)
+    assert_disagrees(twin, e.mean, se_eff(e.sem, truth, 600), finite_rtol=0.0, label="fully synthetic law")
+
+
 @pytest.mark.parametrize("n", [1, 2, 10, 1000])
 def test_accumulate_limit_at_N_equals_n_is_the_sine_product(n):
     x = 1 / math.sqrt(n)
@@ -287,7 +329,11 @@ def powered_settings(draw):
 
 def twin_workflow(workflow: str) -> str:
     return {"fully-synthetic": "partially-synthetic", "partially-synthetic": "accumulate",
-            "accumulate": "partially-synthetic", "accumulate-subsample": "accumulate"}[workflow]
+            "accumulate": "partially-synthetic", "accumulate-subsample": "accumulate",
+            "recent-window": "fully-synthetic", "random-past": "accumulate"}[workflow]
+
+
+WINDOW = 3  # the window of the recent-window cases drawn by powered_settings
 
 
 def sd_bound(s: float, trials: int) -> float:
@@ -307,10 +353,10 @@ def se_eff(se, s, trials: int):
 def test_sq_norm_matches_simulation_and_the_twin_fails(setting):
     workflow, real, synthetic, m, s0, support = setting
     gens = np.arange(1, m + 1)
-    truth = th.sq_norm(workflow, real, synthetic, gens, s0)
+    truth = th.sq_norm(workflow, real, synthetic, gens, s0, window=WINDOW)
     twin = th.sq_norm(twin_workflow(workflow), real, synthetic, m, s0)
     assume(abs(twin - truth[-1]) >= 7 * sd_bound(truth[-1], TRIALS))
-    est = mc.simulate(workflow, real, synthetic, m, s0, support, n_trials=TRIALS, seed=1)
+    est = mc.simulate(workflow, real, synthetic, m, s0, support, window=WINDOW, n_trials=TRIALS, seed=1)
     e = est.sq_norm
     assert_agrees(truth, e.mean, se_eff(e.sem, truth, TRIALS), finite_rtol=0.0, label=f"S_m {setting}")
     assert_disagrees(twin, e.mean[-1], se_eff(e.sem[-1], truth[-1], TRIALS), finite_rtol=0.0,
@@ -422,6 +468,16 @@ def test_accumulate_terminates_and_never_collapses():
     assert_agrees(th.sq_norm("accumulate", 50, 5, np.arange(1, 401), 0.3), est.sq_norm.mean, est.sq_norm.sem,
                   finite_rtol=0.0)
     assert est.sq_norm.mean[-1] < lim + 4 * est.sq_norm.sem[-1] < 1.0
+
+
+def test_variant_runs_are_reproducible():
+    p = mc.law(0.2, 8, 20)
+    for wf in ("recent-window", "random-past"):
+        a = mc.trajectories(p, 5, 4, 15, workflow=wf, window=3, n_trials=6, seed=8)
+        b = mc.trajectories(p, 5, 4, 25, workflow=wf, window=3, n_trials=4, seed=8)
+        assert np.array_equal(a["sq_norm"][:4], b["sq_norm"][:, :15]) and a["collapse_time"] is None
+    with pytest.raises(InvalidParameterError, match="'window' parameter of trajectories"):
+        mc.trajectories(p, 5, 4, 15, workflow="recent-window")
 
 
 def test_accumulate_subsample_matches_its_pool_recursion_and_not_accumulate():
@@ -546,10 +602,10 @@ def test_cli_predict_lm(cli, capsys):
     assert out["collapse_prob_lower"] == 0.0 and "clipped at 0" in captured.err
     ref = th.predict("fully-synthetic", 10, 10, 5, 0.3, support=5)
     assert out["sq_norm"] == ref.sq_norm and out["collapse_time_upper"] == ref.collapse_time_upper
-    for wf in ("partially-synthetic", "accumulate", "accumulate-subsample"):
-        assert cli.main(["predict", "lm", "--workflow", wf, *FLAGS, "--json"]) == 0
+    for wf in ("partially-synthetic", "accumulate", "accumulate-subsample", "recent-window", "random-past"):
+        assert cli.main(["predict", "lm", "--workflow", wf, *FLAGS, "--window", "3", "--json"]) == 0
         got = json.loads(capsys.readouterr().out)
-        assert list(got) == ["sq_norm"] and got["sq_norm"] == th.sq_norm(wf, 10, 10, 5, 0.3)
+        assert list(got) == ["sq_norm"] and got["sq_norm"] == th.sq_norm(wf, 10, 10, 5, 0.3, window=3)
 
 
 def test_cli_simulate_lm(cli, capsys):
@@ -573,6 +629,8 @@ def test_cli_simulate_lm(cli, capsys):
     (["--workflow", "mixed", "--real", "1", "--synthetic", "10", "--generations", "5", "--s0", "0.3"], "--workflow"),
     (["--workflow", "accumulate", "--real", "1", "--synthetic", "10", "--generations", "0", "--s0", "0.3"],
      "--generations"),
+    (["--workflow", "recent-window", "--real", "1", "--synthetic", "10", "--generations", "3", "--s0", "0.3"],
+     "--window"),
 ])
 def test_cli_bad_input_is_one_line_naming_the_flag(cli, capsys, argv, flag):
     try:
@@ -601,7 +659,12 @@ def test_figure_table_theory_and_simulation_agree():
         warnings.simplefilter("error")  # no censored collapse-time run in the figure
         tab = sed_collapse.FIGURE.compute(True, 0)
     assert set(tab) == {"panel", "kind", "quantity", "workflow", "n", "x", "value", "se"}
-    assert set(rows(tab, panel="d", kind="theory")["workflow"].tolist()) == set(th.WORKFLOWS)
+    assert set(rows(tab, panel="d", kind="theory")["workflow"].tolist()) == set(sed_collapse.PANEL_D_WORKFLOWS)
+    for wf, K in sed_collapse.PANEL_F_CASES:  # the Fig. 6 variants
+        k = sed_collapse.PANEL_F_TOTAL // K if K else sed_collapse.PANEL_F_TOTAL
+        sim = rows(tab, panel="f", kind="simulation", workflow=f"{wf} K={K}" if K else wf)
+        ref = th.sq_norm(wf, k, k, sim["x"].astype(int), sed_collapse.S0, window=K)
+        assert_agrees(ref, sim["value"], se_eff(sim["se"], ref, 30), finite_rtol=0.0, atol=1e-12, label=f"(f) {wf}")
     for panel in ("c", "d"):
         sim = rows(tab, panel=panel, kind="simulation", quantity="sq_norm")
         for wf, n, x, v, se in zip(sim["workflow"], sim["n"], sim["x"], sim["value"], sim["se"], strict=True):
@@ -626,8 +689,8 @@ def test_figure_table_theory_and_simulation_agree():
 def test_slow_sq_norm_matches_simulation(setting):
     workflow, real, synthetic, m, s0, support = setting
     gens = np.arange(1, m + 1)
-    truth = th.sq_norm(workflow, real, synthetic, gens, s0)
-    est = mc.simulate(workflow, real, synthetic, m, s0, support, n_trials=20_000, seed=2)
+    truth = th.sq_norm(workflow, real, synthetic, gens, s0, window=WINDOW)
+    est = mc.simulate(workflow, real, synthetic, m, s0, support, window=WINDOW, n_trials=20_000, seed=2)
     assert_agrees(truth, est.sq_norm.mean, est.sq_norm.sem, finite_rtol=0.0, label=f"S_m {setting}")
 
 

@@ -14,6 +14,12 @@ is the empirical frequency of its training tokens (the softmax MLE with one-hot 
   tokens and every synthetic token so far, n from each of generations 1..m − 1 (N + (m − 1)n tokens).
 - ``accumulate-subsample`` ("Collapse or Thrive?"): generation m ≥ 2 is fitted on n tokens drawn without
   replacement from that pool (:func:`pool_recursion`, exact, O(m²)).
+- ``recent-window`` (the paper's §4.2 "most recent models", window K = ``window``): generation m ≥ 2 is
+  fitted on n fresh tokens from each of the models max(0, m − K), …, m − 1, model 0 being the true law p
+  (fresh real tokens); K = 1 is fully synthetic. The paper's n is K·n here (⌊n/K⌋ tokens per model).
+- ``random-past`` (the paper's §4.2 "randomly sampled data"): generation m ≥ 2 is fitted on n fresh tokens,
+  each from a model drawn uniformly from 0, …, m − 1 (model 0 = p), i.e. n tokens from the mixture of all
+  past models. Both variants: exact S_m by :func:`gram_recursion`.
 
 Quantities: σ_m = ‖p⁽ᵐ⁾‖₂², S_m = E σ_m (``sq_norm``), ρ_m = P(p⁽ᵐ⁾ is a Dirac mass) (collapsed by
 generation m; once collapsed a fully synthetic chain stays collapsed), T = min{m ≥ 1 : ‖p⁽ᵐ⁾‖_∞ = 1}.
@@ -52,7 +58,7 @@ Beyond the bounds (fully synthetic, which quantity is which):
   Its error against :func:`exact_chain` is measured in tests/test_language_model.py and docs/lm.md.
 
 Not implemented here: the paper's Theorems 3–4 (deviation bounds; the extracted text garbles the constants
-of G_n(s) and φ) and the Fig. 6 variants ("most recent K models", "randomly sampled past generation").
+of G_n(s) and φ).
 Simulator twin: :func:`montecarlo.language_model.simulate`.
 """
 
@@ -77,6 +83,7 @@ __all__ = [
     "sq_norm_limit",
     "partial_recursion",
     "pool_recursion",
+    "gram_recursion",
     "collapse_prob_bounds",
     "collapse_time_bounds",
     "absorption_probabilities",
@@ -86,7 +93,9 @@ __all__ = [
     "check_setting",
 ]
 
-WORKFLOWS = ("fully-synthetic", "partially-synthetic", "accumulate", "accumulate-subsample")
+WORKFLOWS = ("fully-synthetic", "partially-synthetic", "accumulate", "accumulate-subsample", "recent-window",
+             "random-past")
+WINDOW = POSITIVE_INT  # K, the number of most recent models of the recent-window workflow
 MAX_POOL_GENERATIONS = 50_000  # accumulate-subsample: the O(m²) pool recursion is offered up to this m
 WORKFLOW = Options(WORKFLOWS)
 COUNT = POSITIVE_INT  # N (real tokens) and n (synthetic tokens per generation)
@@ -191,16 +200,25 @@ def _accumulate_factor_limit(real: int, synthetic: int) -> float:
     return float(np.exp(_log_factor_series(real / synthetic, 1.0 / synthetic, np.array([1.0 + real / synthetic]))[0]))
 
 
-@validate(workflow=WORKFLOW, real=COUNT, synthetic=COUNT, generations=GENERATION, s0=SQ_NORM)
-def sq_norm(workflow: str, real: int, synthetic: int, generations, s0: float):
+def _check_window(workflow: str, window: int | None, where: str) -> None:
+    if workflow == "recent-window" and window is None:
+        raise InvalidParameterError(f"The 'window' parameter of {where} is required for workflow 'recent-window' "
+                                    f"(an int >= 1, the number of most recent models). Got None instead.")
+
+
+@validate(workflow=WORKFLOW, real=COUNT, synthetic=COUNT, generations=GENERATION, s0=SQ_NORM, window=WINDOW)
+def sq_norm(workflow: str, real: int, synthetic: int, generations: int | np.ndarray, s0: float,
+            window: int | None = None):
     """S_m = E‖p⁽ᵐ⁾‖₂² at generation(s) m (1 = the fit on the N real tokens; vectorised over m).
 
     fully-synthetic: 1 − (1 − 1/N)(1 − 1/n)^(m−1)(1 − S₀) (Theorem 1 eq. 6 generalised to N ≠ n);
     partially-synthetic: Theorem 2 (eq. 9) with the corrected sign "+ (α/N)β^m" (module docstring);
-    accumulate: 1 − (1 − S₁)·∏_{k=2}^m (1 − n/(N + (k − 1)n)²); accumulate-subsample: :func:`pool_recursion`
-    (m ≤ ``MAX_POOL_GENERATIONS``). Exact. Source: Seddik et al. §3 and App. B;
+    accumulate: 1 − (1 − S₁)·∏_{k=2}^m (1 − n/(N + (k − 1)n)²); accumulate-subsample: :func:`pool_recursion`;
+    recent-window (needs ``window``) and random-past: :func:`gram_recursion` (these three for
+    m ≤ ``MAX_POOL_GENERATIONS``). Exact. Source: Seddik et al. §3 and App. B;
     docs/theory.md §6. Simulator twin: :func:`montecarlo.language_model.simulate` (``sq_norm``).
     """
+    _check_window(workflow, window, "sq_norm")
     m = _gens(generations)
     if workflow == "fully-synthetic":
         out = 1.0 - (1.0 - 1.0 / real) * (1.0 - 1.0 / synthetic) ** (m - 1).astype(float) * (1.0 - s0)
@@ -213,8 +231,12 @@ def sq_norm(workflow: str, real: int, synthetic: int, generations, s0: float):
         if mmax > MAX_POOL_GENERATIONS:
             raise InvalidParameterError(
                 f"The 'generations' parameter of sq_norm must be at most {MAX_POOL_GENERATIONS} for "
-                f"accumulate-subsample (an O(m²) recursion). Got {mmax} instead.")
-        out = pool_recursion(real, synthetic, mmax, s0, subsample=True)[m - 1]
+                f"{workflow} (an O(m²) recursion). Got {mmax} instead.")
+        if workflow == "accumulate-subsample":
+            out = pool_recursion(real, synthetic, mmax, s0, subsample=True)[m - 1]
+        else:
+            scheme = "window" if workflow == "recent-window" else "random"
+            out = gram_recursion(real, synthetic, mmax, s0, scheme=scheme, window=window)[m - 1]
     return _out(out, generations)
 
 
@@ -225,11 +247,11 @@ def sq_norm_limit(workflow: str, real: int, synthetic: int, s0: float) -> float:
     x = 1/√n (accumulate). Exact."""
     if workflow == "fully-synthetic":
         return 1.0
-    if workflow == "accumulate-subsample":
+    if workflow in ("accumulate-subsample", "recent-window", "random-past"):
         raise InvalidParameterError(
             "The 'workflow' parameter of sq_norm_limit must be 'fully-synthetic', 'partially-synthetic' or "
-            "'accumulate' (accumulate-subsample has no closed-form limit; evaluate sq_norm at large m). "
-            "Got 'accumulate-subsample' instead.")
+            f"'accumulate' ({workflow} has no closed-form limit; evaluate sq_norm at large m). "
+            f"Got {workflow!r} instead.")
     s1 = _first(real, s0)
     if workflow == "partially-synthetic":
         a = _alpha(real, synthetic)
@@ -291,6 +313,57 @@ def pool_recursion(real: int, synthetic: int, generations: int, s0: float, *, su
         R[:b] += n * X
         R[b] = float(np.sum(nb * X))
         sizes[b], D[b] = n, out[g - 1]
+    return out
+
+
+@validate(real=COUNT, synthetic=COUNT, generations=GENERATION, s0=SQ_NORM, scheme=Options(("window", "random")),
+          window=WINDOW)
+def gram_recursion(real: int, synthetic: int, generations: int, s0: float, *, scheme: str = "window",
+                   window: int | None = None) -> np.ndarray:
+    """S_1..S_m of the fresh-sample variants by the Gram matrix G_ab = E⟨p⁽ᵃ⁾, p⁽ᵇ⁾⟩ (exact, no sampling).
+
+    Model 0 is the true law p (G_00 = S₀ and G_0j = S₀ for every j, since E p⁽ʲ⁾ = p); model 1 is fitted on
+    the N real tokens (G_11 = S₁). Fresh tokens from a model are conditionally i.i.d., so two distinct tokens
+    from models a and b agree with probability G_ab (G_aa = E‖p⁽ᵃ⁾‖² for a = b), and E⟨p⁽ᵐ⁾, p⁽ʲ⁾⟩ is the
+    average of G_tj over the models t that generation m samples from:
+
+    - ``"window"`` (recent-window, K = ``window``): n tokens from each model t of W = {max(0, m − K)..m − 1}
+      (|W| = K'): S_m = (1/K'²)[K'/n − (1/n)Σ_{t∈W} G_tt + Σ_{t,t'∈W} G_tt'], G_mj = (1/K')Σ_{t∈W} G_tj;
+      O(K²) per generation. K = 1 reproduces the fully synthetic law (a test);
+    - ``"random"`` (random-past): n tokens from the mixture (1/m)Σ_{t<m} p⁽ᵗ⁾:
+      S_m = 1/n + (1 − 1/n)(1/m²)Σ_{t,t'<m} G_tt', G_mj = (1/m)Σ_{t<m} G_tj; kept as column sums, O(m) per
+      generation.
+    """
+    if scheme == "window" and window is None:
+        raise InvalidParameterError("The 'window' parameter of gram_recursion is required for scheme 'window'.")
+    n, m = float(synthetic), int(generations)
+    s1 = _first(real, s0)
+    out = np.empty(m)
+    out[0] = s1
+    if scheme == "window":
+        K = int(window)
+        G = np.array([[s0, s0], [s0, s1]])  # Gram matrix of the models in the window, oldest first
+        ids = [0, 1]
+        for g in range(2, m + 1):
+            W = [i for i in ids if i >= g - K]
+            sel = [ids.index(i) for i in W]
+            sub = G[np.ix_(sel, sel)]
+            k = float(len(W))
+            out[g - 1] = (k / n - np.trace(sub) / n + sub.sum()) / k**2
+            row = G[sel].mean(axis=0)  # E⟨p⁽ᵍ⁾, p⁽ʲ⁾⟩ for every kept model j
+            keep = [ids.index(i) for i in ids if i >= g + 1 - K]  # the models a later window can still use
+            G = np.block([[G[np.ix_(keep, keep)], row[keep][:, None]], [row[keep][None, :], np.array([[out[g - 1]]])]])
+            ids = [ids[i] for i in keep] + [g]
+        return out
+    # random-past: r_j = Σ_{t<g} G_tj for j < g (column sums over the models sampled by generation g)
+    r = np.zeros(m + 1)
+    r[0], r[1] = s0 + s0, s0 + s1  # generation 2 samples models 0 and 1: Σ_t G_t0, Σ_t G_t1
+    for g in range(2, m + 1):
+        total = float(r[:g].sum())  # Σ_{t,t'<g} G_tt'
+        out[g - 1] = 1.0 / n + (1.0 - 1.0 / n) * total / g**2
+        row = r[:g] / g  # G_gj, j < g
+        r[:g] += row
+        r[g] = float(row.sum()) + out[g - 1]
     return out
 
 
@@ -517,20 +590,22 @@ class LMPrediction:
 
 
 @validate(workflow=WORKFLOW, real=COUNT, synthetic=COUNT, generations=GENERATION, s0=SQ_NORM, support=SIZE,
-          vocab=SIZE)
-def predict(workflow: str, real: int, synthetic: int, generations, s0: float, support: int | None = None,
-            vocab: int | None = None) -> LMPrediction:
+          vocab=SIZE, window=WINDOW)
+def predict(workflow: str, real: int, synthetic: int, generations: int | np.ndarray, s0: float,
+            support: int | None = None, vocab: int | None = None, window: int | None = None) -> LMPrediction:
     """All closed forms at generation(s) m: S_m (:func:`sq_norm`) and, fully synthetic, the Theorem 1 bounds
     (:func:`collapse_prob_bounds`, :func:`collapse_time_bounds`).
 
     ``support`` (s̃) and ``vocab`` (s) enter only the bounds and the check 1/s̃ ≤ S₀ ≤ 1; S_m depends on the
-    law only through S₀. A Dirac law (S₀ = 1) is collapsed from generation 1 (ρ = 1, T = 1), with a warning.
+    law only through S₀. ``window`` (K) is required by, and used only by, the recent-window workflow. A Dirac
+    law (S₀ = 1) is collapsed from generation 1 (ρ = 1, T = 1), with a warning.
     Simulator twin: :func:`montecarlo.language_model.simulate` (the same keywords).
     """
     check_setting(s0, support, vocab, "predict")
+    _check_window(workflow, window, "predict")
     if s0 == 1.0:
         warnings.warn("s0 = 1: the law is a Dirac mass, collapsed from generation 1.", stacklevel=2)
-    s_m = sq_norm(workflow, real, synthetic, generations, s0)
+    s_m = sq_norm(workflow, real, synthetic, generations, s0, window)
     if workflow != "fully-synthetic":
         return LMPrediction(s_m, None, None, None, None)
     lo, hi = collapse_prob_bounds(real, synthetic, generations, s0, support, vocab)
