@@ -185,6 +185,16 @@ def test_gram_recursion_special_cases(real, synthetic, m, s0, window):
     assert np.all(th.sq_norm("random-past", real, synthetic, gens, s0) <= full + 1e-12)
 
 
+@pytest.mark.parametrize("n", [1, 3, 10, 57])
+def test_random_past_equals_accumulate_at_N_equals_n(n):
+    """Observed (not derived here): at N = n the random-past S_m equals the accumulate S_m at every m (to
+    rounding, 1.6e-15 relative over n ∈ {1, 2, 3, 10, 57}, S₀ ∈ {0.05, 0.5, 0.9}, m < 300)."""
+    m = np.arange(1, 300)
+    np.testing.assert_allclose(th.sq_norm("random-past", n, n, m, 0.3), th.sq_norm("accumulate", n, n, m, 0.3),
+                               rtol=1e-13)
+    assert abs(th.sq_norm("random-past", 5, 20, 50, 0.3) - th.sq_norm("accumulate", 5, 20, 50, 0.3)) > 0.05
+
+
 def test_gram_recursion_by_hand_at_generation_2():
     """m = 2 by hand. recent-window, K ≥ 2: n fresh tokens from p and n from p⁽¹⁾, so
     S₂ = (1/4)[2/n + (1 − 1/n)(S₀ + S₁) + 2S₀]; random-past: n tokens from (p + p⁽¹⁾)/2, so
