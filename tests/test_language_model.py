@@ -507,6 +507,23 @@ def test_collapse_time_run_stops_at_max_generations():
     assert est.censored == 5 and est.collapse_time_lower.mean == 30.0
 
 
+def test_theorem_3_bound_holds_on_simulations_and_eq_11_is_logarithmic():
+    """Theorem 3 (unconfirmed constants, see deviation_bound) is a bound: simulated E‖p⁽ᵐ⁾ − p⁽¹⁾‖₁ lies below it
+    at every m ≥ 2, including N = 10⁶, n = 5, s = 600 where it is informative (0.093); eq. 11 grows by
+    2π/e² per factor e in N (logarithmic)."""
+    for real, synthetic, s0, support, vocab in ((10**6, 5, 0.1, 52, 600), (100, 3, 0.3, 5, 5)):
+        est = mc.simulate("partially-synthetic", real, synthetic, 15, s0, support, vocab, n_trials=200, seed=18)
+        bound = th.deviation_bound(real, synthetic, vocab)
+        dev = est.deviation
+        assert np.all(dev.mean[1:] + 4 * dev.sem[1:] < bound)
+    assert th.deviation_bound(100, 10**4, 600) == math.inf or th.deviation_bound(100, 10**4, 600) > 1e100
+    big = int(round(10**8 * math.e))
+    n1, n2 = th.max_synthetic(10**8, 600, 0.1), th.max_synthetic(big, 600, 0.1)
+    assert n2 - n1 == pytest.approx(2 * math.pi / math.e**2 * math.log(big / 10**8), rel=1e-9)
+    assert th.max_synthetic(100, 600, 0.1) == 0.0
+    assert th.max_synthetic(10**15, 5, 0.1) == pytest.approx(2 * math.pi / math.e**2 * 3, rel=1e-12)  # s − 2
+
+
 # ---------------------------------------------------------------- simulator mechanics
 
 

@@ -57,8 +57,9 @@ Beyond the bounds (fully synthetic, which quantity is which):
   generation-1 sampling noise folded in to second order; at N = n it is −2n·Σ(1 − p_i)ln(1 − p_i)).
   Its error against :func:`exact_chain` is measured in tests/test_language_model.py and docs/lm.md.
 
-Not implemented here: the paper's Theorems 3–4 (deviation bounds; the extracted text garbles the constants
-of G_n(s) and φ).
+Theorem 3 (deviation bound) and eq. 11 (maximal synthetic amount): :func:`deviation_bound` and
+:func:`max_synthetic`, **with constants that could not be confirmed** (the extracted text garbles G_n(s);
+see their docstrings). Theorem 4 (φ(ζ) in place of 2) is not implemented.
 Simulator twin: :func:`montecarlo.language_model.simulate`.
 """
 
@@ -84,6 +85,8 @@ __all__ = [
     "partial_recursion",
     "pool_recursion",
     "gram_recursion",
+    "deviation_bound",
+    "max_synthetic",
     "collapse_prob_bounds",
     "collapse_time_bounds",
     "absorption_probabilities",
@@ -365,6 +368,50 @@ def gram_recursion(real: int, synthetic: int, generations: int, s0: float, *, sc
         r[:g] += row
         r[g] = float(row.sum()) + out[g - 1]
     return out
+
+
+C0 = math.e**3 / (2 * math.pi)  # ≈ 3.197, Mardia et al.'s constants as printed in the paper
+C1 = 6 * math.e / math.pi**1.5  # ≈ 2.929
+
+
+def _g_n(n: float, s: int) -> float:
+    """G_n(s) of the paper's eq. 10 / Lemma 1 (Mardia et al. 2020), in the reading that is continuous in s."""
+    if s >= C0 * n / math.e + 2:
+        return C1 * s * math.exp(C0 * n / (2 * math.e))
+    if s >= C0 * n / 4 + 2:
+        return C1 * s * math.exp(0.5 * s * math.log(C0 * n / s))
+    return 2.0**s - 2.0
+
+
+@validate(real=COUNT, synthetic=COUNT, vocab=SIZE)
+def deviation_bound(real: int, synthetic: int, vocab: int) -> float:
+    """Theorem 3 (partially synthetic, every m ≥ 2): E‖p⁽ᵐ⁾ − p⁽¹⁾‖₁ < (1/N)·√(πn/2)·G_n(s), independent of m.
+
+    G_n(s) = C₁s·e^{C₀n/(2e)} if s ≥ C₀n/e + 2; C₁s·(C₀n/s)^{s/2} if C₀n/4 + 2 ≤ s < C₀n/e + 2; 2^s − 2
+    otherwise; C₀ = e³/(2π), C₁ = 6e/π^{3/2}. **Unconfirmed constants**: the extracted text of eq. 10 is
+    garbled in its first case; the exponent C₀n/(2e) is the reading that makes G_n continuous at
+    s = C₀n/e + 2 (where (C₀n/s)^{s/2} = e^{C₀n/(2e)}). A bound, not an estimate: it is loose by orders of
+    magnitude at the paper's settings (tests check that simulations lie below it). May overflow to inf
+    for large n (returned as inf, a valid but empty bound).
+    """
+    with np.errstate(over="ignore"):
+        try:
+            g = _g_n(float(synthetic), int(vocab))
+        except OverflowError:
+            return math.inf
+    return float(math.sqrt(math.pi * synthetic / 2.0) * g / real)
+
+
+@validate(real=COUNT, vocab=SIZE, eps=Interval(Real, 0, None, closed="neither"))
+def max_synthetic(real: int, vocab: int, eps: float) -> float:
+    """Eq. 11 as printed: the synthetic amount n ≤ (2π/e²)·min{s − 2, log(√(2π)·N·ε/(6es))} keeps the
+    Theorem 3 bound below ε when C₀n/e + 2 ≤ s: n may grow only **logarithmically** in N. Returns that
+    (real-valued) n, or 0 when the logarithm is negative. **Unconfirmed constants**: eq. 11 does not follow
+    exactly from :func:`deviation_bound` (which gives the factor 4π/e², keeps a √n and has √2·π in place of
+    √(2π)); the logarithmic growth in N holds in either reading."""
+    value = (2 * math.pi / math.e**2) * min(vocab - 2.0, math.log(math.sqrt(2 * math.pi) * real * eps
+                                                                   / (6 * math.e * vocab)))
+    return max(0.0, float(value))
 
 
 def _support_for_bounds(support, vocab):
