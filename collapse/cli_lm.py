@@ -23,6 +23,7 @@ import argparse
 import sys
 
 import numpy as np
+
 from model_collapse import _args
 from model_collapse.montecarlo import language_model as mc
 from model_collapse.theory import language_model as th

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib import colormaps
+
 from model_collapse.figures._base import Figure, Table, concat, rows, table
 from model_collapse.montecarlo import language_model as mc
 from model_collapse.theory import language_model as th

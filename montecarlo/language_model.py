@@ -41,6 +41,8 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import brentq
+
 from model_collapse.montecarlo.trials import MCEstimate, Progress, estimate, trial_generators
 from model_collapse.theory.language_model import (
     COUNT,
@@ -53,7 +55,6 @@ from model_collapse.theory.language_model import (
     check_setting,
 )
 from model_collapse.validation import NONNEGATIVE_INT, POSITIVE_INT, InvalidParameterError, check_param, validate
-from scipy.optimize import brentq
 
 __all__ = ["WORKFLOWS", "MAX_GENERATIONS", "LMEstimate", "law", "trajectories", "simulate"]
 
@@ -236,8 +237,10 @@ def trajectories(p, real: int, synthetic: int, generations: int, *, workflow: st
     Returns ``sq_norm``, ``deviation`` (‖p⁽ᵐ⁾ − p⁽¹⁾‖₁) and ``collapsed`` as arrays (n_trials, generations)
     for generations 1..m; under ``fully-synthetic`` also ``collapse_time`` (T per run, run until absorption
     or ``max_generations``), ``token`` (the vocabulary index it is absorbed at, −1 if censored) and
-    ``censored`` (bool per run); these three are None for the other workflows (they never collapse unless
-    p⁽¹⁾ does). Same ``seed`` gives identical output.
+    ``censored`` (bool per run); these three are None for the other workflows (partially synthetic and
+    accumulate never collapse unless p⁽¹⁾ does; in accumulate-subsample, random-past and recent-window a Dirac
+    model is not absorbing, so T is not followed there). ``window`` (K) is required by recent-window. Same
+    ``seed`` gives identical output.
     """
     _check_seed(seed, "trajectories")
     if workflow == "recent-window" and window is None:

@@ -28,6 +28,7 @@ import sympy as sp
 from _check import agrees, assert_agrees, assert_disagrees
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
+
 from model_collapse.montecarlo import language_model as mc
 from model_collapse.theory import InvalidParameterError
 from model_collapse.theory import language_model as th

@@ -37,7 +37,7 @@ Closed forms (all exact unless marked):
   **S_m = (1 − α²)S₁ + α²/n + β·S_{m−1}**, S₁ = 1/N + (1 − 1/N)S₀, β = α²(1 − 1/n) = α((1 + 1/N)α − 1/N),
   whose solution is the paper's Theorem 2 (eq. 9) with the sign of its last term corrected, D = 1 + (1 + 1/N)α:
   **S_{m+1} = (1/D)·{(1/N)[1 + 2α − (1 − 1/N)αβ^m] + (1 − 1/N)S₀[1 + α + (α/N)β^m]}**.
-  The paper prints "− (α/N)β^m"; its own appendix algebra (the line before "summing across i"), the
+  The paper prints "− (α/N)β^m"; its own appendix algebra (the p_i² bracket of the line before "summing across i"), the
   recursion and simulation give "+" (tests/test_language_model.py shows the printed sign failing the
   simulation check and the corrected one passing). Limit S_∞ = [(1 − α²)S₁ + α²/n]/(1 − β) < 1.
 - accumulate: counts C_m (total c_m = N + (m − 1)n) grow by X ~ Multinomial(n, C_m/c_m), which gives
@@ -72,8 +72,9 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
-from model_collapse.validation import POSITIVE_INT, Interval, InvalidParameterError, Options, validate
 from scipy.special import gammaln, zeta
+
+from model_collapse.validation import POSITIVE_INT, Interval, InvalidParameterError, Options, validate
 
 __all__ = [
     "WORKFLOWS",
