@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 from scipy.optimize import brentq
@@ -54,9 +55,18 @@ from model_collapse.theory.language_model import (
     WORKFLOWS,
     check_setting,
 )
-from model_collapse.validation import NONNEGATIVE_INT, POSITIVE_INT, InvalidParameterError, check_param, validate
+from model_collapse.validation import (
+    NONNEGATIVE_INT,
+    POSITIVE_INT,
+    Interval,
+    InvalidParameterError,
+    Options,
+    check_param,
+    validate,
+)
 
-__all__ = ["WORKFLOWS", "MAX_GENERATIONS", "LMEstimate", "law", "trajectories", "simulate"]
+__all__ = ["WORKFLOWS", "MAX_GENERATIONS", "LMEstimate", "law", "trajectories", "simulate", "default_text",
+           "NgramTable", "ngram_table", "NgramEstimate", "ngram_experiment", "COUNT_BINS"]
 
 MAX_GENERATIONS = 100_000  # default stopping rule of the collapse-time run (fully synthetic)
 _CHUNK_TOKENS = 2**12  # integers drawn per run per block of generations
@@ -376,5 +386,148 @@ def simulate(workflow: str, real: int, synthetic: int, generations: int, s0: flo
         deviation=dev,
         absorption=absorption,
         censored=censored,
+        n_trials=int(n_trials),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Real text: a character n-gram model (one next-token law per context, the paper's statistical model)
+# --------------------------------------------------------------------------------------------------
+
+COUNT_BINS = ((1, 1), (2, 3), (4, 9), (10, 99), (100, None))  # real counts of a (context, token) type
+
+
+def default_text() -> str:
+    """The default corpus: the Python Language Reference topics that ship with every CPython
+    (``pydoc_data.topics``, PSF licence; about 465,000 characters of English technical prose in 3.11),
+    joined in sorted topic order. No download; pass your own text to :func:`ngram_table` instead."""
+    import pydoc_data.topics as topics
+
+    return "\n".join(topics.topics[k] for k in sorted(topics.topics))
+
+
+@dataclass(frozen=True)
+class NgramTable:
+    """Counts of a character n-gram model: ``counts[j, i]`` = times token i followed context j in the
+    training part; ``held_context``/``held_token`` index the held-out positions whose context was seen in
+    training; ``alphabet`` lists the tokens (characters)."""
+
+    counts: np.ndarray
+    held_context: np.ndarray
+    held_token: np.ndarray
+    alphabet: str
+    order: int
+
+
+@validate(order=POSITIVE_INT, held_out=Interval(Real, 0, 1, closed="neither"))
+def ngram_table(text: str | None = None, *, order: int = 2, held_out: float = 0.1) -> NgramTable:
+    """Fit the character n-gram model (context = the previous ``order`` characters) on the first
+    1 − ``held_out`` of ``text`` (default :func:`default_text`); the rest is the held-out text. Contexts
+    never seen in training are dropped (from the held-out positions too)."""
+    text = default_text() if text is None else text
+    if not isinstance(text, str) or len(text) < 10 * (order + 1):
+        raise InvalidParameterError("The 'text' parameter of ngram_table must be a string of at least "
+                                    f"{10 * (order + 1)} characters.")
+    alphabet = "".join(sorted(set(text)))
+    lookup = {c: i for i, c in enumerate(alphabet)}
+    a = np.fromiter((lookup[c] for c in text), dtype=np.int64, count=len(text))
+    s = len(alphabet)
+    cut = int(round((1.0 - held_out) * a.size))
+
+    def contexts(x):
+        ctx = np.zeros(x.size - order, dtype=np.int64)
+        for k in range(order):
+            ctx = ctx * s + x[k : x.size - order + k]
+        return ctx, x[order:]
+
+    ctx, nxt = contexts(a[:cut])
+    keys, inverse = np.unique(ctx, return_inverse=True)
+    counts = np.zeros((keys.size, s), dtype=np.int64)
+    np.add.at(counts, (inverse, nxt), 1)
+    hctx, hnxt = contexts(a[cut:])
+    pos = np.searchsorted(keys, hctx)
+    seen = (pos < keys.size) & (keys[np.minimum(pos, keys.size - 1)] == hctx)
+    return NgramTable(counts, pos[seen], hnxt[seen], alphabet, int(order))
+
+
+@dataclass(frozen=True)
+class NgramEstimate:
+    """Mean ± SE over runs at generations 1..m of the n-gram experiment (:func:`ngram_experiment`).
+
+    ``sq_norm`` and ``deviation``: Σ_j w_j σ_j and Σ_j w_j ‖p_j⁽ᵐ⁾ − p_j⁽¹⁾‖₁ with w_j the context's share of
+    the training tokens; ``heldout_loss``: cross-entropy of the held-out text (nats per character) under
+    the add-δ smoothed model; ``types_lost``: fraction of the real model's (context, token) pairs whose
+    count is 0; ``lost_by_count``: the same per real-count bin :data:`COUNT_BINS` (arrays (bins, m)).
+    """
+
+    generations: np.ndarray
+    sq_norm: MCEstimate
+    deviation: MCEstimate
+    heldout_loss: MCEstimate
+    types_lost: MCEstimate
+    lost_by_count: MCEstimate
+    first_sq_norms: np.ndarray
+    real_counts: np.ndarray
+    synthetic_counts: np.ndarray
+    n_trials: int
+
+
+@validate(generations=GENERATION, workflow=Options(("fully-synthetic", "partially-synthetic", "accumulate")),
+          synthetic_ratio=Interval(Real, 0, None, closed="neither"),
+          smoothing=Interval(Real, 0, None, closed="neither"), n_trials=POSITIVE_INT, seed=None)
+def ngram_experiment(table: NgramTable, *, generations: int = 10, workflow: str = "fully-synthetic",
+                     synthetic_ratio: float = 1.0, smoothing: float = 0.01, n_trials: int = 5, seed=0,
+                     progress: Progress = None) -> NgramEstimate:
+    """Retrain a real-text n-gram model on its own samples, one next-token law per context (the paper's
+    statistical model applied context by context, each context keeping its own counts).
+
+    Generation 1 is the model fitted on the real text (deterministic: p_j⁽¹⁾ = counts_j/N_j). Generation
+    m ≥ 2 per context j: ``fully-synthetic``: n_j tokens from p_j⁽ᵐ⁻¹⁾; ``partially-synthetic``: the N_j real
+    tokens plus n_j fresh ones; ``accumulate``: the real tokens plus all synthetic ones so far; with
+    n_j = max(1, round(``synthetic_ratio``·N_j)). All contexts are drawn at once (one multinomial call per
+    generation). Exact theory for the weighted σ: Σ_j w_j·:func:`theory.language_model.sq_norm_given_first`.
+    """
+    _check_seed(seed, "ngram_experiment")
+    C1 = table.counts
+    N = C1.sum(axis=1)
+    n = np.maximum(1, np.round(synthetic_ratio * N)).astype(np.int64)
+    w = N / N.sum()
+    p1 = C1 / N[:, None]
+    real_types = C1 > 0
+    bins = [(C1 >= lo) & (C1 <= (hi if hi is not None else np.inf)) for lo, hi in COUNT_BINS]
+    m = int(generations)
+    out = {k: np.empty((n_trials, m)) for k in ("sq_norm", "deviation", "heldout_loss", "types_lost")}
+    lost = np.empty((n_trials, len(COUNT_BINS), m))
+    s = C1.shape[1]
+    for t, rng in enumerate(trial_generators(seed, n_trials)):
+        C = C1.copy()
+        for g in range(1, m + 1):
+            if g > 1:
+                total = C.sum(axis=1)
+                X = rng.multinomial(n, C / total[:, None])
+                C = X if workflow == "fully-synthetic" else (C1 + X if workflow == "partially-synthetic" else C + X)
+            total = C.sum(axis=1)
+            pm = C / total[:, None]
+            out["sq_norm"][t, g - 1] = w @ np.sum(pm**2, axis=1)
+            out["deviation"][t, g - 1] = w @ np.sum(np.abs(pm - p1), axis=1)
+            smooth = (C[table.held_context, table.held_token] + smoothing) / (total[table.held_context] + smoothing * s)
+            out["heldout_loss"][t, g - 1] = -np.mean(np.log(smooth))
+            gone = real_types & (C == 0)
+            out["types_lost"][t, g - 1] = gone.sum() / real_types.sum()
+            for b, mask in enumerate(bins):
+                lost[t, b, g - 1] = (gone & mask).sum() / max(mask.sum(), 1)
+        if progress is not None:
+            progress(t + 1, n_trials)
+    firsts = np.sum(p1**2, axis=1)
+    return NgramEstimate(
+        generations=np.arange(1, m + 1),
+        sq_norm=estimate(out["sq_norm"], axis=0),
+        deviation=estimate(out["deviation"], axis=0),
+        heldout_loss=estimate(out["heldout_loss"], axis=0),
+        types_lost=estimate(out["types_lost"], axis=0),
+        lost_by_count=estimate(lost, axis=0),
+        first_sq_norms=firsts,
+        real_counts=N,
+        synthetic_counts=n,
         n_trials=int(n_trials),
     )

@@ -607,6 +607,68 @@ def test_registry_reference_setting_agrees_and_perturbed_fails():
         assert not agrees(bad[key], est[key]["mean"], est[key]["se"], finite_rtol=0.0)
 
 
+# ---------------------------------------------------------------- real text: character n-gram model
+
+
+@pytest.fixture(scope="module")
+def trigram_table():
+    return mc.ngram_table(order=2)
+
+
+def test_ngram_table_counts_the_training_text(trigram_table):
+    text = mc.default_text()
+    tab = trigram_table
+    cut = int(round(0.9 * len(text)))
+    assert tab.counts.sum() == cut - 2 and len(tab.alphabet) == len(set(text))
+    assert tab.counts.shape[0] == len({text[i : i + 2] for i in range(cut - 2)})
+    assert np.all(tab.counts.sum(axis=1) > 0) and tab.held_token.size == tab.held_context.size > 0
+    small = mc.ngram_table("abracadabra " * 20, order=1)
+    assert small.counts.shape == (len(set("abracadabra ")), len(set("abracadabra ")))
+    with pytest.raises(InvalidParameterError, match="'text' parameter of ngram_table"):
+        mc.ngram_table("short", order=2)
+
+
+@pytest.mark.parametrize("workflow", ["fully-synthetic", "partially-synthetic", "accumulate"])
+def test_ngram_weighted_sq_norm_is_exact(trigram_table, workflow):
+    """Σ_j w_j E[‖p_j⁽ᵐ⁾‖² | real text] = Σ_j w_j·sq_norm_given_first (no allowance), 30 runs × 8 generations."""
+    e = mc.ngram_experiment(trigram_table, generations=8, workflow=workflow, n_trials=30, seed=19)
+    gens = np.arange(1, 9)
+    w = e.real_counts / e.real_counts.sum()
+    theory = sum(w[k] * th.sq_norm_given_first(workflow, int(e.real_counts[k]), int(e.synthetic_counts[k]), gens,
+                                               float(e.first_sq_norms[k])) for k in range(w.size))
+    assert theory[0] == pytest.approx(e.sq_norm.mean[0], rel=1e-12)  # generation 1 is the real-text model
+    assert_agrees(theory[1:], e.sq_norm.mean[1:], e.sq_norm.sem[1:], finite_rtol=0.0, label=f"n-gram {workflow}")
+    if workflow == "fully-synthetic":  # twin: the partially synthetic law
+        twin = sum(w[k] * th.sq_norm_given_first("partially-synthetic", int(e.real_counts[k]),
+                                                 int(e.synthetic_counts[k]), gens, float(e.first_sq_norms[k]))
+                   for k in range(w.size))
+        assert_disagrees(twin[1:], e.sq_norm.mean[1:], e.sq_norm.sem[1:], finite_rtol=0.0, label="partial law")
+
+
+def test_ngram_tails_disappear_first_and_real_data_keeps_the_loss(trigram_table):
+    full = mc.ngram_experiment(trigram_table, generations=12, n_trials=3, seed=20)
+    part = mc.ngram_experiment(trigram_table, generations=12, workflow="partially-synthetic", n_trials=3, seed=20)
+    lost = full.lost_by_count.mean[:, -1]
+    assert np.all(np.diff(lost) < 0) and lost[0] > 0.5 and lost[-1] == 0.0  # rare pairs first, frequent never
+    assert full.heldout_loss.mean[-1] > full.heldout_loss.mean[0] + 0.1
+    assert abs(part.heldout_loss.mean[-1] - part.heldout_loss.mean[0]) < 0.05 and part.types_lost.mean[-1] == 0.0
+    assert full.deviation.mean[-1] > 4 * part.deviation.mean[-1]
+    again = mc.ngram_experiment(trigram_table, generations=12, n_trials=3, seed=20)
+    assert np.array_equal(again.sq_norm.mean, full.sq_norm.mean)
+
+
+def test_sq_norm_given_first():
+    m = np.arange(1, 9)
+    np.testing.assert_allclose(th.sq_norm_given_first("fully-synthetic", 7, 5, m, 0.4), 1 - 0.8 ** (m - 1) * 0.6,
+                               rtol=1e-13)
+    np.testing.assert_allclose(th.sq_norm_given_first("partially-synthetic", 7, 5, m, 0.4)[0], 0.4, rtol=1e-13)
+    a = 5 / 12
+    s2 = (1 - a * a) * 0.4 + a * a / 5 + a * a * 0.8 * 0.4
+    assert th.sq_norm_given_first("partially-synthetic", 7, 5, 2, 0.4) == pytest.approx(s2, rel=1e-13)
+    with pytest.raises(InvalidParameterError, match="'first' parameter"):
+        th.sq_norm_given_first("accumulate", 7, 5, 2, 0.1)  # below 1/N
+
+
 # ---------------------------------------------------------------- command line
 
 
@@ -706,6 +768,32 @@ def test_figure_table_theory_and_simulation_agree():
         s = rows(b, kind="simulation", n=n)
         lo, hi = rows(b, kind="bound_lower", n=n)["value"][0], rows(b, kind="bound_upper", n=n)["value"][0]
         assert lo - 4 * s["se"][0] <= s["value"][0] <= hi
+
+
+def test_ngram_figure_table():
+    from model_collapse.figures import sed_ngram
+    from model_collapse.figures._base import rows
+
+    tab = sed_ngram.FIGURE.compute(True, 0)
+    assert set(tab) == {"kind", "quantity", "workflow", "label", "x", "value", "se"}
+    for wf in sed_ngram.WORKFLOWS:
+        t = rows(tab, kind="theory", quantity="sq_norm", workflow=wf)
+        sim = rows(tab, kind="simulation", quantity="sq_norm", workflow=wf)
+        assert len(t["x"]) == len(sim["x"]) == sed_ngram.M_QUICK
+        assert t["value"][0] == pytest.approx(sim["value"][0], rel=1e-12)  # generation 1: the real-text model
+    assert len(set(rows(tab, quantity="lost_by_count")["label"].tolist())) == len(mc.COUNT_BINS)
+
+
+@pytest.mark.parametrize("module", ["sed_collapse", "sed_ngram"])
+def test_render_writes_png_csv_json(module, tmp_path):
+    import importlib
+
+    from model_collapse.figures._base import render
+
+    fig = importlib.import_module(f"model_collapse.figures.{module}").FIGURE
+    png, csv_path, meta = render(fig, tmp_path, quick=True, seed=0)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    assert json.loads(meta.read_text())["id"] == module and csv_path.stat().st_size > 1000
 
 
 # ---------------------------------------------------------------- heavier checks (pytest -m slow)

@@ -83,6 +83,7 @@ __all__ = [
     "ExactChain",
     "sq_norm",
     "sq_norm_limit",
+    "sq_norm_given_first",
     "partial_recursion",
     "pool_recursion",
     "gram_recursion",
@@ -262,6 +263,22 @@ def sq_norm_limit(workflow: str, real: int, synthetic: int, s0: float) -> float:
         b = a * a * (1.0 - 1.0 / synthetic)
         return float(((1.0 - a * a) * s1 + a * a / synthetic) / (1.0 - b))
     return float(1.0 - (1.0 - s1) * _accumulate_factor_limit(real, synthetic))
+
+
+@validate(workflow=Options(("fully-synthetic", "partially-synthetic", "accumulate")), real=COUNT, synthetic=COUNT,
+          generations=GENERATION, first=SQ_NORM)
+def sq_norm_given_first(workflow: str, real: int, synthetic: int, generations: int | np.ndarray,
+                        first: float):
+    """E[‖p⁽ᵐ⁾‖² | p⁽¹⁾] for an observed first model with ‖p⁽¹⁾‖² = ``first`` (e.g. an n-gram model fitted on
+    a real corpus, retrained from there). Exact for these three workflows: their S_m is affine in S₁ alone
+    (the recursions use S₁ and E⟨p⁽¹⁾, p⁽ᵏ⁾⟩ = ‖p⁽¹⁾‖²), so this is :func:`sq_norm` at the S₀ with
+    1/N + (1 − 1/N)S₀ = first: fully synthetic 1 − (1 − 1/n)^(m−1)(1 − first), etc. Needs first ≥ 1/N (true
+    of any empirical law of N tokens)."""
+    if first < 1.0 / real * (1 - 1e-12):
+        raise InvalidParameterError(f"The 'first' parameter of sq_norm_given_first must be at least 1/real = "
+                                    f"{1.0 / real:.6g} (an empirical law of N tokens). Got {first!r} instead.")
+    s0 = 1.0 if real == 1 else min(1.0, max((first - 1.0 / real) / (1.0 - 1.0 / real), 1e-300))
+    return sq_norm(workflow, real, synthetic, generations, s0)
 
 
 @validate(real=COUNT, synthetic=COUNT, generations=GENERATION, s0=SQ_NORM)
