@@ -66,7 +66,7 @@ from model_collapse.validation import (
 )
 
 __all__ = ["WORKFLOWS", "MAX_GENERATIONS", "LMEstimate", "law", "trajectories", "simulate", "default_text",
-           "NgramTable", "ngram_table", "NgramEstimate", "ngram_experiment", "COUNT_BINS"]
+           "NgramTable", "ngram_table", "NgramEstimate", "ngram_experiment", "COUNT_BINS", "simulate_family"]
 
 MAX_GENERATIONS = 100_000  # default stopping rule of the collapse-time run (fully synthetic)
 _CHUNK_TOKENS = 2**12  # integers drawn per run per block of generations
@@ -531,3 +531,55 @@ def ngram_experiment(table: NgramTable, *, generations: int = 10, workflow: str 
         synthetic_counts=n,
         n_trials=int(n_trials),
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# π²/6 beyond Gaussians: exponential families refitted on their own samples
+# --------------------------------------------------------------------------------------------------
+
+_DEFAULT_THETA = {"bernoulli": 0.3, "poisson": 2.0, "exponential": 1.5}
+
+
+@validate(family=Options(("bernoulli", "poisson", "exponential")), n=COUNT, t=GENERATION,
+          workflow=Options(("accumulate", "replace")), theta=Interval(Real, 0, None, closed="neither"),
+          n_trials=POSITIVE_INT, seed=None)
+def simulate_family(family: str, n: int, t: int, *, workflow: str = "accumulate", theta: float | None = None,
+                    n_trials: int = 1000, seed=0, progress: Progress = None) -> MCEstimate:
+    """Mean ± SE over runs of (θ̂_k − θ)²/v₁ at fits k = 1..t (v₁ = θ(1 − θ)/n, θ/n, θ²/n: the real fit's
+    risk), the twin of :func:`theory.language_model.family_risk_ratio` (same keywords plus ``theta`` (the
+    true mean parameter: p, λ or μ; defaults 0.3, 2.0, 1.5), ``n_trials``, ``seed``).
+
+    Fit 1 = the mean of n real points; fit k ≥ 2 adds n points drawn from fit k − 1 and refits on all of
+    them (accumulate: θ̂_k = θ̂_{k−1} + (x̄_k − θ̂_{k−1})/k) or on the newest n (replace: θ̂_k = x̄_k). Only the
+    block means are drawn, exactly: Binomial(n, θ̂)/n and Poisson(nθ̂)/n by inverse CDF of one uniform per
+    block, θ̂·Gamma(n, 1)/n for the exponential. One generator per run draws its t variates at once; the
+    recursion is vectorised over runs.
+    """
+    from scipy.stats import binom, poisson
+
+    _check_seed(seed, "simulate_family")
+    theta = float(_DEFAULT_THETA[family] if theta is None else theta)
+    if family == "bernoulli" and not theta < 1.0:
+        raise InvalidParameterError(f"The 'theta' parameter of simulate_family must be in (0, 1) for bernoulli. "
+                                    f"Got {theta!r} instead.")
+    t, n = int(t), int(n)
+    rngs = trial_generators(seed, n_trials)
+    if family == "exponential":
+        V = np.stack([g.standard_gamma(n, size=t) for g in rngs]) / n
+    else:
+        V = np.maximum(np.stack([g.random(t) for g in rngs]), np.finfo(float).tiny)
+    est = np.full(n_trials, theta)
+    out = np.empty((n_trials, t))
+    for k in range(1, t + 1):
+        if family == "bernoulli":
+            xbar = binom.ppf(V[:, k - 1], n, np.clip(est, 0.0, 1.0)) / n
+        elif family == "poisson":
+            xbar = np.where(est > 0, poisson.ppf(V[:, k - 1], np.maximum(n * est, 1e-300)), 0.0) / n
+        else:
+            xbar = est * V[:, k - 1]
+        est = xbar if (k == 1 or workflow == "replace") else est + (xbar - est) / k
+        out[:, k - 1] = (est - theta) ** 2
+    v1 = {"bernoulli": theta * (1 - theta), "poisson": theta, "exponential": theta**2}[family] / n
+    if progress is not None:
+        progress(n_trials, n_trials)
+    return estimate(out / v1, axis=0)

@@ -669,6 +669,50 @@ def test_sq_norm_given_first():
         th.sq_norm_given_first("accumulate", 7, 5, 2, 0.1)  # below 1/N
 
 
+# ---------------------------------------------------------------- π²/6 beyond Gaussians
+
+
+@pytest.mark.parametrize("n", [1, 2, 10, 1000])
+def test_family_ratios_closed_forms_and_limits(n):
+    t = np.arange(1, 30)
+    h2 = np.cumsum(1 / t**2.0)
+    np.testing.assert_allclose(th.family_risk_ratio("poisson", n, t), h2, rtol=1e-14)
+    np.testing.assert_allclose(th.family_risk_ratio("poisson", n, t, workflow="replace"), t, rtol=1e-15)
+    # bernoulli = the s = 2 language model under accumulate: E‖p̂_t − p‖² = S_t − S₀, real-data risk (1 − S₀)/n
+    s0 = 0.58  # p = 0.3: S₀ = 0.09 + 0.49
+    lm = n * (th.sq_norm("accumulate", n, n, t, s0) - s0) / (1 - s0)
+    np.testing.assert_allclose(th.family_risk_ratio("bernoulli", n, t), lm, rtol=1e-12)
+    far = 10**5
+    for fam in th.FAMILIES:
+        lim = th.family_risk_ratio_limit(fam, n)
+        assert th.family_risk_ratio(fam, n, far) == pytest.approx(lim, rel=1e-4)
+    b, e = th.family_risk_ratio_limit("bernoulli", n), th.family_risk_ratio_limit("exponential", n)
+    assert b < math.pi**2 / 6 < e or n == 1  # n = 1: bernoulli limit 1 − sin π/π = 1
+    with mpmath.workdps(30):  # Euler: ∏(1 ∓ x²/(π²k²)) = sin x/x, sinh x/x
+        x = mpmath.pi / mpmath.sqrt(n)
+        assert b == pytest.approx(float(n * (1 - mpmath.sin(x) / x)), rel=1e-13)
+        assert e == pytest.approx(float(n * (mpmath.sinh(x) / x - 1)), rel=1e-13)
+    assert th.family_risk_ratio_limit("poisson", n, workflow="replace") == math.inf
+
+
+def test_family_ratios_tend_to_pi2_over_6():
+    for fam in th.FAMILIES:
+        assert th.family_risk_ratio_limit(fam, 10**8) == pytest.approx(math.pi**2 / 6, rel=1e-7)
+    assert th.family_risk_ratio_limit("bernoulli", 10) == pytest.approx(1.5656414278440605, rel=1e-12)  # = Gaussian
+
+
+@pytest.mark.parametrize("family,workflow,n", [("bernoulli", "accumulate", 3), ("bernoulli", "replace", 10),
+                                               ("poisson", "accumulate", 3), ("poisson", "replace", 3),
+                                               ("exponential", "accumulate", 3), ("exponential", "accumulate", 10)])
+def test_family_ratios_match_simulation(family, workflow, n):
+    est = mc.simulate_family(family, n, 10, workflow=workflow, n_trials=8000, seed=21)
+    ref = th.family_risk_ratio(family, n, np.arange(1, 11), workflow=workflow)
+    assert_agrees(ref, est.mean, est.sem, finite_rtol=0.0, label=f"{family} {workflow} n={n}")
+    if workflow == "accumulate" and family != "poisson" and n == 3:  # twin: the Gaussian / Poisson law Σ 1/k²
+        h2 = np.cumsum(1 / np.arange(1, 11) ** 2.0)
+        assert_disagrees(h2, est.mean, est.sem, finite_rtol=0.0, label="Σ 1/k² for a non-Poisson family")
+
+
 # ---------------------------------------------------------------- command line
 
 
