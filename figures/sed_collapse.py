@@ -15,7 +15,11 @@ geometric law with those values, :func:`montecarlo.language_model.law`). Panels:
 (e) the simulated drift E‖p⁽ᵐ⁾ − p⁽¹⁾‖₁ of panel (c)'s runs (no closed form; it grows with n);
 (f) the paper's Fig. 6 variants, 10 tokens per generation for 500 generations: ⌊10/K⌋ fresh tokens from
     each of the last K ∈ {1, 2, 5} models (model 0 = the truth), or from a uniformly drawn past model
-    (exact S_m by the Gram recursion; the window delays collapse, random past models avoid it).
+    (exact S_m by the Gram recursion; the window delays collapse, random past models avoid it);
+(g) the paper's Fig. 1: 81 contexts on s = 3 tokens (laws drawn from Dirichlet(1, 1, 1)), 12 tokens each
+    per generation (n = 1000 in total), fully synthetic: snapshots on the simplex at m = 0, 10, …, 40 and the
+    collapsed fraction against the exact chain's expectation;
+(h) the paper's Fig. 4: partially synthetic, n = 10, N = 100, S₀ ∈ {0.05, 0.1, 0.3, 0.6}: the drift.
 Lines are theory (:mod:`theory.language_model`), points simulation (:mod:`montecarlo.language_model`).
 """
 
@@ -36,15 +40,18 @@ PANEL_D_N, PANEL_D_M = 10, 60
 PANEL_D_WORKFLOWS = ("fully-synthetic", "partially-synthetic", "accumulate", "accumulate-subsample")
 PANEL_F_TOTAL, PANEL_F_M = 10, 500  # the paper's Fig. 6: n = 10 tokens per generation, 500 generations
 PANEL_F_CASES = (("recent-window", 1), ("recent-window", 2), ("recent-window", 5), ("random-past", None))
+PANEL_G_CONTEXTS, PANEL_G_TOKENS, PANEL_G_M = 81, 12, 40  # the paper's Fig. 1: s = 3, c = 81, n = 1000 ≈ 81·12
+PANEL_G_SNAPSHOTS = (0, 10, 20, 30, 40)
+PANEL_H_REAL, PANEL_H_N, PANEL_H_M, PANEL_H_S0 = 100, 10, 50, (0.05, 0.1, 0.3, 0.6)  # the paper's Fig. 4
 
 
-def _part(panel, kind, quantity, workflow, n, x, value, se=None) -> Table:
+def _part(panel, kind, quantity, workflow, n, x, value, se=None, item=-1) -> Table:
     x = np.atleast_1d(np.asarray(x, dtype=float))
     k = x.size
     value = np.broadcast_to(np.asarray(value, dtype=float), (k,))
     se = np.zeros(k) if se is None else np.broadcast_to(np.asarray(se, dtype=float), (k,))
     return table(panel=[panel] * k, kind=[kind] * k, quantity=[quantity] * k, workflow=[workflow] * k,
-                 n=np.full(k, n), x=x, value=value, se=se)
+                 n=np.full(k, n), x=x, value=value, se=se, item=np.broadcast_to(np.asarray(item), (k,)))
 
 
 def compute(quick: bool, seed: int) -> Table:
@@ -112,12 +119,44 @@ def compute(quick: bool, seed: int) -> Table:
                         seed=np.random.SeedSequence(seed, spawn_key=(4, j)))
         sel = slice(0, m_f, max(1, m_f // 25))
         parts.append(_part("f", "simulation", "sq_norm", label, k, gens[sel], e.sq_norm.mean[sel], e.sq_norm.sem[sel]))
+    # (g) the paper's Fig. 1: 81 contexts on s = 3 tokens, ~12 tokens each per generation, fully synthetic
+    contexts = 27 if quick else PANEL_G_CONTEXTS
+    laws = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(5,))).dirichlet(np.ones(3), size=contexts)
+    k, mg = PANEL_G_TOKENS, PANEL_G_M
+    collapsed = np.zeros(mg)
+    exact = np.zeros(mg)
+    for j, p in enumerate(laws):
+        tr = mc.trajectories(p, k, k, mg, n_trials=1, seed=np.random.SeedSequence(seed, spawn_key=(5, j)),
+                             keep_models=True)
+        path = np.vstack([p, tr["models"][0]])  # generation 0 (the truth), 1..mg
+        snaps = np.array(PANEL_G_SNAPSHOTS)
+        for c in range(3):
+            parts.append(_part("g", "simulation", f"simplex_p{c + 1}", "fully-synthetic", k, snaps, path[snaps, c],
+                               item=j))
+        collapsed += tr["collapsed"][0]
+        exact += th.exact_chain(p, k, k, np.arange(1, mg + 1)).collapse_prob
+    parts.append(_part("g", "simulation", "collapsed_fraction", "fully-synthetic", k, np.arange(1, mg + 1),
+                       collapsed / contexts))
+    parts.append(_part("g", "exact", "collapsed_fraction", "fully-synthetic", k, np.arange(1, mg + 1),
+                       exact / contexts))
+    # (h) the paper's Fig. 4: partially synthetic, n = 10, N = 100, varying S0
+    gens = np.arange(1, PANEL_H_M + 1)
+    for j, s0 in enumerate(PANEL_H_S0[::2] if quick else PANEL_H_S0):
+        e = mc.simulate("partially-synthetic", PANEL_H_REAL, PANEL_H_N, PANEL_H_M, s0, SUPPORT, VOCAB, n_trials=runs,
+                        seed=np.random.SeedSequence(seed, spawn_key=(6, j)))
+        parts.append(_part("h", "simulation", "deviation", "partially-synthetic", PANEL_H_N, gens, e.deviation.mean,
+                           e.deviation.sem, item=j))
+        parts.append(_part("h", "simulation", "sq_norm", "partially-synthetic", PANEL_H_N, gens, e.sq_norm.mean,
+                           e.sq_norm.sem, item=j))
+        parts.append(_part("h", "theory", "sq_norm", "partially-synthetic", PANEL_H_N, gens,
+                           th.sq_norm("partially-synthetic", PANEL_H_REAL, PANEL_H_N, gens, s0), item=j))
+        parts.append(_part("h", "setting", "s0", "partially-synthetic", PANEL_H_N, 0, s0, item=j))
     return concat(parts)
 
 
 def plot(tab: Table, fig) -> None:
     cmap = colormaps["viridis"]
-    ax = fig.subplots(2, 3).ravel()
+    ax = fig.subplots(2, 4).ravel()
     # (a)
     a = ax[0]
     th_sq = rows(tab, panel="a", kind="theory", quantity="sq_norm")
@@ -214,6 +253,39 @@ def plot(tab: Table, fig) -> None:
     f.set_title("(f) Fig. 6 variants, 10 tokens per generation", fontsize=9)
     f.set_ylim(0, 1.02)
     f.legend(fontsize=7, loc="center right")
+    # (g) Fig. 1: simplex trajectories (barycentric projection of (p1, p2, p3))
+    g = ax[6]
+    corners = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, np.sqrt(3) / 2]])
+    g.plot(*np.vstack([corners, corners[:1]]).T, color="0.4", lw=0.8)
+    snaps = sorted(set(rows(tab, panel="g", quantity="simplex_p1")["x"].tolist()))
+    for i, m in enumerate(snaps):
+        pts = [rows(tab, panel="g", quantity=f"simplex_p{c}", x=m)["value"] for c in (1, 2, 3)]
+        xy = np.stack(pts, axis=1) @ corners
+        g.scatter(xy[:, 0], xy[:, 1], s=9, color=cmap(i / max(len(snaps) - 1, 1)), label=f"p⁽{int(m)}⁾",
+                  edgecolors="none", alpha=0.85)
+    sim = rows(tab, panel="g", kind="simulation", quantity="collapsed_fraction")
+    ex = rows(tab, panel="g", kind="exact", quantity="collapsed_fraction")
+    g.text(0.02, 0.98, f"collapsed by m = {int(sim['x'][-1])}: {sim['value'][-1]:.2f} of the contexts\n"
+           f"(exact chain: {ex['value'][-1]:.2f} expected)", transform=g.transAxes, va="top", fontsize=7)
+    g.set_aspect("equal")
+    g.set_axis_off()
+    g.legend(fontsize=7, loc="center right", title="generation", title_fontsize=7)
+    k_g = int(sim["n"][0])
+    g.set_title(f"(g) Fig. 1: s = 3, {len(rows(tab, panel='g', quantity='simplex_p1', x=0)['x'])} contexts, "
+                f"{k_g} tokens each", fontsize=9)
+    # (h) Fig. 4: drift for several S0
+    h = ax[7]
+    settings = rows(tab, panel="h", kind="setting")
+    for i, (item, s0) in enumerate(zip(settings["item"], settings["value"], strict=True)):
+        col = cmap(0.1 + 0.75 * i / max(len(settings["item"]) - 1, 1))
+        d_ = rows(tab, panel="h", quantity="deviation", item=item)
+        h.errorbar(d_["x"][::2], d_["value"][::2], yerr=2 * d_["se"][::2], fmt="o-", ms=2.5, lw=0.6, color=col,
+                   mec="black", mew=0.3, elinewidth=0.6, label=f"S₀ = {s0:g}")
+    h.set_xlabel("generation m")
+    h.set_ylabel("E‖p⁽ᵐ⁾ − p⁽¹⁾‖₁ (simulation)")
+    h.set_title(f"(h) Fig. 4: partially synthetic, n = {PANEL_H_N}, N = {PANEL_H_REAL}: drift falls as S₀ grows",
+                fontsize=9)
+    h.legend(fontsize=7, loc="lower right")
     handles, labels = a.get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8)
     fig.suptitle(f"Statistical language model on its own samples (s = {VOCAB}, s̃ = {SUPPORT}, S₀ = {S0}): "
@@ -231,8 +303,10 @@ FIGURE = Figure(
              "generations); (e) their drift ‖p⁽ᵐ⁾ − p⁽¹⁾‖₁ (simulation only). (d) Exact S_m under the four "
              "workflows at N = n = 10 with their limits (accumulate-subsample: exact pool recursion). (f) The "
              "paper's Fig. 6 variants (10 tokens per generation, 500 generations): last K = 1, 2, 5 models, or a "
-             "random past model; exact Gram recursion. Points: mean ± 2 SE."),
+             "random past model; exact Gram recursion. (g) Fig. 1: 81 three-token contexts drifting to the "
+             "vertices (12 tokens each per generation). (h) Fig. 4: drift for several S₀ (n = 10, N = 100). "
+             "Points: mean ± 2 SE."),
     compute=compute,
     plot=plot,
-    figsize=(17.0, 10.0),
+    figsize=(22.0, 10.0),
 )

@@ -182,8 +182,9 @@ def _variant_run(q, real, synthetic, generations, rng, workflow, window):
     return sq, dev, dirac
 
 
-def _run_batch(q, real, synthetic, generations, workflow, rngs, follow, max_generations):
-    """One batch of runs: metric arrays (runs, generations) and, if ``follow``, collapse times and tokens."""
+def _run_batch(q, real, synthetic, generations, workflow, rngs, follow, max_generations, models=None):
+    """One batch of runs: metric arrays (runs, generations) and, if ``follow``, collapse times and tokens.
+    ``models`` (optional array (runs, generations, support)) receives every generation's law."""
     b = len(rngs)
     C1 = np.stack([g.multinomial(real, q) for g in rngs]).astype(np.int64)
     C = C1.copy()
@@ -193,6 +194,8 @@ def _run_batch(q, real, synthetic, generations, workflow, rngs, follow, max_gene
     dirac = np.empty((b, generations), dtype=bool)
     sq[:, 0] = np.sum(p1**2, axis=1)
     dev[:, 0] = 0.0
+    if models is not None:
+        models[:, 0] = p1
     collapsed = C1.max(axis=1) == real
     dirac[:, 0] = collapsed
     T = np.where(collapsed, 1, 0).astype(np.int64)
@@ -227,10 +230,14 @@ def _run_batch(q, real, synthetic, generations, workflow, rngs, follow, max_gene
                     pm = C[act] / total
                     sq[act, g - 1] = np.sum(pm**2, axis=1)
                     dev[act, g - 1] = np.sum(np.abs(pm - p1[act]), axis=1)
+                    if models is not None:
+                        models[act, g - 1] = pm
             if g <= generations:  # frozen (collapsed earlier) runs keep their values
                 frozen = np.setdiff1d(np.arange(b), act, assume_unique=True)
                 sq[frozen, g - 1] = sq[frozen, g - 2]
                 dev[frozen, g - 1] = dev[frozen, g - 2]
+                if models is not None:
+                    models[frozen, g - 1] = models[frozen, g - 2]
                 dirac[:, g - 1] = collapsed
         gen += ch
     token = np.where(collapsed, np.argmax(C, axis=1), -1)
@@ -241,7 +248,7 @@ def _run_batch(q, real, synthetic, generations, workflow, rngs, follow, max_gene
           seed=None, max_generations=POSITIVE_INT, window=WINDOW)
 def trajectories(p, real: int, synthetic: int, generations: int, *, workflow: str = "fully-synthetic",
                  window: int | None = None, n_trials: int = 100, seed=0, max_generations: int = MAX_GENERATIONS,
-                 progress: Progress = None) -> dict[str, np.ndarray | None]:
+                 keep_models: bool = False, progress: Progress = None) -> dict[str, np.ndarray | None]:
     """Per-run trajectories for an explicit law ``p`` (weights over the vocabulary; normalised here).
 
     Returns ``sq_norm``, ``deviation`` (‖p⁽ᵐ⁾ − p⁽¹⁾‖₁) and ``collapsed`` as arrays (n_trials, generations)
@@ -249,7 +256,9 @@ def trajectories(p, real: int, synthetic: int, generations: int, *, workflow: st
     or ``max_generations``), ``token`` (the vocabulary index it is absorbed at, −1 if censored) and
     ``censored`` (bool per run); these three are None for the other workflows (partially synthetic and
     accumulate never collapse unless p⁽¹⁾ does; in accumulate-subsample, random-past and recent-window a Dirac
-    model is not absorbing, so T is not followed there). ``window`` (K) is required by recent-window. Same
+    model is not absorbing, so T is not followed there). ``window`` (K) is required by recent-window.
+    ``keep_models=True`` (fully synthetic, partially synthetic, accumulate) adds ``models``: every
+    generation's law, an array (n_trials, generations, vocabulary size) (e.g. for simplex plots). Same
     ``seed`` gives identical output.
     """
     _check_seed(seed, "trajectories")
@@ -275,6 +284,9 @@ def trajectories(p, real: int, synthetic: int, generations: int, *, workflow: st
     size = max(1, _BATCH_TOKENS // per_run)
     out = {k: [] for k in ("sq_norm", "deviation", "collapsed", "collapse_time", "token", "censored")}
     done = 0
+    if keep_models and workflow in ("accumulate-subsample", "recent-window", "random-past"):
+        raise InvalidParameterError("The 'keep_models' parameter of trajectories is offered for fully-synthetic, "
+                                    f"partially-synthetic and accumulate only. Got True with {workflow!r}.")
     if workflow in ("accumulate-subsample", "recent-window", "random-past"):
         runs = []
         for i, rng in enumerate(rngs):
@@ -288,8 +300,13 @@ def trajectories(p, real: int, synthetic: int, generations: int, *, workflow: st
                 "collapsed": np.stack([r[2] for r in runs]), "collapse_time": None, "token": None, "censored": None}
     for start in range(0, n_trials, size):
         batch = rngs[start : start + size]
+        kept = np.zeros((len(batch), generations, q.size)) if keep_models else None
         sq, dev, dirac, T, token, collapsed = _run_batch(q, real, synthetic, generations, workflow, batch, follow,
-                                                         max_generations)
+                                                         max_generations, kept)
+        if keep_models:
+            full = np.zeros((len(batch), generations, w.size))
+            full[:, :, keep] = kept
+            out.setdefault("models", []).append(full)
         out["sq_norm"].append(sq)
         out["deviation"].append(dev)
         out["collapsed"].append(dirac)

@@ -554,6 +554,18 @@ def test_canonical_law_has_the_requested_sq_norm():
         assert np.all(np.diff(p) <= 0)
 
 
+def test_kept_models_are_the_laws_behind_the_metrics():
+    p = np.array([0.5, 0.0, 0.3, 0.2])
+    tr = mc.trajectories(p, 6, 5, 12, n_trials=20, seed=4, keep_models=True)
+    models = tr["models"]
+    assert models.shape == (20, 12, 4) and np.all(models[:, :, 1] == 0)
+    np.testing.assert_allclose(models.sum(axis=2), 1.0, rtol=1e-14)
+    np.testing.assert_allclose(np.sum(models**2, axis=2), tr["sq_norm"], rtol=1e-13)
+    assert np.array_equal(mc.trajectories(p, 6, 5, 12, n_trials=20, seed=4)["sq_norm"], tr["sq_norm"])
+    with pytest.raises(InvalidParameterError, match="'keep_models'"):
+        mc.trajectories(p, 6, 5, 12, workflow="random-past", keep_models=True)
+
+
 def test_collapsed_runs_stay_frozen():
     tr = mc.trajectories(np.array([0.5, 0.5]), 3, 2, 30, n_trials=50, seed=3)
     col = tr["collapsed"]
@@ -792,7 +804,7 @@ def test_figure_table_theory_and_simulation_agree():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no censored collapse-time run in the figure
         tab = sed_collapse.FIGURE.compute(True, 0)
-    assert set(tab) == {"panel", "kind", "quantity", "workflow", "n", "x", "value", "se"}
+    assert set(tab) == {"panel", "kind", "quantity", "workflow", "n", "x", "value", "se", "item"}
     assert set(rows(tab, panel="d", kind="theory")["workflow"].tolist()) == set(sed_collapse.PANEL_D_WORKFLOWS)
     for wf, K in sed_collapse.PANEL_F_CASES:  # the Fig. 6 variants
         k = sed_collapse.PANEL_F_TOTAL // K if K else sed_collapse.PANEL_F_TOTAL
@@ -807,6 +819,18 @@ def test_figure_table_theory_and_simulation_agree():
             runs = 30  # the quick configuration
             assert_agrees(ref, v, se_eff(se, ref, runs), finite_rtol=0.0, atol=1e-12,
                           label=f"panel {panel} {wf} n={n} m={x}")
+    g_sim = rows(tab, panel="g", kind="simulation", quantity="collapsed_fraction")
+    g_ex = rows(tab, panel="g", kind="exact", quantity="collapsed_fraction")
+    contexts = len(rows(tab, panel="g", quantity="simplex_p1", x=0)["x"])
+    # one run per context: SE of the collapsed fraction ≤ √(ρ̄(1 − ρ̄)/c) (concavity), ρ̄ the exact mean
+    assert_agrees(g_ex["value"], g_sim["value"], np.sqrt(g_ex["value"] * (1 - g_ex["value"]) / contexts),
+                  finite_rtol=0.0, atol=1e-12, label="(g) collapsed fraction")
+    for c in (1, 2, 3):  # simplex coordinates are laws
+        assert np.all(rows(tab, panel="g", quantity=f"simplex_p{c}")["value"] >= 0)
+    h_th, h_sim = rows(tab, panel="h", kind="theory", quantity="sq_norm"), rows(tab, panel="h", kind="simulation",
+                                                                                 quantity="sq_norm")
+    assert_agrees(h_th["value"], h_sim["value"], se_eff(h_sim["se"], h_th["value"], 30), finite_rtol=0.0,
+                  label="(h) Theorem 2 at several S0")
     b = rows(tab, panel="b")
     for n in sorted(set(b["n"].tolist())):
         s = rows(b, kind="simulation", n=n)
