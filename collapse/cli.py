@@ -41,6 +41,7 @@ MODELS = [
     "model_collapse.cli_retrain",
     "model_collapse.cli_scaling",
     "model_collapse.cli_kde",
+    "model_collapse.cli_lm",
 ]
 
 EXIT_BAD_INPUT = 2

@@ -20,16 +20,17 @@ tokens of a ``--vocab``-token vocabulary): ``sq_norm``, ``deviation`` = ‖p⁽�
 from __future__ import annotations
 
 import argparse
-import sys
+import warnings
 
 import numpy as np
-
 from model_collapse import _args
 from model_collapse.montecarlo import language_model as mc
+from model_collapse.resources import Note
 from model_collapse.theory import language_model as th
 from model_collapse.validation import InvalidParameterError
 
 NAME = "lm"
+FAMILY = "language_model"
 HELP = "statistical language model on its own samples: fully/partially synthetic, accumulate (Seddik et al.)"
 
 
@@ -40,7 +41,7 @@ def _s0(text: str) -> float:
     return x
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def add_setting_arguments(p: argparse.ArgumentParser, simulate: bool = False) -> None:
     p.add_argument("--workflow", choices=th.WORKFLOWS, required=True,
                    help="fully-synthetic: n tokens from the previous model; partially-synthetic: the N real tokens "
                         "plus n from the previous model; accumulate: the N real tokens and all synthetic tokens so "
@@ -62,23 +63,22 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="K, number of most recent models (recent-window only, where it is required; default: none)")
     p.add_argument("--per-generation", action="store_true",
                    help="print every generation 1..m (default: only generation m)")
-
-
-def add_predict_arguments(p: argparse.ArgumentParser) -> None:
-    _common(p)
     p.add_argument("--vocab", type=_args.positive_int, default=None,
-                   help="s, vocabulary size; bounds the support when --support is not given (default: none)")
+                   help="s, vocabulary size: bounds the support when --support is not given; the simulated law's "
+                        "size (simulate needs --vocab or --support) (default: none)")
 
 
-def add_simulate_arguments(p: argparse.ArgumentParser) -> None:
-    _common(p)
-    p.add_argument("--vocab", type=_args.positive_int, default=None,
-                   help="s, vocabulary size of the simulated law (default: --support; one of the two is required)")
-    p.add_argument("--trials", type=_args.positive_int, default=100, help="number of independent runs (default 100)")
-    p.add_argument("--seed", type=_args.nonnegative_int, default=0, help="seed of numpy's SeedSequence (default 0)")
+def add_simulate_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-generations", type=_args.positive_int, default=mc.MAX_GENERATIONS,
                    help="stopping rule of the fully synthetic collapse-time run: a run still alive there is "
                         f"censored (default {mc.MAX_GENERATIONS})")
+
+
+def simulate_options(args) -> dict:
+    if args.support is None and args.vocab is None:
+        raise InvalidParameterError("The '--vocab' flag (or '--support') is required to simulate: the law needs a "
+                                    "number of tokens.")
+    return {"max_generations": args.max_generations}
 
 
 def _check(args) -> None:
@@ -94,31 +94,37 @@ def _check(args) -> None:
         raise InvalidParameterError(msg) from None
 
 
-def predict(args) -> dict:
+def setting(args) -> dict:
     _check(args)
     m = np.arange(1, args.generations + 1) if args.per_generation else args.generations
-    out = th.predict(args.workflow, args.real, args.synthetic, m, args.s0, args.support, args.vocab,
-                     args.window).as_dict()
+    return dict(workflow=args.workflow, real=args.real, synthetic=args.synthetic, generations=m, s0=args.s0,
+                support=args.support, vocab=args.vocab, window=args.window)
+
+
+def predict_extras(args, s: dict, out: dict) -> None:
     if args.workflow == "fully-synthetic":
+        m = s["generations"]
         raw = 1.0 - np.where(np.atleast_1d(m) == 1, args.real, args.synthetic) * (1.0 - np.atleast_1d(out["sq_norm"]))
         if np.any(raw < 0):
-            sys.stderr.write("collapse: note: collapse_prob_lower is the bound 1 - L(1 - S_m) clipped at 0 "
-                             "(negative before about generation 1 + n ln(n(1 - S0)); L = N at generation 1, else n)\n")
-    return out
+            warnings.warn("collapse_prob_lower is the bound 1 - L(1 - S_m) clipped at 0 (negative before about "
+                          "generation 1 + n ln(n(1 - S0)); L = N at generation 1, else n)", Note, stacklevel=2)
 
 
-def simulate(args, progress) -> dict:
-    _check(args)
-    if args.support is None and args.vocab is None:
-        raise InvalidParameterError("The '--vocab' flag (or '--support') is required to simulate: the law needs a "
-                                    "number of tokens.")
-    est = mc.simulate(args.workflow, args.real, args.synthetic, args.generations, args.s0, args.support, args.vocab,
-                      args.window, n_trials=args.trials, seed=args.seed, max_generations=args.max_generations,
-                      progress=progress)
-    full = est.as_dict(per_generation=args.per_generation)
-    out = {"sq_norm": full["sq_norm"], "deviation": full["deviation"]}
-    if args.workflow == "fully-synthetic":
-        out["collapse_prob"] = full["collapse_prob_lower"]
-        out["collapse_time"] = full["collapse_time_lower"]
-        out["censored"] = est.censored
-    return out
+def resources(args, simulate: bool) -> list[tuple[str, float]]:
+    items = [("--generations", 8.0 * 8 * args.generations)]
+    if simulate:
+        size = float(args.vocab or args.support or 1)
+        items.append(("--generations" if args.generations >= args.trials else "--trials",
+                      8.0 * 4 * args.generations * args.trials))
+        items.append(("--vocab" if args.vocab else "--support", 8.0 * 4 * size * args.trials))
+    return items
+
+
+def work(args, simulate: bool) -> float:
+    if not simulate:
+        return 100.0 * args.generations
+    size = float(args.vocab or args.support or 1)
+    # fully synthetic runs continue to collapse, after ~2n·H generations (Wright–Fisher), at most max_generations
+    gens = args.generations + (min(args.max_generations, 4 * args.synthetic) if args.workflow == "fully-synthetic"
+                               else 0)
+    return args.trials * gens * (size + args.real + args.synthetic) * 20

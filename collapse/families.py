@@ -30,12 +30,14 @@ import numpy as np
 from model_collapse.montecarlo import gaussian_workflow as mc_gaussian
 from model_collapse.montecarlo import iterative_retraining as mc_retrain
 from model_collapse.montecarlo import kde_workflow as mc_kde
+from model_collapse.montecarlo import language_model as mc_lm
 from model_collapse.montecarlo import linreg_workflow as mc_linreg
 from model_collapse.montecarlo import random_projections as mc_rp
 from model_collapse.montecarlo import ridge_mixture as mc_ridge
 from model_collapse.theory import gaussian_workflow as th_gaussian
 from model_collapse.theory import iterative_retraining as th_retrain
 from model_collapse.theory import kde_workflow as th_kde
+from model_collapse.theory import language_model as th_lm
 from model_collapse.theory import linreg_workflow as th_linreg
 from model_collapse.theory import random_projections as th_rp
 from model_collapse.theory import ridge_mixture as th_ridge
@@ -200,6 +202,26 @@ FAMILIES: tuple[Family, ...] = (
         extra=MappingProxyType({"cli_reference": ("--workflow", "accumulate", "--t", "5", "--dataset", "gaussian",
                                                   "--h", "0.5", "--n", "1000"),
                                 "cli_extra_keys": ("nll_limit", "variance_growth_limit", "nll_bound")}),
+    ),
+    Family(
+        name="language_model",
+        cli="lm",
+        predict=th_lm.predict,
+        simulate=mc_lm.simulate,
+        fields=("sq_norm",),
+        reference=MappingProxyType(dict(workflow="partially-synthetic", real=10, synthetic=40,
+                                        generations=np.array([1, 3, 6]), s0=0.1, support=20, vocab=50)),
+        n_trials=2000,
+        allowance=0.0,  # S_m is exact (Theorem 2 with the corrected sign, docs/theory.md §6)
+        perturbed=lambda s: {**s, "real": s["synthetic"], "synthetic": s["real"]},
+        perturbed_note="α = N/(N + n) for n/(N + n) (real and synthetic counts swapped)",
+        figures=("sed_collapse", "sed_ngram"),
+        simulator_options=frozenset({"max_generations"}),
+        diagnostics=frozenset({"collapse_prob", "collapse_time", "deviation", "absorption", "censored"}),
+        note="The statistical language model: next-token frequencies refitted on their own samples (§6).",
+        extra=MappingProxyType({"cli_reference": ("--workflow", "partially-synthetic", "--real", "10", "--synthetic",
+                                                  "40", "--generations", "6", "--s0", "0.1", "--support", "20",
+                                                  "--vocab", "50")}),
     ),
 )
 

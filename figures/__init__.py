@@ -19,6 +19,8 @@ _MODULES = [
     "model_collapse.figures.smc_pareto",
     "model_collapse.figures.mcd_scaling",
     "model_collapse.figures.cot_kde",
+    "model_collapse.figures.sed_collapse",
+    "model_collapse.figures.sed_ngram",
 ]
 
 

@@ -161,6 +161,24 @@ def shared_legend(fig, handles, labels=None, *, ncols: int | None = None, loc: s
                       title_fontsize=fontsize)
 
 
+def merge_legends(fig, tagged_axes, *, ncols: int = 4, fontsize: float = 8.0):
+    """Replace the per-panel legends by one figure legend: each entry prefixed by its panel's tag ("(a) ", ...),
+    an entry repeated in several panels listed once."""
+    for old in list(fig.legends):
+        old.remove()
+    handles, labels, seen = [], [], set()
+    for tag, ax in tagged_axes:
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            if lab.startswith("_") or lab in seen:
+                continue
+            seen.add(lab)
+            handles.append(h)
+            labels.append(f"{tag} {lab}" if tag else lab)
+    return shared_legend(fig, handles, labels, ncols=ncols, fontsize=fontsize)
+
+
 def _versions() -> dict:
     out = {"python": platform.python_version()}
     for pkg in ("model-collapse", "numpy", "scipy", "matplotlib", "mpmath", "scikit-learn"):

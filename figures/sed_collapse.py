@@ -27,8 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib import colormaps
-
-from model_collapse.figures._base import Figure, Table, concat, rows, table
+from model_collapse.figures._base import Figure, Table, concat, merge_legends, rows, table
 from model_collapse.montecarlo import language_model as mc
 from model_collapse.theory import language_model as th
 
@@ -66,14 +65,14 @@ def compute(quick: bool, seed: int) -> Table:
     parts += [_part("a", "theory", "sq_norm", "fully-synthetic", n, gens, pred.sq_norm),
               _part("a", "bound_lower", "collapse_prob", "fully-synthetic", n, gens, pred.collapse_prob_lower),
               _part("a", "bound_upper", "collapse_prob", "fully-synthetic", n, gens, pred.collapse_prob_upper)]
-    est = mc.simulate("fully-synthetic", n, n, m_a, S0, SUPPORT, VOCAB, n_trials=runs,
+    est = mc.simulate("fully-synthetic", n, n, np.arange(1, m_a + 1), S0, SUPPORT, VOCAB, n_trials=runs,
                       seed=np.random.SeedSequence(seed, spawn_key=(0,)))
     step = max(1, m_a // 30)
     sel = slice(0, m_a, step)
     parts += [_part("a", "simulation", "sq_norm", "fully-synthetic", n, gens[sel], est.sq_norm.mean[sel],
                     est.sq_norm.sem[sel]),
               _part("a", "simulation", "collapse_prob", "fully-synthetic", n, gens[sel],
-                    est.collapse_prob_lower.mean[sel], est.collapse_prob_lower.sem[sel])]
+                    est.collapse_prob.mean[sel], est.collapse_prob.sem[sel])]
     # (b) expected collapse time against n = N
     ns = PANEL_B_NS[:3] if quick else PANEL_B_NS
     for j, n in enumerate(ns):
@@ -82,16 +81,17 @@ def compute(quick: bool, seed: int) -> Table:
         parts += [_part("b", "bound_lower", "collapse_time", "fully-synthetic", n, n, lo),
                   _part("b", "bound_upper", "collapse_time", "fully-synthetic", n, n, hi),
                   _part("b", "wright_fisher", "collapse_time", "fully-synthetic", n, n, wf)]
-        e = mc.simulate("fully-synthetic", n, n, 1, S0, SUPPORT, VOCAB, n_trials=runs,
+        e = mc.simulate("fully-synthetic", n, n, np.arange(1, 1 + 1), S0, SUPPORT, VOCAB, n_trials=runs,
                         seed=np.random.SeedSequence(seed, spawn_key=(1, j)))
-        t = e.collapse_time_lower
+        t = e.collapse_time
         parts.append(_part("b", "simulation", "collapse_time", "fully-synthetic", n, n, t.mean, t.sem))
     # (c) partially synthetic, Theorem 2
     gens = np.arange(1, PANEL_C_M + 1)
     for j, n in enumerate(PANEL_C_NS[:2] if quick else PANEL_C_NS):
         s_m = th.sq_norm("partially-synthetic", PANEL_C_REAL, n, gens, S0)
         parts.append(_part("c", "theory", "sq_norm", "partially-synthetic", n, gens, s_m))
-        e = mc.simulate("partially-synthetic", PANEL_C_REAL, n, PANEL_C_M, S0, SUPPORT, VOCAB, n_trials=runs,
+        e = mc.simulate(
+            "partially-synthetic", PANEL_C_REAL, n, np.arange(1, PANEL_C_M + 1), S0, SUPPORT, VOCAB, n_trials=runs,
                         seed=np.random.SeedSequence(seed, spawn_key=(2, j)))
         parts.append(_part("c", "simulation", "sq_norm", "partially-synthetic", n, gens, e.sq_norm.mean,
                            e.sq_norm.sem))
@@ -104,7 +104,7 @@ def compute(quick: bool, seed: int) -> Table:
         parts.append(_part("d", "theory", "sq_norm", wf, n, gens, th.sq_norm(wf, n, n, gens, S0)))
         if wf != "accumulate-subsample":  # no closed-form limit (it converges too; see docs/lm.md)
             parts.append(_part("d", "limit", "sq_norm", wf, n, PANEL_D_M, th.sq_norm_limit(wf, n, n, S0)))
-        e = mc.simulate(wf, n, n, PANEL_D_M, S0, SUPPORT, VOCAB, n_trials=runs,
+        e = mc.simulate(wf, n, n, np.arange(1, PANEL_D_M + 1), S0, SUPPORT, VOCAB, n_trials=runs,
                         seed=np.random.SeedSequence(seed, spawn_key=(3, j)))
         sel = slice(0, PANEL_D_M, 3)
         parts.append(_part("d", "simulation", "sq_norm", wf, n, gens[sel], e.sq_norm.mean[sel], e.sq_norm.sem[sel]))
@@ -115,7 +115,7 @@ def compute(quick: bool, seed: int) -> Table:
         k = PANEL_F_TOTAL // K if K else PANEL_F_TOTAL
         label = f"{wf} K={K}" if K else wf
         parts.append(_part("f", "theory", "sq_norm", label, k, gens, th.sq_norm(wf, k, k, gens, S0, window=K)))
-        e = mc.simulate(wf, k, k, m_f, S0, SUPPORT, VOCAB, window=K, n_trials=runs,
+        e = mc.simulate(wf, k, k, np.arange(1, m_f + 1), S0, SUPPORT, VOCAB, window=K, n_trials=runs,
                         seed=np.random.SeedSequence(seed, spawn_key=(4, j)))
         sel = slice(0, m_f, max(1, m_f // 25))
         parts.append(_part("f", "simulation", "sq_norm", label, k, gens[sel], e.sq_norm.mean[sel], e.sq_norm.sem[sel]))
@@ -142,7 +142,9 @@ def compute(quick: bool, seed: int) -> Table:
     # (h) the paper's Fig. 4: partially synthetic, n = 10, N = 100, varying S0
     gens = np.arange(1, PANEL_H_M + 1)
     for j, s0 in enumerate(PANEL_H_S0[::2] if quick else PANEL_H_S0):
-        e = mc.simulate("partially-synthetic", PANEL_H_REAL, PANEL_H_N, PANEL_H_M, s0, SUPPORT, VOCAB, n_trials=runs,
+        e = mc.simulate(
+            "partially-synthetic", PANEL_H_REAL, PANEL_H_N, np.arange(1, PANEL_H_M + 1), s0, SUPPORT, VOCAB,
+            n_trials=runs,
                         seed=np.random.SeedSequence(seed, spawn_key=(6, j)))
         parts.append(_part("h", "simulation", "deviation", "partially-synthetic", PANEL_H_N, gens, e.deviation.mean,
                            e.deviation.sem, item=j))
@@ -286,8 +288,7 @@ def plot(tab: Table, fig) -> None:
     h.set_title(f"(h) Fig. 4: partially synthetic, n = {PANEL_H_N}, N = {PANEL_H_REAL}: drift falls as S₀ grows",
                 fontsize=9)
     h.legend(fontsize=7, loc="lower right")
-    handles, labels = a.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8)
+    merge_legends(fig, [(f"({k})", axis) for k, axis in zip("abcdefgh", ax, strict=False)], ncols=4)
     fig.suptitle(f"Statistical language model on its own samples (s = {VOCAB}, s̃ = {SUPPORT}, S₀ = {S0}): "
                  "lines theory, points simulation", fontsize=10)
 

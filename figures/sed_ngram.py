@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib import colormaps
-
-from model_collapse.figures._base import Figure, Table, concat, rows, table
+from model_collapse.figures._base import Figure, Table, concat, merge_legends, rows, table
 from model_collapse.montecarlo import language_model as mc
 from model_collapse.theory import language_model as th
 
@@ -97,8 +96,7 @@ def plot(tab: Table, fig) -> None:
     d.set_ylabel("fraction of the real model's pairs with count 0")
     d.legend(fontsize=7, loc="upper left")
     d.grid(True, alpha=0.3)
-    handles, lbls = ax[0].get_legend_handles_labels()
-    fig.legend(handles, lbls, loc="outside lower center", ncol=3, fontsize=8)
+    merge_legends(fig, [(f"({k})", axis) for k, axis in zip("abcd", ax, strict=False)], ncols=4)
     fig.suptitle("Character trigram model of the Python Language Reference, retrained on its own samples "
                  "(points: simulation mean ± 2 SE)", fontsize=10)
 

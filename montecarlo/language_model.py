@@ -42,8 +42,7 @@ from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
-from scipy.optimize import brentq
-
+from model_collapse.arrays import iterations
 from model_collapse.montecarlo.trials import MCEstimate, Progress, estimate, trial_generators
 from model_collapse.theory.language_model import (
     COUNT,
@@ -64,6 +63,7 @@ from model_collapse.validation import (
     check_param,
     validate,
 )
+from scipy.optimize import brentq
 
 __all__ = ["WORKFLOWS", "MAX_GENERATIONS", "LMEstimate", "law", "trajectories", "simulate", "default_text",
            "NgramTable", "ngram_table", "NgramEstimate", "ngram_experiment", "COUNT_BINS", "simulate_family"]
@@ -324,50 +324,38 @@ def trajectories(p, real: int, synthetic: int, generations: int, *, workflow: st
 
 @dataclass(frozen=True)
 class LMEstimate:
-    """Mean ± SE over runs at generations 1..m (arrays of length m; ``as_dict`` reports generation m).
+    """Mean ± SE over runs at the requested generation(s) (the shape of ``generations``).
 
-    Field names mirror :class:`theory.language_model.LMPrediction`. The bound fields hold the simulated
-    quantity they bound: ``collapse_prob_lower`` and ``collapse_prob_upper`` are both the estimate of ρ_m
-    (fraction of runs collapsed by generation m), ``collapse_time_lower`` and ``collapse_time_upper`` both
-    the estimate of E[T] (fully synthetic only; None otherwise). Extras: ``deviation`` (E‖p⁽ᵐ⁾ − p⁽¹⁾‖₁),
-    ``absorption`` (fraction of runs absorbed at each vocabulary token; Proposition 1 says p),
-    ``censored`` (runs still alive at ``max_generations``; their T counts as max_generations).
+    ``sq_norm`` is the twin of the prediction's S_m. The rest are simulation diagnostics without a closed-form
+    field of the same name: ``collapse_prob`` (fraction of runs collapsed by generation m; the theory gives
+    the Theorem 1 bounds ``collapse_prob_lower``/``_upper``) and ``collapse_time`` (E[T], fully synthetic only;
+    bounds ``collapse_time_lower``/``_upper``), ``deviation`` (E‖p⁽ᵐ⁾ − p⁽¹⁾‖₁), ``absorption`` (fraction of
+    runs absorbed at each vocabulary token; Proposition 1 says p), ``censored`` (runs still alive at
+    ``max_generations``; their T counts as max_generations).
     """
 
-    generations: np.ndarray
     sq_norm: MCEstimate
-    collapse_prob_lower: MCEstimate | None
-    collapse_prob_upper: MCEstimate | None
-    collapse_time_lower: MCEstimate | None
-    collapse_time_upper: MCEstimate | None
+    collapse_prob: MCEstimate | None
+    collapse_time: MCEstimate | None
     deviation: MCEstimate
     absorption: MCEstimate | None
     censored: int
     n_trials: int
 
-    def as_dict(self, per_generation: bool = False) -> dict:
-        """name -> {"mean", "se"} at the last generation (or lists over all generations)."""
-        out = {}
-        for key in ("sq_norm", "collapse_prob_lower", "collapse_prob_upper", "collapse_time_lower",
-                    "collapse_time_upper", "deviation"):
-            est = getattr(self, key)
-            if est is None:
-                continue
-            if per_generation or np.ndim(est.mean) == 0:
-                out[key] = est.as_dict()
-            else:
-                out[key] = MCEstimate(est.mean[-1], est.sem[-1], est.n_trials).as_dict()
-        return out
+    def as_dict(self) -> dict:
+        """name -> {"mean", "se"} (lists when ``generations`` is an array); None fields are left out."""
+        return {k: getattr(self, k).as_dict() for k in ("sq_norm", "collapse_prob", "collapse_time", "deviation")
+                if getattr(self, k) is not None}
 
 
 @validate(workflow=WORKFLOW, real=COUNT, synthetic=COUNT, generations=GENERATION, s0=SQ_NORM, support=SIZE,
           vocab=SIZE, window=WINDOW, n_trials=POSITIVE_INT, seed=None, max_generations=POSITIVE_INT)
-def simulate(workflow: str, real: int, synthetic: int, generations: int, s0: float, support: int | None = None,
+def simulate(workflow: str, real: int, synthetic: int, generations, s0: float, support: int | None = None,
              vocab: int | None = None, window: int | None = None, *, n_trials: int = 100, seed=0,
              max_generations: int = MAX_GENERATIONS, progress: Progress = None) -> LMEstimate:
-    """Mean ± SE over ``n_trials`` runs at generations 1..m for the canonical law :func:`law` (s0, support,
-    vocab). Same keywords as :func:`theory.language_model.predict` (here ``generations`` is the last
-    generation, an int) plus ``n_trials``, ``seed``, ``max_generations`` (the stopping rule of the
+    """Mean ± SE over ``n_trials`` runs at generation(s) m (an int or an array; each run goes to max m) for the
+    canonical law :func:`law` (s0, support, vocab). Same keywords as :func:`theory.language_model.predict` plus
+    ``n_trials``, ``seed``, ``max_generations`` (the stopping rule of the
     collapse-time run) and ``progress``. Needs ``support`` or ``vocab``.
     """
     check_setting(s0, support, vocab, "simulate")
@@ -375,14 +363,22 @@ def simulate(workflow: str, real: int, synthetic: int, generations: int, s0: flo
     if support is None and vocab is None:
         raise InvalidParameterError("simulate needs 'support' or 'vocab' to build the law; got neither.")
     p = law(s0, support, vocab)
-    tr = trajectories(p, real, synthetic, generations, workflow=workflow, window=window, n_trials=n_trials,
+    its = iterations(generations)
+    tr = trajectories(p, real, synthetic, int(its.max()), workflow=workflow, window=window, n_trials=n_trials,
                       seed=seed, max_generations=max_generations, progress=progress)
-    sq = estimate(tr["sq_norm"], axis=0)
-    dev = estimate(tr["deviation"], axis=0)
+
+    def at(x):
+        e = estimate(np.asarray(x, dtype=float)[:, its - 1], axis=0)
+        if np.ndim(generations) == 0:
+            return MCEstimate(float(e.mean[0]), float(e.sem[0]), e.n_trials)
+        return MCEstimate(e.mean.reshape(np.shape(generations)), e.sem.reshape(np.shape(generations)), e.n_trials)
+
+    sq = at(tr["sq_norm"])
+    dev = at(tr["deviation"])
     rho = time = absorption = None
     censored = 0
     if workflow == "fully-synthetic":
-        rho = estimate(tr["collapsed"].astype(float), axis=0)
+        rho = at(tr["collapsed"])
         censored = int(tr["censored"].sum())
         if censored:
             warnings.warn(f"{censored} of {n_trials} runs had not collapsed by max_generations = {max_generations}; "
@@ -394,12 +390,9 @@ def simulate(workflow: str, real: int, synthetic: int, generations: int, s0: flo
         hits[np.flatnonzero(ok), tr["token"][ok]] = 1.0
         absorption = estimate(hits, axis=0)
     return LMEstimate(
-        generations=np.arange(1, int(generations) + 1),
         sq_norm=sq,
-        collapse_prob_lower=rho,
-        collapse_prob_upper=rho,
-        collapse_time_lower=time,
-        collapse_time_upper=time,
+        collapse_prob=rho,
+        collapse_time=time,
         deviation=dev,
         absorption=absorption,
         censored=censored,

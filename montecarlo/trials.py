@@ -116,7 +116,9 @@ class TrialGenerators:
     def __len__(self) -> int:
         return self._n
 
-    def __getitem__(self, i: int) -> np.random.Generator:
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self._n))]
         if not 0 <= i < self._n:
             raise IndexError(i)
         gen = self._cache.get(i)

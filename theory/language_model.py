@@ -72,9 +72,8 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import gammaln, zeta
-
 from model_collapse.validation import POSITIVE_INT, Interval, InvalidParameterError, Options, validate
+from scipy.special import gammaln, zeta
 
 __all__ = [
     "WORKFLOWS",
