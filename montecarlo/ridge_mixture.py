@@ -42,6 +42,7 @@ from model_collapse.montecarlo.trials import (
     single_threaded_blas,
     trial_generators,
 )
+from model_collapse.numerics import require_representable, times_square
 from model_collapse.theory.ridge import spectrum_arrays
 from model_collapse.theory.ridge_mixture import PENALTY, effective_lambda, resolve_priors
 from model_collapse.validation import (
@@ -94,56 +95,201 @@ def _expand(w, m):
     return np.repeat(w, m.astype(int))
 
 
-def _pseudo_inverse_parts(G: np.ndarray, lam_n: float, full_rank: bool):
-    """R = (G + nλI)⁻¹ and RG for a batch of Gram matrices; λ = 0 uses the pseudo-inverse.
+def _ridge_weights(s: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """f = s/(s² + λ), q = s²/(s² + λ), h = λ/(s² + λ) for singular values s > 0 and λ ≥ 0, in forms that
+    neither overflow nor divide 0 by 0 anywhere in [0, inf] (λ = 0: f = 1/s, q = 1, h = 0; λ = inf: 0, 0, 1)."""
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        t = lam / s  # λ/s
+        f = 1.0 / (s + t)
+        ratio = t / s  # λ/s² (inf when s² underflows)
+        q = 1.0 / (1.0 + ratio)
+        h = 1.0 / (1.0 + 1.0 / ratio)
+    return f, q, h
 
-    λ = 0 and n ≥ d (``full_rank``): R = G⁻¹, RG = I. λ = 0 and n < d: eigenvalues below d·eps·max are
-    treated as zero (G has rank n), R = G⁺ and RG the projector onto the row space of X.
+
+def _sym_inverse(M: np.ndarray) -> np.ndarray:
+    """Inverse of a batch of symmetric positive definite matrices after symmetric diagonal scaling.
+
+    With S = diag(M)^(-1/2), M⁻¹ = S(SMS)⁻¹S and SMS has unit diagonal: its condition number is within a
+    factor d of the best over all diagonal scalings (van der Sluis), so a penalty λn/ω_i that spans many
+    orders of magnitude (a graded spectrum) costs no accuracy.
     """
-    d = G.shape[-1]
-    eye = np.eye(d)
-    if lam_n > 0 or full_rank:
-        R = np.linalg.inv(G + lam_n * eye)
-        return R, (eye - lam_n * R) if lam_n > 0 else np.broadcast_to(eye, G.shape)
-    ev, Q = np.linalg.eigh(G)
-    tol = ev[..., -1:] * d * np.finfo(float).eps
-    keep = ev > tol
-    inv = np.where(keep, 1.0 / np.where(keep, ev, 1.0), 0.0)
-    R = (Q * inv[..., None, :]) @ np.swapaxes(Q, -1, -2)
-    RG = (Q * keep[..., None, :]) @ np.swapaxes(Q, -1, -2)
-    return R, RG
+    sc = 1.0 / np.sqrt(np.diagonal(M, axis1=-2, axis2=-1))
+    Ms = M * sc[..., :, None] * sc[..., None, :]
+    return np.linalg.inv(Ms) * sc[..., :, None] * sc[..., None, :]
+
+
+def wishart_factor(rng: np.random.Generator, m: int, d: int) -> np.ndarray:
+    """F ∈ R^{min(m, d)×d} with FᵀF ~ Wishart_d(m, I) (the unscaled factor of :func:`wishart_gram`).
+
+    m ≥ d: Lᵀ from the Bartlett decomposition (L lower triangular, L_ii = √χ²_{m−i+1}, L_ij ~ N(0, 1) below
+    the diagonal): d³ work instead of m·d². m < d: m iid N(0, I) rows. m = 0: no rows (draws nothing).
+    """
+    if m == 0:
+        return np.zeros((0, d))
+    if m >= d:
+        L = np.tril(rng.standard_normal((d, d)), -1)
+        L[np.diag_indices(d)] = np.sqrt(rng.chisquare(m - np.arange(d)))
+        return L.T
+    return rng.standard_normal((m, d))
 
 
 def wishart_gram(rng: np.random.Generator, m: int, sqrt_w: np.ndarray) -> np.ndarray:
     """A draw of G = XᵀX for X ∈ R^{m×d} with iid rows N(0, diag(w)), i.e. G ~ Wishart_d(m, diag(w)).
 
-    m ≥ d: Bartlett decomposition, G = S·LLᵀ·S with S = diag(√w), L lower triangular, L_ii = √χ²_{m−i+1}
-    (i = 1..d), L_ij ~ N(0, 1) below the diagonal: d³ work instead of m·d². m < d: the explicit product
-    ZᵀZ (rank m). Both have exactly the law of XᵀX (moments checked in tests/test_ridge_mixture_mc.py).
+    G = (F·diag(√w))ᵀ(F·diag(√w)) with F from :func:`wishart_factor` (Bartlett for m ≥ d, explicit rows for
+    m < d): exactly the law of XᵀX (moments checked in tests/test_ridge_mixture_mc.py).
     """
-    d = sqrt_w.size
-    if m == 0:
-        return np.zeros((d, d))
-    if m >= d:
-        L = np.tril(rng.standard_normal((d, d)), -1)
-        L[np.diag_indices(d)] = np.sqrt(rng.chisquare(m - np.arange(d)))
-        A = L @ L.T
-    else:
-        Z = rng.standard_normal((m, d))
-        A = Z.T @ Z
-    return A * sqrt_w[:, None] * sqrt_w[None, :]
+    F = wishart_factor(rng, m, sqrt_w.size) * sqrt_w
+    return F.T @ F
 
 
-def ridge_error_parts(G1, G2, lam_n, w, gam, dlt, s1sq, s2sq, full_rank):
-    """Exact conditional expectations (bias, variance, zeta) given the Gram matrices (batched)."""
-    R, RG = _pseudo_inverse_parts(G1 + G2, lam_n, full_rank)
-    B2 = R @ G2
-    A = RG - np.eye(w.size)
-    bias = np.einsum("k,bki,i->b", w, A * A, gam)
-    zeta = np.einsum("k,bki,i->b", w, B2 * B2, dlt)
-    var2 = np.einsum("k,bkj->b", w, B2 * R)
-    var1 = np.einsum("k,bkj->b", w, (RG - B2) * R)
-    return bias, s1sq * var1 + s2sq * var2, zeta
+def _sumsq(A: np.ndarray) -> np.ndarray:
+    """Σ of squares over the last two axes, scaled first so that entries near 1e±200 neither overflow nor
+    underflow."""
+    if A.size == 0:
+        return np.zeros(A.shape[:-2])
+    sc = np.max(np.abs(A), axis=(-2, -1), keepdims=True)
+    sc = np.where((sc > 0) & np.isfinite(sc), sc, 1.0)
+    return np.sum((A / sc) ** 2, axis=(-2, -1)) * np.squeeze(sc, axis=(-2, -1)) ** 2
+
+
+def ridge_error_parts(F1, F2, lam_n, w, gam, dlt, s1, s2):
+    """Exact conditional expectations (bias, variance, zeta) given the design, for a batch of trials.
+
+    variance = σ₁²·v₁ + σ₂²·v₂ with the unit-noise factors of :func:`unit_error_parts` (formed as (σ·√v)²).
+    """
+    bias, v1, v2, zeta = unit_error_parts(F1, F2, lam_n, w, gam, dlt)
+    return bias, times_square(s1, v1) + times_square(s2, v2), zeta
+
+
+def unit_error_parts(F1, F2, lam_n, w, gam, dlt):
+    """Exact conditional (bias, v₁, v₂, zeta) given the design, batched; variance = σ₁²v₁ + σ₂²v₂.
+
+    ``F1`` (b, k₁, d), ``F2`` (b, k₂, d): unscaled factors with G_k = diag(√ω)F_kᵀF_k diag(√ω) (the Gram
+    matrix of the real and synthetic rows; :func:`wishart_factor`, or the raw N(0, I) rows).
+    Eigenvalues ω = 0 (e.g. underflowed ones) are dropped: they carry no Σ-weight and no signal.
+
+    Two stable forms, both exact at every λ ≥ 0 and continuous in λ (the λ → 0 limit is the minimum-norm
+    least-squares fit):
+
+    - n ≥ d₊ (d₊ = #{ω > 0}, full column rank): whitened coordinates β = diag(√ω)w, where ridge is the
+      generalised ridge K = (ZᵀZ + nλ·diag(1/ω))⁻¹ on the standard-normal design Z; K is inverted after
+      symmetric diagonal scaling (:func:`_sym_inverse`), so graded spectra and λ = 0 cost no accuracy.
+      Parts: bias = ‖(I − KZᵀZ)·diag(√(ωΓ))‖², var_k = σ_k²‖KZ_kᵀ‖², ζ = ‖KZ₂ᵀZ₂·diag(√(ωΔ))‖².
+    - n < d₊: the thin SVD of the stacked, scaled factor F̃ = [F₁; F₂]·diag(√(ω/ω_max)) = UsVᵀ with rank
+      exactly n (its n largest singular values), λ̃ = nλ/ω_max, f = s/(s² + λ̃), q = s²/(s² + λ̃):
+      R̃F̃_kᵀ = V·diag(f)·U_kᵀ, R̃G̃ = V·diag(q)·Vᵀ; the numerically-null directions of G never enter (this
+      is what made (G + nλI)⁻¹ return huge negative variances at tiny λ).
+    Each part is a sum of squares (≥ 0 by construction); variance terms with no rows are exactly 0.
+    """
+    pos = w > 0
+    b, k1, k2 = F1.shape[0], F1.shape[1], F2.shape[1]
+    zero = np.zeros(b)
+    dp = int(pos.sum())
+    if dp == 0:
+        return zero, zero, zero, zero
+    wp, gp, dp_ = w[pos], gam[pos], dlt[pos]
+    F1, F2 = F1[..., pos], F2[..., pos]
+    wmax = float(wp.max())
+    # Rank of the pooled design: min(k₁ + k₂, d₊) a.s. (k_k = min(n_k, d) rows per block), full iff n ≥ d₊.
+    if k1 + k2 >= dp:
+        tg, te = np.sqrt(wp * gp), np.sqrt(wp * dp_)  # column weights in whitened units
+        Z = np.concatenate([F1, F2], axis=1)
+        G = np.swapaxes(Z, -1, -2) @ Z
+        with np.errstate(divide="ignore", over="ignore"):
+            pen = lam_n / wp  # nλ/ω_i, inf where it overflows: that coordinate is not fit at all
+        fit = np.flatnonzero(np.isfinite(pen))
+        K = np.zeros_like(G)
+        if fit.size:
+            ix = (slice(None), fit[:, None], fit[None, :])
+            K[ix] = _sym_inverse(G[ix] + np.diag(pen[fit]))
+        bias = _sumsq((np.eye(dp) - K @ G) * tg)
+        T1 = K @ np.swapaxes(F1, -1, -2)
+        T2 = K @ np.swapaxes(F2, -1, -2)
+        zeta = _sumsq((T2 @ F2) * te) if k2 else zero
+    else:  # n < d₊: rank n, every block has n_k < d explicit rows
+        tg, te = np.sqrt(wmax * gp), np.sqrt(wmax * dp_)  # column weights in units of ω_max
+        c = np.sqrt(wp / wmax)
+        U, s, Vt = np.linalg.svd(np.concatenate([F1, F2], axis=1) * c, full_matrices=False)
+        keep = s > 0
+        with np.errstate(over="ignore"):
+            lam_c = lam_n / wmax
+        f, q, _h = _ridge_weights(np.where(keep, s, 1.0), lam_c)
+        f, q = np.where(keep, f, 0.0), np.where(keep, q, 0.0)
+        V = np.swapaxes(Vt, -1, -2)
+        bias = _sumsq(c[:, None] * ((V * q[..., None, :]) @ Vt - np.eye(dp)) * tg)
+        W = c[:, None] * V * f[..., None, :]  # diag(c)·V·diag(f)
+        U1, U2 = U[:, :k1, :], U[:, k1:, :]
+        T1 = W @ np.swapaxes(U1, -1, -2)
+        T2 = W @ np.swapaxes(U2, -1, -2)
+        P2 = (U2 * (s * keep)[..., None, :]) @ Vt  # U₂·diag(s)·Vᵀ = the scaled F₂
+        zeta = _sumsq((T2 @ P2) * te) if k2 else zero
+    var1 = _sumsq(T1) if k1 else zero
+    var2 = _sumsq(T2) if k2 else zero
+    return bias, var1, var2, zeta
+
+
+def _require_finite(out, unit, s1, s2, sigma, sigma2, r2, c2, gamma, delta, where="simulate") -> None:
+    """Refuse (InvalidParameterError) a setting whose parts overflow float64: name the scale that did it."""
+    if np.all(np.isfinite(out)):
+        return
+    bias, var, zeta, total = out[:4]
+    if not np.all(np.isfinite(var)):
+        if s2 > s1 and sigma2 is not None:
+            require_representable(where, "variance", var, "sigma2", sigma2, unit[1] if unit.any() else None)
+        require_representable(where, "variance", var, "sigma", sigma, unit[0] + unit[1] if unit.any() else None)
+    require_representable(where, "bias", bias, "gamma" if gamma is not None else "r2",
+                          "an array" if gamma is not None else r2)
+    require_representable(where, "zeta", zeta, "delta" if delta is not None else "c2",
+                          "an array" if delta is not None else c2)
+    big = max(("sigma", s1), ("sigma2", s2), ("r2", float(np.sqrt(r2)) if gamma is None else 0.0),
+              ("c2", float(np.sqrt(c2)) if delta is None else 0.0), key=lambda kv: kv[1])[0]
+    given = {"sigma": sigma, "sigma2": sigma2, "r2": r2, "c2": c2}[big]
+    require_representable(where, "total", total, big, given)
+
+
+def whitened_ridge_fit(X: np.ndarray, Y: np.ndarray, lam_n: float, w: np.ndarray) -> np.ndarray:
+    """β̂ = diag(√ω)·ŵ for the ridge fits ŵ = (XᵀX + nλI)⁻¹XᵀY (λ = 0: minimum-norm), batched.
+
+    ``X`` (b, n, d) with columns of scale √ω, ``Y`` (b, n, k); returns (b, d₊, k) on the coordinates with
+    ω > 0 (in these units ‖ŵ − w‖²_Σ = ‖β̂ − diag(√ω)w‖²). The two stable forms of
+    :func:`ridge_error_parts`: n ≥ d₊ the generalised ridge on Z = X·diag(1/√ω) (diagonally scaled inverse),
+    n < d₊ the thin SVD of X/√ω_max truncated at rank n.
+    """
+    pos = w > 0
+    wp = w[pos]
+    Xp = X[..., pos]
+    n, dp = Xp.shape[-2], Xp.shape[-1]
+    if dp == 0:
+        return np.zeros(X.shape[:-2] + (0, Y.shape[-1]))
+    if n >= dp:
+        Z = Xp / np.sqrt(wp)
+        G = np.swapaxes(Z, -1, -2) @ Z
+        with np.errstate(divide="ignore", over="ignore"):
+            pen = lam_n / wp
+        fit = np.flatnonzero(np.isfinite(pen))
+        out = np.zeros(X.shape[:-2] + (dp, Y.shape[-1]))
+        if fit.size:
+            ix = (slice(None), fit[:, None], fit[None, :])
+            K = _sym_inverse(G[ix] + np.diag(pen[fit]))
+            out[:, fit, :] = K @ (np.swapaxes(Z[..., fit], -1, -2) @ Y)
+        return out
+    wmax = float(wp.max())
+    c = np.sqrt(wp / wmax)
+    U, s, Vt = np.linalg.svd(Xp / np.sqrt(wmax), full_matrices=False)
+    keep = s > 0
+    with np.errstate(over="ignore"):
+        lam_c = lam_n / wmax
+    f, _q, _h = _ridge_weights(np.where(keep, s, 1.0), lam_c)
+    f = np.where(keep, f, 0.0)
+    coef = np.swapaxes(Vt, -1, -2) @ (f[..., :, None] * (np.swapaxes(U, -1, -2) @ Y))  # ridge on X/√ω_max
+    return c[:, None] * coef
+
+
+def _sq(e: np.ndarray) -> np.ndarray:
+    """Σ e² over the last axis, scaled first (no overflow for entries up to ~1e300)."""
+    return _sumsq(e[..., None])
 
 
 def _sample_parts(X, n1, lam_n, w, gam, dlt, s1, s2, rngs):
@@ -156,19 +302,12 @@ def _sample_parts(X, n1, lam_n, w, gam, dlt, s1, s2, rngs):
     shift = np.einsum("bnd,bd->bn", X[:, n1:], dl)
     y_teacher = np.einsum("bnd,bd->bn", X, w1)
     y_shift = np.concatenate([np.zeros((b, n1)), shift], axis=1)
-    Xt = np.swapaxes(X, -1, -2)
     # One factorisation, four right-hand sides (teacher part, shift part, noise, all labels).
     Y = np.stack([y_teacher, y_shift, noise, y_teacher + y_shift + noise], axis=-1)
-    if lam_n > 0 or n >= d:  # ridge, or OLS: (XᵀX + nλI)ŵ = Xᵀy
-        W = np.linalg.solve(Xt @ X + lam_n * np.eye(d), Xt @ Y)
-    else:  # λ = 0, n < d: the minimum-norm interpolator ŵ = Xᵀ(XXᵀ)⁻¹y
-        W = Xt @ np.linalg.solve(X @ Xt, Y)
-    e_bias = W[..., 0] - w1
-    e_zeta = W[..., 1]
-    e_var = W[..., 2]
-    total_err = W[..., 3] - w1
-    sq = lambda e: np.einsum("bd,d->b", e * e, w)  # noqa: E731
-    return sq(e_bias), sq(e_var), sq(e_zeta), sq(total_err)
+    B = whitened_ridge_fit(X, Y, lam_n, w)
+    pos = w > 0
+    beta1 = w1[:, pos] * np.sqrt(w[pos])
+    return _sq(B[..., 0] - beta1), _sq(B[..., 2]), _sq(B[..., 1]), _sq(B[..., 3] - beta1)
 
 
 @validate(n=POSITIVE_INT, p2=PROBABILITY, lam=NONNEGATIVE, sigma=NONNEGATIVE, sigma2=NONNEGATIVE,
@@ -201,8 +340,11 @@ def simulate(
     """
     require_scalars("simulate", n=n, p2=p2, lam=lam, sigma=sigma, sigma2=sigma2)
     w, m = spectrum_arrays(eigenvalues, multiplicities, "simulate")
+    # Priors are given per distinct eigenvalue (as in the theory): resolve them there, then expand all three.
+    gam, dlt = resolve_priors(w, m, r2, c2, gamma, delta, "simulate")
+    if multiplicities is not None:
+        gam, dlt = _expand(gam, m), _expand(dlt, m)
     w = _expand(w, None if multiplicities is None else m)
-    gam, dlt = resolve_priors(w, np.ones_like(w), r2, c2, gamma, delta, "simulate")
     n = int(n)
     d = w.size
     n2 = int(round(p2 * n))
@@ -213,15 +355,19 @@ def simulate(
     sqrt_w = np.sqrt(w)
     rngs = trial_generators(seed, n_trials)
     out = np.empty((4, n_trials))
+    unit = np.zeros((2, n_trials))  # v₁, v₂ per trial (conditional method): variance = σ₁²v₁ + σ₂²v₂
     per_trial = (n * d if method == "sample" else min(n, d) * d) + 8 * d * d
     done = 0
     with single_threaded_blas():
         for chunk in batches(n_trials, per_trial):
             if method == "conditional":
-                G1 = np.stack([wishart_gram(rngs[i], n1, sqrt_w) for i in chunk])
-                G2 = np.stack([wishart_gram(rngs[i], n2, sqrt_w) for i in chunk])
-                bias, var, zeta = ridge_error_parts(G1, G2, lam_n, w, gam, dlt, s1 * s1, s2 * s2, n >= d)
-                total = bias + var + zeta
+                F1 = np.stack([wishart_factor(rngs[i], n1, d) for i in chunk])
+                F2 = np.stack([wishart_factor(rngs[i], n2, d) for i in chunk])
+                bias, v1, v2, zeta = unit_error_parts(F1, F2, lam_n, w, gam, dlt)
+                unit[:, chunk.start : chunk.stop] = v1, v2
+                var = times_square(s1, v1) + times_square(s2, v2)
+                with np.errstate(over="ignore"):
+                    total = bias + var + zeta
             else:
                 X = np.stack([rngs[i].standard_normal((n, d)) for i in chunk]) * sqrt_w
                 bias, var, zeta, total = _sample_parts(X, n1, lam_n, w, gam, dlt, s1, s2, [rngs[i] for i in chunk])
@@ -230,6 +376,7 @@ def simulate(
             if progress is not None:
                 progress(done, n_trials)
     if include_noise:
-        out[3] += s1 * s1
+        out[3] = out[3] + times_square(s1, 1.0)
+    _require_finite(out, unit, s1, s2, sigma, sigma2, r2, c2, gamma, delta)
     b, v, z, t = (estimate(row) for row in out)
     return RidgeMixtureEstimate(bias=b, variance=v, zeta=z, total=t, n_trials=n_trials, n2=n2, n=n)
