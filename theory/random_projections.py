@@ -60,6 +60,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from model_collapse.arrays import plain
+from model_collapse.numerics import require_representable, times_square
 from model_collapse.projections import sample_projection
 from model_collapse.theory import ridge_mixture as rm
 from model_collapse.theory.marchenko_pastur import quadrature
@@ -229,9 +230,17 @@ def _evaluate(spec: ProjectedSpectrum, n, p2, lam, s1, s2, penalty):
     mult = spec.multiplicities
     if mu.size == 0:  # S·Σ^{1/2} = 0: no features at all, v = 0
         mu, gam_c, dlt_c, mult = np.zeros(1), np.zeros(1), np.zeros(1), None
-    res = rm.predict(n, p2, lam, mu, gamma=gam_c, delta=dlt_c, multiplicities=mult,
-                        sigma=np.sqrt(s1**2 + spec.rho1), sigma2=np.sqrt(s2**2 + spec.rho2), penalty=penalty)
-    return res
+    kw = dict(gamma=gam_c, delta=dlt_c, multiplicities=mult, penalty=penalty)
+    try:  # σ² + ρ as a standard deviation: σ² alone overflows at σ ≈ 1.3e154
+        return rm.predict(n, p2, lam, mu, sigma=np.hypot(s1, np.sqrt(spec.rho1)),
+                          sigma2=np.hypot(s2, np.sqrt(spec.rho2)), **kw)
+    except InvalidParameterError:  # the variance overflows: refuse by the user's parameter and its range
+        uu = rm.predict(n, p2, lam, mu, sigma=0.0, sigma2=0.0, **kw).u
+        fin = np.isfinite(uu)
+        big, given = ("sigma2", s2) if np.max(s2) > np.max(s1) else ("sigma", s1)
+        require_representable("predict", "variance", np.array([np.inf]), big, float(np.max(given)),
+                              np.max(uu[fin]) if fin.any() else None)
+        raise
 
 
 def _spectra(m_values, w, gam, dlt, form, seed, nodes_per_panel, where):
@@ -307,9 +316,14 @@ def predict(
         out["rho"][idx] = spec.rho1
         for k in ("bias", "variance", "zeta", "kappa", "u"):
             out[k][idx] = getattr(res, k)
-    out["total"] = out["rho"] + out["bias"] + out["variance"] + out["zeta"]
-    if include_noise:
-        out["total"] = out["total"] + s1f**2
+    with np.errstate(over="ignore"):
+        out["total"] = out["rho"] + out["bias"] + out["variance"] + out["zeta"]
+        if include_noise:
+            out["total"] = out["total"] + times_square(s1f, 1.0)
+    fin = np.isfinite(out["u"])
+    if not np.all(np.isfinite(out["total"][fin])):
+        big = "sigma" if np.max(out["variance"][fin]) >= np.max(out["rho"][fin] + out["bias"][fin]) else "r2"
+        require_representable("predict", "total", out["total"][fin], big, sigma if big == "sigma" else r2)
     if np.any(np.isinf(out["u"])):
         warnings.warn("ridgeless fit at the interpolation threshold (lam = 0, min(m, d) = n): u, the variance and "
                       "the total are infinite", RuntimeWarning, stacklevel=2)

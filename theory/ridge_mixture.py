@@ -31,6 +31,7 @@ from numbers import Real
 
 import numpy as np
 from model_collapse.arrays import plain
+from model_collapse.numerics import FLOAT_MAX, require_representable, times_square
 from model_collapse.theory.ridge import isotropic_kappa, isotropic_u, kappa, spectral_sum, spectrum_arrays, u
 from model_collapse.theory.spectrum import isotropic_prior
 from model_collapse.validation import (
@@ -91,6 +92,13 @@ def resolve_priors(w, m, r2, c2, gamma, delta, where):
     else:
         dlt = np.broadcast_to(np.asarray(delta, dtype=float), w.shape).copy()
         check_param("delta", dlt, NONNEGATIVE, where)
+    trace = float(np.sum(m * w))
+    for name, value, prior in (("r2", r2, gam), ("c2", c2, dlt)):
+        if not np.all(np.isfinite(prior)):  # r²/tr Σ overflows when tr Σ is tiny
+            raise InvalidParameterError(
+                f"The '{name}' parameter of {where} must be in the range [0, {FLOAT_MAX * trace:.4g}] for this "
+                f"spectrum (the prior {name}/tr Σ, tr Σ = {trace:.4g}, would exceed the float64 range). "
+                f"Got {value!r} instead.")
     return gam, dlt
 
 
@@ -117,18 +125,44 @@ def _spectral_sums(k, w, m, gam, dlt):
     return tg, d1, d2, d3
 
 
+def _scaled_sums(k, w, m, gam, dlt):
+    """κ²·tr ΓΣ(Σ+κ)⁻², κ²·D₁ and D₃ at each κ (1-D), with κ² and ω³ inside the ratios (κ/(ω+κ))² and
+    (ω/(ω+κ))², so that neither κ = 1e200 nor ω = 1e-110 overflows or underflows before the sum."""
+    tgk = spectral_sum(k, w, m * gam * w, _ratio_sq_kappa)
+    d1k = spectral_sum(k, w, m * dlt * w, _ratio_sq_kappa)
+    d3 = spectral_sum(k, w, m * dlt * w, _ratio_sq_omega)
+    return tgk, d1k, d3
+
+
+def _ratio_sq_kappa(k, w):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(w > 0, (k / (w + k)) ** 2, 0.0)
+
+
+def _ratio_sq_omega(k, w):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(w > 0, (w / (w + k)) ** 2, 0.0)
+
+
 def zeta(p2, kappa_, u_, d1, d3, c2):
     """ζ = p₂²(D₃ + uκ²D₁) + p₁p₂u·c² from the spectral sums D₁ = tr ΔΣ(Σ+κ)⁻², D₃ = tr ΔΣ³(Σ+κ)⁻².
 
     Inputs broadcast. Equals p₂²(1 + p₁u)D₃ + p₂u·tr ΔΣ(p₁Σ + κ)²(Σ+κ)⁻² (expand (p₁ω + κ)² and use
     D₃ + 2κD₂ + κ²D₁ = c²; checked symbolically in tests). Terms with p₂ = 0 are exactly 0 even if u = inf.
     """
+    with np.errstate(over="ignore", invalid="ignore"):
+        k2d1 = np.where(np.asarray(kappa_) > 0, np.asarray(kappa_, dtype=float) ** 2 * d1, 0.0)
+    return _zeta_scaled(p2, u_, k2d1, d3, c2)
+
+
+def _zeta_scaled(p2, u_, k2d1, d3, c2):
+    """ζ = p₂²(D₃ + u·κ²D₁) + p₁p₂u·c² given κ²D₁ directly (see :func:`zeta`)."""
     p2 = np.asarray(p2, dtype=float)
     p1 = 1.0 - p2
-    with np.errstate(invalid="ignore"):
-        first = np.where(p2 > 0, p2**2 * (d3 + np.where(kappa_ > 0, u_ * kappa_**2 * d1, 0.0)), 0.0)
+    with np.errstate(invalid="ignore", over="ignore"):
+        first = np.where(p2 > 0, p2**2 * (d3 + np.where(k2d1 > 0, u_ * k2d1, 0.0)), 0.0)
         second = np.where((p1 > 0) & (p2 > 0) & (np.asarray(c2) > 0), p1 * p2 * u_ * c2, 0.0)
-    return first + second
+        return first + second
 
 
 @validate(n=POSITIVE, p2=PROBABILITY, lam=NONNEGATIVE, sigma=NONNEGATIVE, sigma2=NONNEGATIVE, penalty=PENALTY)
@@ -176,24 +210,50 @@ def predict(
     lam_b, n_b = np.broadcast_arrays(lam_eff, np.asarray(n, dtype=float))
     k = kappa(lam_b, w, n_b, m)
     uu = u(k, w, n_b, m)
-    tg, d1, _d2, d3 = (s.reshape(k.shape) for s in _spectral_sums(k.ravel(), w, m, gam, dlt))
+    # Scaled units: κ² and ω³ sit inside bounded ratios, σ² is formed as (σ·√(p·u))² (numerics.times_square),
+    # so λ up to 1e308 and σ up to the float64 range give the right numbers instead of NaN, 0 or inf.
+    tgk, d1k, d3 = (s.reshape(k.shape) for s in _scaled_sums(k.ravel(), w, m, gam, dlt))
     c2_eff = float(np.sum(m * dlt * w))
     p2 = np.asarray(p2, dtype=float)
     p1 = 1.0 - p2
-    with np.errstate(invalid="ignore"):
-        bias = np.where(k > 0, (1.0 + uu) * k**2 * tg, 0.0)
-        sbar2 = p1 * sig1**2 + p2 * sig2**2
-        variance = np.where(sbar2 > 0, sbar2 * uu, 0.0)
-    z = zeta(p2, k, uu, d1, d3, c2_eff)
-    total = bias + variance + z
-    if include_noise:
-        total = total + sig1**2
+    with np.errstate(invalid="ignore", over="ignore"):
+        bias = np.where(tgk > 0, (1.0 + uu) * tgk, 0.0)
+        v1 = np.where(p1 > 0, p1 * uu, 0.0)  # variance per unit σ₁², σ₂²
+        v2 = np.where(p2 > 0, p2 * uu, 0.0)
+        variance = times_square(sig1, v1) + times_square(sig2, v2)
+        z = _zeta_scaled(p2, uu, d1k, d3, c2_eff)
+        total = bias + variance + z
+        if include_noise:
+            total = total + times_square(sig1, 1.0)
+    _require_representable("predict", uu, bias, variance, z, total, v1, v2, sigma, sigma2, r2, c2, gamma, delta)
     shape = np.broadcast_shapes(bias.shape, variance.shape, z.shape)
     bc = lambda a: np.broadcast_to(a, shape).copy()  # noqa: E731
     if np.any(np.isinf(uu)):
         warnings.warn("ridgeless fit at the interpolation threshold (lam = 0, n = d): u, the variance and the "
                       "total are infinite", RuntimeWarning, stacklevel=2)
     return RidgeMixtureRisk(bc(bias), bc(variance), bc(z), bc(total), bc(k), bc(uu))
+
+
+def _require_representable(where, uu, bias, variance, z, total, v1, v2, sigma, sigma2, r2, c2, gamma, delta):
+    """Refuse (one line, the parameter and its allowed range) a finite quantity that overflowed float64.
+
+    Only where u is finite: at the interpolation threshold inf is the documented answer."""
+    fin = np.broadcast_to(np.isfinite(uu), np.broadcast_shapes(np.shape(uu), np.shape(total)))
+    if np.all(np.isfinite(np.broadcast_to(total, fin.shape)[fin])):
+        return
+    sel = lambda a: np.broadcast_to(a, fin.shape)[fin]  # noqa: E731
+    var = sel(variance)
+    if not np.all(np.isfinite(var)):
+        if sigma2 is not None and not np.all(np.isfinite(sel(times_square(sigma2, v2)))):
+            require_representable(where, "variance", var, "sigma2", sigma2, sel(v2))
+        require_representable(where, "variance", var, "sigma", sigma, sel(v1 + (v2 if sigma2 is None else 0.0)))
+    require_representable(where, "bias", sel(bias), "gamma" if gamma is not None else "r2",
+                          "an array" if gamma is not None else r2, sel(bias) / (1.0 if gamma is not None else r2)
+                          if gamma is None and r2 > 0 else None, power=1.0)
+    require_representable(where, "zeta", sel(z), "delta" if delta is not None else "c2",
+                          "an array" if delta is not None else c2)
+    big = "sigma" if np.max(sel(variance)) >= np.max(sel(bias)) else ("r2" if gamma is None else "gamma")
+    require_representable(where, "total", sel(total), big, {"sigma": sigma, "r2": r2}.get(big, "an array"))
 
 
 @validate(phi=POSITIVE, p2=PROBABILITY, lam=NONNEGATIVE, r2=NONNEGATIVE, c2=NONNEGATIVE, sigma=NONNEGATIVE,
