@@ -98,10 +98,10 @@ def _conditional_trial(rng, S, w, gam, dlt, n1, n2, lam_n):
     r = mu.size
     if r == 0:  # no features: v = 0, the error is w₁ᵀΣw₁ = ρ₁
         return spec.rho1, 0.0, 0.0, 0.0, 0.0, spec.rho2
-    gam_c, dlt_c = spec.priors()
     F1 = wishart_factor(rng, n1, r)[None]
     F2 = wishart_factor(rng, n2, r)[None]
-    bias, v1, v2, zeta = unit_error_parts(F1, F2, lam_n, mu, gam_c, dlt_c)
+    # the energies t_j = Γ_C,jμ_j, e_j = Δ_C,jμ_j directly: Γ_C = t/μ overflows when μ ≈ 1e-273
+    bias, v1, v2, zeta = unit_error_parts(F1, F2, lam_n, mu, spec.teacher, spec.shift)
     return spec.rho1, float(bias[0]), float(v1[0]), float(v2[0]), float(zeta[0]), spec.rho2
 
 

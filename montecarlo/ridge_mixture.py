@@ -159,12 +159,15 @@ def ridge_error_parts(F1, F2, lam_n, w, gam, dlt, s1, s2):
 
     variance = σ₁²·v₁ + σ₂²·v₂ with the unit-noise factors of :func:`unit_error_parts` (formed as (σ·√v)²).
     """
-    bias, v1, v2, zeta = unit_error_parts(F1, F2, lam_n, w, gam, dlt)
+    bias, v1, v2, zeta = unit_error_parts(F1, F2, lam_n, w, w * gam, w * dlt)
     return bias, times_square(s1, v1) + times_square(s2, v2), zeta
 
 
-def unit_error_parts(F1, F2, lam_n, w, gam, dlt):
+def unit_error_parts(F1, F2, lam_n, w, teacher, shift):
     """Exact conditional (bias, v₁, v₂, zeta) given the design, batched; variance = σ₁²v₁ + σ₂²v₂.
+
+    ``teacher`` = ω_iΓ_i and ``shift`` = ω_iΔ_i are the prior *energies* per direction (they sum to r² and
+    c²); passing them instead of Γ, Δ keeps Γ = t/ω representable when ω is tiny (random projections).
 
     ``F1`` (b, k₁, d), ``F2`` (b, k₂, d): unscaled factors with G_k = diag(√ω)F_kᵀF_k diag(√ω) (the Gram
     matrix of the real and synthetic rows; :func:`wishart_factor`, or the raw N(0, I) rows).
@@ -189,12 +192,12 @@ def unit_error_parts(F1, F2, lam_n, w, gam, dlt):
     dp = int(pos.sum())
     if dp == 0:
         return zero, zero, zero, zero
-    wp, gp, dp_ = w[pos], gam[pos], dlt[pos]
+    wp, tp, ep = w[pos], np.asarray(teacher, dtype=float)[pos], np.asarray(shift, dtype=float)[pos]
     F1, F2 = F1[..., pos], F2[..., pos]
     wmax = float(wp.max())
     # Rank of the pooled design: min(k₁ + k₂, d₊) a.s. (k_k = min(n_k, d) rows per block), full iff n ≥ d₊.
     if k1 + k2 >= dp:
-        tg, te = np.sqrt(wp * gp), np.sqrt(wp * dp_)  # column weights in whitened units
+        tg, te = np.sqrt(tp), np.sqrt(ep)  # column weights in whitened units: √(ωΓ), √(ωΔ)
         Z = np.concatenate([F1, F2], axis=1)
         G = np.swapaxes(Z, -1, -2) @ Z
         with np.errstate(divide="ignore", over="ignore"):
@@ -209,8 +212,8 @@ def unit_error_parts(F1, F2, lam_n, w, gam, dlt):
         T2 = K @ np.swapaxes(F2, -1, -2)
         zeta = _sumsq((T2 @ F2) * te) if k2 else zero
     else:  # n < d₊: rank n, every block has n_k < d explicit rows
-        tg, te = np.sqrt(wmax * gp), np.sqrt(wmax * dp_)  # column weights in units of ω_max
         c = np.sqrt(wp / wmax)
+        tg, te = np.sqrt(tp) / c, np.sqrt(ep) / c  # column weights in units of ω_max: √(ω_max·Γ), √(ω_max·Δ)
         U, s, Vt = np.linalg.svd(np.concatenate([F1, F2], axis=1) * c, full_matrices=False)
         keep = s > 0
         with np.errstate(over="ignore"):
@@ -363,7 +366,7 @@ def simulate(
             if method == "conditional":
                 F1 = np.stack([wishart_factor(rngs[i], n1, d) for i in chunk])
                 F2 = np.stack([wishart_factor(rngs[i], n2, d) for i in chunk])
-                bias, v1, v2, zeta = unit_error_parts(F1, F2, lam_n, w, gam, dlt)
+                bias, v1, v2, zeta = unit_error_parts(F1, F2, lam_n, w, w * gam, w * dlt)
                 unit[:, chunk.start : chunk.stop] = v1, v2
                 var = times_square(s1, v1) + times_square(s2, v2)
                 with np.errstate(over="ignore"):
