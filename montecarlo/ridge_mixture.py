@@ -54,6 +54,7 @@ from model_collapse.validation import (
     Options,
     validate,
 )
+from scipy.linalg import lapack
 
 __all__ = ["RidgeMixtureEstimate", "simulate", "ridge_error_parts"]
 
@@ -116,7 +117,17 @@ def _sym_inverse(M: np.ndarray) -> np.ndarray:
     """
     sc = 1.0 / np.sqrt(np.diagonal(M, axis1=-2, axis2=-1))
     Ms = M * sc[..., :, None] * sc[..., None, :]
-    return np.linalg.inv(Ms) * sc[..., :, None] * sc[..., None, :]
+    out = np.empty_like(Ms)
+    for i in np.ndindex(Ms.shape[:-2]):
+        # Cholesky inverse (potrf + potri, ~half the work of a general inverse); LU if not numerically PD
+        c, info = lapack.dpotrf(Ms[i], lower=0)
+        if info == 0:
+            inv, info = lapack.dpotri(c, lower=0)
+        if info == 0:
+            out[i] = np.triu(inv) + np.triu(inv, 1).T
+        else:
+            out[i] = np.linalg.pinv(Ms[i], hermitian=True)
+    return out * sc[..., :, None] * sc[..., None, :]
 
 
 def wishart_factor(rng: np.random.Generator, m: int, d: int) -> np.ndarray:
@@ -202,14 +213,20 @@ def unit_error_parts(F1, F2, lam_n, w, teacher, shift):
         G = np.swapaxes(Z, -1, -2) @ Z
         with np.errstate(divide="ignore", over="ignore"):
             pen = lam_n / wp  # nλ/ω_i, inf where it overflows: that coordinate is not fit at all
-        fit = np.flatnonzero(np.isfinite(pen))
+        fin = np.isfinite(pen)
+        fit = np.flatnonzero(fin)
         K = np.zeros_like(G)
         if fit.size:
             ix = (slice(None), fit[:, None], fit[None, :])
             K[ix] = _sym_inverse(G[ix] + np.diag(pen[fit]))
-        bias = _sumsq((np.eye(dp) - K @ G) * tg)
-        T1 = K @ np.swapaxes(F1, -1, -2)
-        T2 = K @ np.swapaxes(F2, -1, -2)
+        # I − KG = K·diag(nλ/ω) exactly (K(G + P) = I): no cancellation when λ is tiny, exactly 0 at λ = 0.
+        # Columns with an infinite penalty are not fit: there I − KG (K has no row or column for them).
+        A = K * np.where(fin, pen, 0.0)
+        if not fin.all():
+            A[..., ~fin] = np.eye(dp)[:, ~fin] - K @ G[..., ~fin]
+        bias = _sumsq(A * tg)
+        T = K @ np.swapaxes(Z, -1, -2)  # K·Zᵀ = [K·F₁ᵀ, K·F₂ᵀ]
+        T1, T2 = T[..., :k1], T[..., k1:]
         zeta = _sumsq((T2 @ F2) * te) if k2 else zero
     else:  # n < d₊: rank n, every block has n_k < d explicit rows
         c = np.sqrt(wp / wmax)
