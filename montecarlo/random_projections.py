@@ -20,8 +20,9 @@ terms whose mean is zero, so the parts and the total are each unbiased, but the 
 ``method="conditional"`` (default) integrates the teacher, shift, residuals and noise out exactly given S and
 the features. Given S, z = Sx ~ N(0, C) and each label is zᵀa_k plus a residual independent of z with
 variance ρ_k(w), so the trial is the ridge mixture in dimension r = rank C (in C's eigenbasis, Gram matrices
-Z_kᵀZ_k ~ Wishart_r(n_k, diag μ) drawn by :func:`montecarlo.ridge_mixture.wishart_gram`) with noise σ_k² + ρ_k,
-and :func:`montecarlo.ridge_mixture.ridge_error_parts` gives the exact conditional expectations. Only the
+Z_kᵀZ_k ~ Wishart_r(n_k, diag μ), drawn as factors by :func:`montecarlo.ridge_mixture.wishart_factor`) with noise
+σ_k² + ρ_k, and :func:`montecarlo.ridge_mixture.unit_error_parts` gives the exact conditional expectations
+(stable at every λ ≥ 0; the noise σ_k² + ρ_k enters as a standard deviation and is squared after scaling). Only the
 diagonals of the projected priors in C's eigenbasis are used: the law of the features is invariant under sign
 flips of those coordinates, so the off-diagonal terms have mean zero (exact for isotropic Σ, where the
 projected priors are diagonal). This estimator relies on the reduction given S, which the literal
