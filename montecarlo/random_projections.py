@@ -41,14 +41,13 @@ from dataclasses import dataclass
 import numpy as np
 from model_collapse.arrays import require_scalars
 from model_collapse.montecarlo.ridge_mixture import (
-    _require_finite,
     _ridge_weights,
     _sq,
     unit_error_parts,
     wishart_factor,
 )
 from model_collapse.montecarlo.trials import MCEstimate, Progress, estimate, single_threaded_blas, trial_generators
-from model_collapse.numerics import require_representable, times_square
+from model_collapse.numerics import noise_and_prior_scales, refuse_unrepresentable, times_square, unit_total
 from model_collapse.projections import sample_projection
 from model_collapse.theory import ridge_mixture as rm
 from model_collapse.theory.random_projections import FORM, PENALTY, project
@@ -197,7 +196,6 @@ def simulate(
     fixed = sample_projection(m, d, projection_seed) if form == "quenched" else None
     rngs = trial_generators(seed, n_trials)
     out = np.empty((5, n_trials))
-    unit = np.zeros((2, n_trials))
     with single_threaded_blas(), np.errstate(over="ignore"):
         for i, rng in enumerate(rngs):
             S = fixed if fixed is not None else rng.standard_normal((m, d)) / np.sqrt(d)
@@ -206,16 +204,20 @@ def simulate(
                 # noise σ_k² + ρ_k as a standard deviation, squared only after scaling
                 var = float(times_square(np.hypot(s1, np.sqrt(rho)), v1)
                             + times_square(np.hypot(s2, np.sqrt(rho2)), v2))
-                unit[:, i] = v1, v2
                 out[:, i] = (rho, bias, var, zeta, rho + bias + var + zeta)
             else:
                 out[:, i] = _sample_trial(rng, S, w, gam, dlt, n1, n2, lam_n, s1, s2)
             if progress is not None:
                 progress(i + 1, n_trials)
     if include_noise:
-        out[4] = out[4] + times_square(s1, 1.0)
-    _require_finite(out[1:], unit, s1, s2, sigma, sigma2, r2, c2, gamma, delta)
-    if not np.all(np.isfinite(out)):
-        require_representable("simulate", "rho", out[0], "r2", r2)
+        with np.errstate(over="ignore"):
+            out[4] = out[4] + times_square(s1, 1.0)
+    if not np.all(np.isfinite(out)):  # finite in exact arithmetic, beyond float64: name the scale, its range
+        setting = dict(n=n, m=m, p2=p2, lam=lam, eigenvalues=eigenvalues, gamma=gamma, delta=delta, r2=r2, c2=c2,
+                       penalty=penalty, include_noise=include_noise, form=form, projection_seed=projection_seed,
+                       n_trials=n_trials, seed=seed, method=method)
+        refuse_unrepresentable("simulate", lambda name: unit_total(simulate, setting, name, sigma2 is not None),
+                               noise_and_prior_scales(sigma, sigma2, r2, c2, gamma, delta),
+                               fallback="sigma" if gamma is None else "gamma")
     parts = {k: estimate(row) for k, row in zip(_PARTS, out, strict=True)}
     return RPEstimate(**parts, n_trials=n_trials, n2=n2, n=n)

@@ -50,7 +50,7 @@ from model_collapse.montecarlo.trials import (
     single_threaded_blas,
     trial_generators,
 )
-from model_collapse.numerics import require_representable, times_square
+from model_collapse.numerics import noise_and_prior_scales, refuse_unrepresentable, times_square, unit_total
 from model_collapse.theory.ridge import spectrum_arrays
 from model_collapse.theory.ridge_mixture import PENALTY, effective_lambda, resolve_priors
 from model_collapse.validation import (
@@ -203,9 +203,10 @@ def _sumsq(A: np.ndarray) -> np.ndarray:
     underflow."""
     if A.size == 0:
         return np.zeros(A.shape[:-2])
-    sc = np.max(np.abs(A), axis=(-2, -1), keepdims=True)
+    sc = np.max(np.abs(A), axis=(-2, -1))
     sc = np.where((sc > 0) & np.isfinite(sc), sc, 1.0)
-    return np.sum((A / sc) ** 2, axis=(-2, -1)) * np.squeeze(sc, axis=(-2, -1)) ** 2
+    with np.errstate(over="ignore"):  # inf only if the sum itself exceeds float64 (then refused by the caller)
+        return np.sum((A / sc[..., None, None]) ** 2, axis=(-2, -1)) * sc * sc
 
 
 def ridge_error_parts(F1, F2, lam_n, w, gam, dlt, s1, s2):
@@ -288,25 +289,6 @@ def unit_error_parts(F1, F2, lam_n, w, teacher, shift):
     var1 = _sumsq(T1) if k1 else zero
     var2 = _sumsq(T2) if k2 else zero
     return bias, var1, var2, zeta
-
-
-def _require_finite(out, unit, s1, s2, sigma, sigma2, r2, c2, gamma, delta, where="simulate") -> None:
-    """Refuse (InvalidParameterError) a setting whose parts overflow float64: name the scale that did it."""
-    if np.all(np.isfinite(out)):
-        return
-    bias, var, zeta, total = out[:4]
-    if not np.all(np.isfinite(var)):
-        if s2 > s1 and sigma2 is not None:
-            require_representable(where, "variance", var, "sigma2", sigma2, unit[1] if unit.any() else None)
-        require_representable(where, "variance", var, "sigma", sigma, unit[0] + unit[1] if unit.any() else None)
-    require_representable(where, "bias", bias, "gamma" if gamma is not None else "r2",
-                          "an array" if gamma is not None else r2)
-    require_representable(where, "zeta", zeta, "delta" if delta is not None else "c2",
-                          "an array" if delta is not None else c2)
-    big = max(("sigma", s1), ("sigma2", s2), ("r2", float(np.sqrt(r2)) if gamma is None else 0.0),
-              ("c2", float(np.sqrt(c2)) if delta is None else 0.0), key=lambda kv: kv[1])[0]
-    given = {"sigma": sigma, "sigma2": sigma2, "r2": r2, "c2": c2}[big]
-    require_representable(where, "total", total, big, given)
 
 
 def whitened_ridge_fit(X: np.ndarray, Y: np.ndarray, lam_n: float, w: np.ndarray) -> np.ndarray:
@@ -410,7 +392,6 @@ def simulate(
     sqrt_w = np.sqrt(w)
     rngs = trial_generators(seed, n_trials)
     out = np.empty((4, n_trials))
-    unit = np.zeros((2, n_trials))  # v₁, v₂ per trial (conditional method): variance = σ₁²v₁ + σ₂²v₂
     per_trial = (n * d if method == "sample" else min(n, d) * d) + 8 * d * d
     done = 0
     with single_threaded_blas():
@@ -419,7 +400,6 @@ def simulate(
                 F1 = np.stack([wishart_factor(rngs[i], n1, d) for i in chunk])
                 F2 = np.stack([wishart_factor(rngs[i], n2, d) for i in chunk])
                 bias, v1, v2, zeta = unit_error_parts(F1, F2, lam_n, w, w * gam, w * dlt)
-                unit[:, chunk.start : chunk.stop] = v1, v2
                 var = times_square(s1, v1) + times_square(s2, v2)
                 with np.errstate(over="ignore"):
                     total = bias + var + zeta
@@ -431,7 +411,14 @@ def simulate(
             if progress is not None:
                 progress(done, n_trials)
     if include_noise:
-        out[3] = out[3] + times_square(s1, 1.0)
-    _require_finite(out, unit, s1, s2, sigma, sigma2, r2, c2, gamma, delta)
+        with np.errstate(over="ignore"):
+            out[3] = out[3] + times_square(s1, 1.0)
+    if not np.all(np.isfinite(out)):  # finite in exact arithmetic, beyond float64: name the scale, its range
+        setting = dict(n=n, p2=p2, lam=lam, eigenvalues=eigenvalues, gamma=gamma, delta=delta, r2=r2, c2=c2,
+                       multiplicities=multiplicities, penalty=penalty, include_noise=include_noise, n_trials=n_trials,
+                       seed=seed, method=method)
+        refuse_unrepresentable("simulate", lambda name: unit_total(simulate, setting, name, sigma2 is not None),
+                               noise_and_prior_scales(sigma, sigma2, r2, c2, gamma, delta),
+                               fallback="sigma" if gamma is None else "gamma")
     b, v, z, t = (estimate(row) for row in out)
     return RidgeMixtureEstimate(bias=b, variance=v, zeta=z, total=t, n_trials=n_trials, n2=n2, n=n)

@@ -311,6 +311,40 @@ def test_theory_sigma_just_inside_the_allowed_range():
     assert float(r.variance) == pytest.approx(unit * 1e300, rel=1e-12)
 
 
+RANGE = re.compile(r"The '(\w+)' parameter of (predict|simulate) must be in the range \[0, ([0-9.e+]+)\] at this"
+                   r" setting")
+
+
+@pytest.mark.parametrize("family", ["ridge", "rp"])
+@pytest.mark.parametrize("method", ["conditional", "sample", "theory"])
+@pytest.mark.parametrize("scale", [dict(sigma=1e160), dict(sigma=1.0, sigma2=1e200), dict(r2=1.7e308, lam=1.0),
+                                   dict(sigma=1.3e154, include_noise=True)])
+def test_overflow_refused_with_a_range_that_works(family, method, scale):
+    """A result beyond float64 is refused naming the parameter and a range; a value inside it (the bound
+    itself) gives finite parts ≥ 0 (the bound keeps each term below FLOAT_MAX/4)."""
+    kw = dict(n=10, p2=0.3, lam=1e-2, eigenvalues=np.ones(8))
+    if family == "rp":
+        kw["m"] = 5
+    kw.update(scale)
+    if method == "theory":
+        call = trm.predict if family == "ridge" else trp.predict
+    else:
+        sim = mrm.simulate if family == "ridge" else mrp.simulate
+        def call(**k):
+            return sim(**k, n_trials=4, method=method)
+    try:
+        res = call(**kw)
+    except InvalidParameterError as e:
+        m = RANGE.search(str(e))
+        assert m, str(e)
+        name, bound = m.group(1), float(m.group(3))
+        assert name in scale
+        res = no_warnings(call, **dict(kw, **{name: bound}))
+    for k, v in res.as_dict().items():
+        v = v["mean"] if isinstance(v, dict) else v
+        assert np.isfinite(v) and v >= 0, (k, v)
+
+
 def test_repro_linreg_sigma_1e200():
     # before: OverflowError; after: refused naming sigma and its range; 1e100 computed (σ²·d/(n − d − 1))
     with pytest.raises(InvalidParameterError, match=r"'sigma' parameter of predict must be in the range"):

@@ -31,7 +31,7 @@ from numbers import Real
 
 import numpy as np
 from model_collapse.arrays import plain
-from model_collapse.numerics import FLOAT_MAX, require_representable, times_square
+from model_collapse.numerics import FLOAT_MAX, noise_and_prior_scales, refuse_unrepresentable, times_square, unit_total
 from model_collapse.theory.ridge import isotropic_kappa, isotropic_u, kappa, spectral_sum, spectrum_arrays, u
 from model_collapse.theory.spectrum import isotropic_prior
 from model_collapse.validation import (
@@ -225,35 +225,18 @@ def predict(
         total = bias + variance + z
         if include_noise:
             total = total + times_square(sig1, 1.0)
-    _require_representable("predict", uu, bias, variance, z, total, v1, v2, sigma, sigma2, r2, c2, gamma, delta)
+    if np.any(~np.isfinite(total) & np.isfinite(uu)):  # finite in exact arithmetic, beyond float64 here
+        setting = dict(n=n, p2=p2, lam=lam, eigenvalues=eigenvalues, multiplicities=multiplicities, penalty=penalty,
+                       include_noise=include_noise, gamma=gamma, delta=delta, r2=r2, c2=c2)
+        refuse_unrepresentable("predict", lambda name: unit_total(predict, setting, name, sigma2 is not None),
+                               noise_and_prior_scales(sigma, sigma2, r2, c2, gamma, delta),
+                               fallback="sigma" if gamma is None else "gamma")
     shape = np.broadcast_shapes(bias.shape, variance.shape, z.shape)
     bc = lambda a: np.broadcast_to(a, shape).copy()  # noqa: E731
     if np.any(np.isinf(uu)):
         warnings.warn("ridgeless fit at the interpolation threshold (lam = 0, n = d): u, the variance and the "
                       "total are infinite", RuntimeWarning, stacklevel=2)
     return RidgeMixtureRisk(bc(bias), bc(variance), bc(z), bc(total), bc(k), bc(uu))
-
-
-def _require_representable(where, uu, bias, variance, z, total, v1, v2, sigma, sigma2, r2, c2, gamma, delta):
-    """Refuse (one line, the parameter and its allowed range) a finite quantity that overflowed float64.
-
-    Only where u is finite: at the interpolation threshold inf is the documented answer."""
-    fin = np.broadcast_to(np.isfinite(uu), np.broadcast_shapes(np.shape(uu), np.shape(total)))
-    if np.all(np.isfinite(np.broadcast_to(total, fin.shape)[fin])):
-        return
-    sel = lambda a: np.broadcast_to(a, fin.shape)[fin]  # noqa: E731
-    var = sel(variance)
-    if not np.all(np.isfinite(var)):
-        if sigma2 is not None and not np.all(np.isfinite(sel(times_square(sigma2, v2)))):
-            require_representable(where, "variance", var, "sigma2", sigma2, sel(v2))
-        require_representable(where, "variance", var, "sigma", sigma, sel(v1 + (v2 if sigma2 is None else 0.0)))
-    require_representable(where, "bias", sel(bias), "gamma" if gamma is not None else "r2",
-                          "an array" if gamma is not None else r2, sel(bias) / (1.0 if gamma is not None else r2)
-                          if gamma is None and r2 > 0 else None, power=1.0)
-    require_representable(where, "zeta", sel(z), "delta" if delta is not None else "c2",
-                          "an array" if delta is not None else c2)
-    big = "sigma" if np.max(sel(variance)) >= np.max(sel(bias)) else ("r2" if gamma is None else "gamma")
-    require_representable(where, "total", sel(total), big, {"sigma": sigma, "r2": r2}.get(big, "an array"))
 
 
 @validate(phi=POSITIVE, p2=PROBABILITY, lam=NONNEGATIVE, r2=NONNEGATIVE, c2=NONNEGATIVE, sigma=NONNEGATIVE,
