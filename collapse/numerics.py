@@ -28,8 +28,11 @@ def times_square(sd, x):
     other factor is inf. Overflows (to inf) only when σ²·x itself exceeds the float64 range."""
     sd = np.asarray(sd, dtype=float)
     x = np.asarray(x, dtype=float)
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = (sd * np.sqrt(x)) ** 2
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        sq = sd * sd
+        direct = sq * x  # the usual (σ·σ)·x where σ² is a normal float: 1.5 ulp
+        scaled = (sd * np.sqrt(x)) ** 2  # σ² beyond the float range: ~3 ulp, no spurious overflow/underflow
+        out = np.where((sq > 1e-290) & (sq < 1e290), direct, scaled)
     return np.where((sd == 0) | (x == 0), 0.0, out)
 
 
@@ -56,7 +59,8 @@ def require_representable(where: str, quantity: str, value, param: str, given, u
         f"float64 range (1.8e308). Got {given!r} instead.")
 
 
-def refuse_unrepresentable(where: str, unit_total, scales, margin: float = 4.0, fallback: str = "sigma"):
+def refuse_unrepresentable(where: str, unit_total, scales, margin: float = 4.0, fallback: str = "sigma",
+                           quantity: str = "test error"):
     """Raise UnrepresentableError for a result that overflowed, naming the scale responsible and its range.
 
     The ridge families' errors are linear in the squared scales: total = Σ_p p^power·U_p (power 2 for the noise
@@ -81,14 +85,14 @@ def refuse_unrepresentable(where: str, unit_total, scales, margin: float = 4.0, 
             best = (log_contrib, name, given, unit, power)
     if best is None:
         raise UnrepresentableError(
-            f"The '{fallback}' parameter of {where} is too large at this setting: the test error would exceed the "
+            f"The '{fallback}' parameter of {where} is too large at this setting: the {quantity} would exceed the "
             "float64 range (1.8e308).")
     _, name, given, unit, power = best
     bound = float(np.exp((np.log(FLOAT_MAX) - np.log(margin * unit)) / power))
     shown = float(np.max(np.asarray(given, dtype=float)))
     raise UnrepresentableError(
-        f"The '{name}' parameter of {where} must be in the range [0, {bound:.4g}] at this setting (the test "
-        f"error would exceed the float64 range, 1.8e308). Got {shown!r} instead.")
+        f"The '{name}' parameter of {where} must be in the range [0, {bound:.4g}] at this setting (the "
+        f"{quantity} would exceed the float64 range, 1.8e308). Got {shown!r} instead.")
 
 
 

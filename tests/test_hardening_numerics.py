@@ -345,6 +345,17 @@ def test_overflow_refused_with_a_range_that_works(family, method, scale):
         assert np.isfinite(v) and v >= 0, (k, v)
 
 
+def test_floor_and_crossover_at_extreme_scales():
+    # collapse_floor(λ = 1e200) was NaN (λ²·tr ΓΣ(Σ+λ)⁻² = inf·0); the floor tends to r² as λ → ∞
+    assert float(no_warnings(trm.collapse_floor, 1e200, 0.5, np.ones(3))) == pytest.approx(1.0, rel=1e-14)
+    assert float(no_warnings(trm.collapse_floor, 1e-200, 0.5, np.full(3, 1e-300))) == pytest.approx(1.0, rel=1e-14)
+    assert float(no_warnings(trm.collapse_floor, 0.0, 0.5, np.ones(3), c2=2.0)) == pytest.approx(0.5, rel=1e-14)
+    # crossover_n: σ̄²d/(p₂²c²) with σ² formed last; beyond float64 refused with the range
+    assert float(no_warnings(trm.crossover_n, 10, 0.5, sigma=1e100)) == pytest.approx(1e200 * 10 / 0.25)
+    with pytest.raises(InvalidParameterError, match=r"'sigma' parameter of crossover_n must be in the range \[0, "):
+        trm.crossover_n(10, 0.5, sigma=1e200)
+
+
 def test_repro_linreg_sigma_1e200():
     # before: OverflowError; after: refused naming sigma and its range; 1e100 computed (σ²·d/(n − d − 1))
     with pytest.raises(InvalidParameterError, match=r"'sigma' parameter of predict must be in the range"):

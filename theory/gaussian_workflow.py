@@ -348,7 +348,10 @@ def limits(n: int, d: int, *, workflow: str = "accumulate", estimator: str = "ml
     bound = mean_sq_error_bound(n, d, sigma2=sigma2)
     if workflow == "replace":  # the mean error is bounded by dσ² (MLE, 1 − (1 − 1/n)^t < 1) or unbounded
         if estimator == "mle":
-            return GaussianWorkflowLimits(bound * (6.0 * n / np.pi**2), 0.0, 0.0, bound * (6.0 * n / np.pi**2))
+            with np.errstate(over="ignore"):
+                lim = float(np.float64(d) * sigma2)
+            require_representable("limits", "limit", lim, "sigma2", sigma2, float(d), power=1.0)
+            return GaussianWorkflowLimits(lim, 0.0, 0.0, lim)
         det = 1.0 if (d == 1 and n > d) else 0.0
         return GaussianWorkflowLimits(float("inf"), 1.0, det, float("inf"))
     trace = _accumulate_factor_limit(n, estimator)

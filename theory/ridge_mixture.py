@@ -31,7 +31,14 @@ from numbers import Real
 
 import numpy as np
 from model_collapse.arrays import plain
-from model_collapse.numerics import FLOAT_MAX, noise_and_prior_scales, refuse_unrepresentable, times_square, unit_total
+from model_collapse.numerics import (
+    FLOAT_MAX,
+    UnrepresentableError,
+    noise_and_prior_scales,
+    refuse_unrepresentable,
+    times_square,
+    unit_total,
+)
 from model_collapse.theory.ridge import isotropic_kappa, isotropic_u, kappa, spectral_sum, spectrum_arrays, u
 from model_collapse.theory.spectrum import isotropic_prior
 from model_collapse.validation import (
@@ -306,11 +313,14 @@ def collapse_floor(lam, p2, eigenvalues, *, c2=1.0, r2=1.0, gamma=None, delta=No
     gam, dlt = resolve_priors(w, m, r2, c2, gamma, delta, "collapse_floor")
     lam_a = np.asarray(lam, dtype=float)
     flat = lam_a.ravel()
-    tg = spectral_sum(flat, w, m * gam, _over_sq(1)).reshape(lam_a.shape)
-    d3 = spectral_sum(flat, w, m * dlt, _over_sq(3)).reshape(lam_a.shape)
-    with np.errstate(invalid="ignore"):
-        clean = np.where(lam_a > 0, lam_a**2 * tg, 0.0)
-    return clean + np.asarray(p2, dtype=float) ** 2 * d3
+    # λ² and ω³ inside the bounded ratios (λ/(ω+λ))², (ω/(ω+λ))² (λ = 1e200 gave NaN)
+    clean, _d1k, d3 = (x.reshape(lam_a.shape) for x in _scaled_sums(flat, w, m, gam, dlt))
+    with np.errstate(over="ignore"):
+        out = clean + np.asarray(p2, dtype=float) ** 2 * d3
+    if not np.all(np.isfinite(out)):
+        raise UnrepresentableError("The 'r2' and 'c2' parameters of collapse_floor give a floor beyond the float64 "
+                                   "range (1.8e308); scale them down.")
+    return out
 
 
 @dataclass(frozen=True)
@@ -370,8 +380,14 @@ def crossover_n(d, p2, *, c2=1.0, sigma=1.0, sigma2=None):
     (no floor). p₂ = 1e-3 puts n* a million times further out than p₂ = 1.
     """
     p2 = np.asarray(p2, dtype=float)
-    s1 = np.asarray(sigma, dtype=float) ** 2
-    s2 = s1 if sigma2 is None else np.asarray(sigma2, dtype=float) ** 2
-    sbar2 = (1 - p2) * s1 + p2 * s2
-    with np.errstate(divide="ignore"):
-        return np.where(p2**2 * c2 > 0, sbar2 * d / np.where(p2**2 * c2 > 0, p2**2 * c2, 1.0), np.inf)
+    sig2 = sigma if sigma2 is None else sigma2
+    floor = p2**2 * c2
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        unit = np.where(floor > 0, d / np.where(floor > 0, floor, 1.0), np.inf)  # n* per unit σ̄²
+        out = np.where(floor > 0, times_square(sigma, (1 - p2) * unit) + times_square(sig2, p2 * unit), np.inf)
+    if np.any(~np.isfinite(out) & (floor > 0)):
+        refuse_unrepresentable("crossover_n", lambda name: float(np.max(
+            crossover_n(d, p2, c2=c2, sigma=float(name == "sigma"),
+                        sigma2=None if sigma2 is None else float(name == "sigma2")))),
+            [("sigma", sigma, 2), ("sigma2", sigma2, 2)], quantity="crossover n*")
+    return out
