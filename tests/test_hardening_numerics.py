@@ -274,6 +274,40 @@ def test_ridge_simulation_agrees_with_theory_at_every_lambda(lam, shape, p2):
     assert_agree_theory(th, est, RM_PARTS, finite_rtol(n, d), label=f"λ={lam}")
 
 
+def rp_finite_rtol(n, m, d, part):
+    """The random-projections allowance of tests/test_random_projections.py (deterministic form)."""
+    r = min(m, d)
+    bracket = 1 / abs(n - r) + 1 / r + (0.0 if m == d else 1 / abs(d - m))
+    return (4.0 if part == "bias" else 1.0) * bracket
+
+
+@settings(max_examples=10)
+@given(lam=lams, shape=st.sampled_from([(40, 20, 60), (30, 90, 60)]), p2=st.floats(0, 1))
+@example(lam=1e-12, shape=(30, 90, 60), p2=0.0)
+@example(lam=1e300, shape=(40, 20, 60), p2=0.5)
+@example(lam=5e-324, shape=(30, 90, 60), p2=0.7)
+def test_rp_simulation_agrees_with_theory_at_every_lambda(lam, shape, p2):
+    n, m, d = shape
+    kw = dict(n=n, m=m, lam=lam, eigenvalues=np.ones(d), c2=1.0, r2=1.0, sigma=0.5)
+    est = mrp.simulate(**kw, p2=p2, n_trials=30)
+    th = no_warnings(trp.predict, **kw, p2=est.p2_realised)
+    for k in RP_PARTS:
+        e = getattr(est, k)
+        t = float(getattr(th, k))
+        assert_agrees(t, e.mean, e.sem, finite_rtol=rp_finite_rtol(n, m, d, k), atol=1e-12, label=f"{k} λ={lam}")
+
+
+@pytest.mark.parametrize("method", ["conditional", "sample"])
+@pytest.mark.parametrize("n,m", [(20, 40), (40, 20), (12, 30)])
+def test_rp_lambda_zero_is_the_limit_of_tiny_lambda(n, m, method):
+    kw = dict(n=n, m=m, p2=0.4, eigenvalues=np.ones(30), c2=1.5, sigma=0.7, sigma2=0.3)
+    zero = mrp.simulate(**kw, lam=0.0, n_trials=4, method=method)
+    for lam in (5e-324, 1e-300, 1e-250):
+        est = mrp.simulate(**kw, lam=lam, n_trials=4, method=method)
+        assert_nonnegative_finite(est, RP_PARTS)
+        assert_close_parts(est, zero, RP_PARTS, rtol=1e-9, label=f"λ={lam}")
+
+
 # ---------------------------------------------------------------------------------------------------------
 # 3. The closed forms: NaN, overflow, underflowed eigenvalues
 # ---------------------------------------------------------------------------------------------------------
