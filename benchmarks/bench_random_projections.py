@@ -8,10 +8,16 @@
 3. Simulation per trial at d = 500, n = 500, m = 1000 (conditional and literal methods; isotropic and power-law Σ).
    This setting has rank min(m, d) = 500 = n: ridgeless, it sits exactly at the interpolation threshold (infinite
    expected error, heavy-tailed trials), so λ = 0 is timed but its values mean nothing; λ = 0.01 is finite.
+4. Speed under load (issue 8): the BLAS pools seen from inside a running simulation (capped at one thread by
+   ``single_threaded_blas``), and ms / trial of a many-small-BLAS-calls setting with the cores idle and with
+   one core kept busy by a background numpy loop (a subprocess, itself single-threaded).
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -70,5 +76,46 @@ def main() -> None:
                       f"{1e3 * t / trials:.0f} ms / trial (total {est.total.mean:.4g} ± {est.total.sem:.2g}){note}")
 
 
+_BUSY_LOOP = "import numpy as np\na = np.ones((400, 400))\nwhile True:\n    a = np.tanh(a @ a / 400.0)\n"
+
+
+def blas_threads_inside_simulation() -> list[int]:
+    """num_threads of every BLAS/OpenMP pool, read from a progress callback while simulate() runs."""
+    from threadpoolctl import threadpool_info
+
+    seen: list[int] = []
+    mc.simulate(40, 60, 0.2, 1e-2, np.ones(50), n_trials=2, seed=0,
+                progress=lambda done, total: seen.extend(p["num_threads"] for p in threadpool_info()))
+    return sorted(set(seen))
+
+
+def under_load(repeat: int = 3) -> None:
+    """ms / trial with the cores idle and with one core busy (the shared machine is never fully idle)."""
+    from threadpoolctl import threadpool_info
+
+    pools = sorted({p["num_threads"] for p in threadpool_info()})
+    print(f"BLAS pools outside a simulation: {pools} threads; inside simulate(): {blas_threads_inside_simulation()}")
+    cases = [("small: d = 50, n = 40, m = 60 (many small BLAS calls)", (40, 60, 0.2, 1e-2, np.ones(50)), 100),
+             ("medium: d = 200, n = 150, m = 300", (150, 300, 0.2, 1e-2, np.ones(200)), 10)]
+
+    def per_trial(args, trials):
+        t, _ = timed(lambda: mc.simulate(*args, n_trials=trials, seed=0), repeat=repeat)
+        return 1e3 * t / trials
+
+    idle = {label: per_trial(args, k) for label, args, k in cases}
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    busy = subprocess.Popen([sys.executable, "-c", _BUSY_LOOP], env=env)
+    try:
+        time.sleep(1.0)
+        loaded = {label: per_trial(args, k) for label, args, k in cases}
+    finally:
+        busy.kill()
+        busy.wait()
+    for label, _args, _k in cases:
+        print(f"simulation {label}: {idle[label]:.2f} ms / trial idle, {loaded[label]:.2f} ms / trial with one "
+              f"core busy (x{loaded[label] / idle[label]:.2f})")
+
+
 if __name__ == "__main__":
     main()
+    under_load()

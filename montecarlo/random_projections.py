@@ -20,8 +20,9 @@ terms whose mean is zero, so the parts and the total are each unbiased, but the 
 ``method="conditional"`` (default) integrates the teacher, shift, residuals and noise out exactly given S and
 the features. Given S, z = Sx ~ N(0, C) and each label is zᵀa_k plus a residual independent of z with
 variance ρ_k(w), so the trial is the ridge mixture in dimension r = rank C (in C's eigenbasis, Gram matrices
-Z_kᵀZ_k ~ Wishart_r(n_k, diag μ) drawn by :func:`montecarlo.ridge_mixture.wishart_gram`) with noise σ_k² + ρ_k,
-and :func:`montecarlo.ridge_mixture.ridge_error_parts` gives the exact conditional expectations. Only the
+Z_kᵀZ_k ~ Wishart_r(n_k, diag μ), drawn as factors by :func:`montecarlo.ridge_mixture.wishart_factor`) with noise
+σ_k² + ρ_k, and :func:`montecarlo.ridge_mixture.unit_error_parts` gives the exact conditional expectations
+(stable at every λ ≥ 0; the noise σ_k² + ρ_k enters as a standard deviation and is squared after scaling). Only the
 diagonals of the projected priors in C's eigenbasis are used: the law of the features is invariant under sign
 flips of those coordinates, so the off-diagonal terms have mean zero (exact for isotropic Σ, where the
 projected priors are diagonal). This estimator relies on the reduction given S, which the literal
@@ -39,8 +40,14 @@ from dataclasses import dataclass
 
 import numpy as np
 from model_collapse.arrays import require_scalars
-from model_collapse.montecarlo.ridge_mixture import ridge_error_parts, wishart_gram
+from model_collapse.montecarlo.ridge_mixture import (
+    _ridge_weights,
+    _sq,
+    unit_error_parts,
+    wishart_factor,
+)
 from model_collapse.montecarlo.trials import MCEstimate, Progress, estimate, single_threaded_blas, trial_generators
+from model_collapse.numerics import noise_and_prior_scales, refuse_unrepresentable, times_square, unit_total
 from model_collapse.projections import sample_projection
 from model_collapse.theory import ridge_mixture as rm
 from model_collapse.theory.random_projections import FORM, PENALTY, project
@@ -84,29 +91,31 @@ class RPEstimate:
         return {k: getattr(self, k).as_dict() for k in _PARTS}
 
 
-def _conditional_trial(rng, S, w, gam, dlt, n1, n2, lam_n, s1sq, s2sq):
+def _conditional_trial(rng, S, w, gam, dlt, n1, n2, lam_n):
+    """(ρ₁, bias, v₁, v₂, zeta, ρ₂) of one trial given S; variance = (σ₁² + ρ₁)v₁ + (σ₂² + ρ₂)v₂."""
     spec = project(S, w, gam, dlt)
     mu = spec.eigenvalues
     r = mu.size
     if r == 0:  # no features: v = 0, the error is w₁ᵀΣw₁ = ρ₁
-        return spec.rho1, 0.0, 0.0, 0.0
-    gam_c, dlt_c = spec.priors()
-    sq = np.sqrt(mu)
-    G1 = wishart_gram(rng, n1, sq)[None]
-    G2 = wishart_gram(rng, n2, sq)[None]
-    bias, var, zeta = ridge_error_parts(G1, G2, lam_n, mu, gam_c, dlt_c, s1sq + spec.rho1, s2sq + spec.rho2,
-                                        n1 + n2 >= r)
-    return spec.rho1, float(bias[0]), float(var[0]), float(zeta[0])
+        return spec.rho1, 0.0, 0.0, 0.0, 0.0, spec.rho2
+    F1 = wishart_factor(rng, n1, r)[None]
+    F2 = wishart_factor(rng, n2, r)[None]
+    # the energies t_j = Γ_C,jμ_j, e_j = Δ_C,jμ_j directly: Γ_C = t/μ overflows when μ ≈ 1e-273
+    bias, v1, v2, zeta = unit_error_parts(F1, F2, lam_n, mu, spec.teacher, spec.shift)
+    return spec.rho1, float(bias[0]), float(v1[0]), float(v2[0]), float(zeta[0]), spec.rho2
 
 
-def _ridge_fit(Z: np.ndarray, Y: np.ndarray, lam_n: float) -> np.ndarray:
-    """v = (ZᵀZ + nλI)⁻¹ZᵀY for several right-hand sides (columns of Y); λ = 0: minimum-norm lstsq."""
-    n, m = Z.shape
-    if lam_n > 0:
-        if n < m:  # dual form, v = Zᵀ(ZZᵀ + nλI)⁻¹Y
-            return Z.T @ np.linalg.solve(Z @ Z.T + lam_n * np.eye(n), Y)
-        return np.linalg.solve(Z.T @ Z + lam_n * np.eye(m), Z.T @ Y)
-    return np.linalg.lstsq(Z, Y, rcond=None)[0]
+def _ridge_fit(Z: np.ndarray, Y: np.ndarray, lam_n: float, rank: int) -> np.ndarray:
+    """v = (ZᵀZ + nλI)⁻¹ZᵀY for several right-hand sides (columns of Y); λ = 0: minimum-norm lstsq.
+
+    Through the thin SVD Z = UsVᵀ truncated at the known rank (min(n, m, rank C)): v = V·diag(s/(s² + nλ))·UᵀY,
+    stable at every λ ≥ 0 (the numerically-null singular values never enter) and continuous as λ → 0.
+    """
+    U, s, Vt = np.linalg.svd(Z, full_matrices=False)
+    keep = (np.arange(s.size) < rank) & (s > 0)
+    f, _q, _h = _ridge_weights(np.where(keep, s, 1.0), lam_n)
+    f = np.where(keep, f, 0.0)
+    return Vt.T @ (f[:, None] * (U.T @ Y))
 
 
 def _sample_trial(rng, S, w, gam, dlt, n1, n2, lam_n, s1, s2):
@@ -117,20 +126,26 @@ def _sample_trial(rng, S, w, gam, dlt, n1, n2, lam_n, s1, s2):
     dl = rng.standard_normal(d) * np.sqrt(dlt)
     eps = rng.standard_normal(n1 + n2)
     noise = np.concatenate([s1 * eps[:n1], s2 * eps[n1:]])
-    y = X @ w1 + np.concatenate([np.zeros(n1), X[n1:] @ dl]) + noise
     Z = X @ S.T
     # Best linear predictors of xᵀw from z = Sx: a = C⁺SΣw = min-norm solution of (SΣ^{1/2})ᵀa = Σ^{1/2}w.
+    # The teacher and the shift are projected separately (a₂ − a₁ = a_δ by linearity): their scales may
+    # differ by 1e90 (r² = 1e100, c² = 1e10), and a difference of two projections would lose the shift.
     Bt = (S * sw).T
-    A = np.linalg.lstsq(Bt, np.stack([sw * w1, sw * (w1 + dl)], axis=1), rcond=None)[0]
-    a1, a2 = A[:, 0], A[:, 1]
+    A, _res, rank, _sv = np.linalg.lstsq(Bt, np.stack([sw * w1, sw * dl], axis=1), rcond=None)
+    a1, ad = A[:, 0], A[:, 1]
     y_teacher = Z @ a1
-    y_shift = np.concatenate([np.zeros(n1), Z[n1:] @ (a2 - a1)])
-    V = _ridge_fit(Z, np.stack([y, y_teacher, y_shift, y - y_teacher - y_shift], axis=1), lam_n)
+    y_shift = np.concatenate([np.zeros(n1), Z[n1:] @ ad])
+    # The rest, formed from its own pieces (not y − y_teacher − y_shift, which cancels): residuals of the
+    # teacher and the shift outside the features, plus noise.
+    resid = (X @ w1 - y_teacher) + np.concatenate([np.zeros(n1), X[n1:] @ dl - Z[n1:] @ ad]) + noise
+    y = y_teacher + y_shift + resid
+    V = _ridge_fit(Z, np.stack([y, y_teacher, y_shift, resid], axis=1), lam_n, min(n1 + n2, int(rank)))
     C = (S * w) @ S.T
-    cnorm = lambda v: float(v @ C @ v)  # noqa: E731
+    cnorm = lambda v: _sq(np.sqrt(w) * (S.T @ v))  # noqa: E731  vᵀCv as a sum of squares
     e = S.T @ V[:, 0] - w1
-    total = float(np.sum(w * e * e))
-    rho = float(np.sum(w * w1 * w1)) - cnorm(a1)
+    total = _sq(sw * e)
+    rho = _sq(sw * w1 - Bt @ a1)  # ‖Σ^{1/2}w₁ − (SΣ^{1/2})ᵀa₁‖² = w₁ᵀΣw₁ − a₁ᵀCa₁, without the cancellation
+    del C
     return rho, cnorm(V[:, 1] - a1), cnorm(V[:, 3]), cnorm(V[:, 2]), total
 
 
@@ -181,17 +196,28 @@ def simulate(
     fixed = sample_projection(m, d, projection_seed) if form == "quenched" else None
     rngs = trial_generators(seed, n_trials)
     out = np.empty((5, n_trials))
-    with single_threaded_blas():
+    with single_threaded_blas(), np.errstate(over="ignore"):
         for i, rng in enumerate(rngs):
             S = fixed if fixed is not None else rng.standard_normal((m, d)) / np.sqrt(d)
             if method == "conditional":
-                rho, bias, var, zeta = _conditional_trial(rng, S, w, gam, dlt, n1, n2, lam_n, s1 * s1, s2 * s2)
+                rho, bias, v1, v2, zeta, rho2 = _conditional_trial(rng, S, w, gam, dlt, n1, n2, lam_n)
+                # noise σ_k² + ρ_k as a standard deviation, squared only after scaling
+                var = float(times_square(np.hypot(s1, np.sqrt(rho)), v1)
+                            + times_square(np.hypot(s2, np.sqrt(rho2)), v2))
                 out[:, i] = (rho, bias, var, zeta, rho + bias + var + zeta)
             else:
                 out[:, i] = _sample_trial(rng, S, w, gam, dlt, n1, n2, lam_n, s1, s2)
             if progress is not None:
                 progress(i + 1, n_trials)
     if include_noise:
-        out[4] += s1 * s1
+        with np.errstate(over="ignore"):
+            out[4] = out[4] + times_square(s1, 1.0)
+    if not np.all(np.isfinite(out)):  # finite in exact arithmetic, beyond float64: name the scale, its range
+        setting = dict(n=n, m=m, p2=p2, lam=lam, eigenvalues=eigenvalues, gamma=gamma, delta=delta, r2=r2, c2=c2,
+                       penalty=penalty, include_noise=include_noise, form=form, projection_seed=projection_seed,
+                       n_trials=n_trials, seed=seed, method=method)
+        refuse_unrepresentable("simulate", lambda name: unit_total(simulate, setting, name, sigma2 is not None),
+                               noise_and_prior_scales(sigma, sigma2, r2, c2, gamma, delta),
+                               fallback="sigma" if gamma is None else "gamma")
     parts = {k: estimate(row) for k, row in zip(_PARTS, out, strict=True)}
     return RPEstimate(**parts, n_trials=n_trials, n2=n2, n=n)

@@ -20,12 +20,19 @@ are independent with mean zero, so
 
 are the exact conditional expectations given X. Only the design is random, which removes the (large)
 variance of the priors and the label noise; the mean over trials is an unbiased estimate of the same
-expectation. ``method="sample"`` draws w₁, δ and the noise, fits ridge with a linear solver and
-measures the error directly (the parts by linearity of ŵ in y): the literal experiment, noisier.
+expectation. ``method="sample"`` draws w₁, δ and the noise, fits ridge and measures the error directly
+(the parts by linearity of ŵ in y): the literal experiment, noisier.
+
+Numerics (issue 8): R is never formed. Both methods work from the design's factors through two stable
+forms (:func:`unit_error_parts`, :func:`whitened_ridge_fit`): n ≥ d₊ a whitened generalised ridge,
+n < d₊ the dual through a graded QR + Jacobi SVD. Every λ ≥ 0 (including 5e-324 and 1e300) gives finite
+parts ≥ 0 (each a sum of squares), continuous in λ with the minimum-norm fit at λ = 0; eigenvalues ω = 0
+(e.g. underflowed) are dropped, as in the theory; σ is squared only after scaling
+(:func:`model_collapse.numerics.times_square`) and a part beyond float64 is refused naming its parameter.
 
 Randomness: one generator per trial from ``SeedSequence(seed)``
 (:func:`model_collapse.montecarlo.trials.trial_generators`);
-results do not depend on batching. Cost per trial ~ 5d³ flops (conditional, n ≥ d); trials are batched.
+results do not depend on batching. Cost per trial ~ 6d³ flops (conditional, n ≥ d); trials are batched.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg
 from model_collapse.arrays import require_scalars
 from model_collapse.montecarlo.trials import (
     MCEstimate,
@@ -42,6 +50,7 @@ from model_collapse.montecarlo.trials import (
     single_threaded_blas,
     trial_generators,
 )
+from model_collapse.numerics import noise_and_prior_scales, refuse_unrepresentable, times_square, unit_total
 from model_collapse.theory.ridge import spectrum_arrays
 from model_collapse.theory.ridge_mixture import PENALTY, effective_lambda, resolve_priors
 from model_collapse.validation import (
@@ -53,6 +62,7 @@ from model_collapse.validation import (
     Options,
     validate,
 )
+from scipy.linalg import lapack
 
 __all__ = ["RidgeMixtureEstimate", "simulate", "ridge_error_parts"]
 
@@ -94,56 +104,229 @@ def _expand(w, m):
     return np.repeat(w, m.astype(int))
 
 
-def _pseudo_inverse_parts(G: np.ndarray, lam_n: float, full_rank: bool):
-    """R = (G + nλI)⁻¹ and RG for a batch of Gram matrices; λ = 0 uses the pseudo-inverse.
+def _ridge_weights(s: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """f = s/(s² + λ), q = s²/(s² + λ), h = λ/(s² + λ) for singular values s > 0 and λ ≥ 0, in forms that
+    neither overflow nor divide 0 by 0 anywhere in [0, inf] (λ = 0: f = 1/s, q = 1, h = 0; λ = inf: 0, 0, 1)."""
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        t = lam / s  # λ/s
+        f = 1.0 / (s + t)
+        ratio = t / s  # λ/s² (inf when s² underflows)
+        q = 1.0 / (1.0 + ratio)
+        h = 1.0 / (1.0 + 1.0 / ratio)
+    return f, q, h
 
-    λ = 0 and n ≥ d (``full_rank``): R = G⁻¹, RG = I. λ = 0 and n < d: eigenvalues below d·eps·max are
-    treated as zero (G has rank n), R = G⁺ and RG the projector onto the row space of X.
+
+def _sym_inverse(M: np.ndarray) -> np.ndarray:
+    """Inverse of a batch of symmetric positive definite matrices after symmetric diagonal scaling.
+
+    With S = diag(M)^(-1/2), M⁻¹ = S(SMS)⁻¹S and SMS has unit diagonal: its condition number is within a
+    factor d of the best over all diagonal scalings (van der Sluis), so a penalty λn/ω_i that spans many
+    orders of magnitude (a graded spectrum) costs no accuracy.
     """
-    d = G.shape[-1]
-    eye = np.eye(d)
-    if lam_n > 0 or full_rank:
-        R = np.linalg.inv(G + lam_n * eye)
-        return R, (eye - lam_n * R) if lam_n > 0 else np.broadcast_to(eye, G.shape)
-    ev, Q = np.linalg.eigh(G)
-    tol = ev[..., -1:] * d * np.finfo(float).eps
-    keep = ev > tol
-    inv = np.where(keep, 1.0 / np.where(keep, ev, 1.0), 0.0)
-    R = (Q * inv[..., None, :]) @ np.swapaxes(Q, -1, -2)
-    RG = (Q * keep[..., None, :]) @ np.swapaxes(Q, -1, -2)
-    return R, RG
+    sc = 1.0 / np.sqrt(np.diagonal(M, axis1=-2, axis2=-1))
+    Ms = M * sc[..., :, None] * sc[..., None, :]
+    out = np.empty_like(Ms)
+    for i in np.ndindex(Ms.shape[:-2]):
+        # Cholesky inverse (potrf + potri, ~half the work of a general inverse); LU if not numerically PD
+        c, info = lapack.dpotrf(Ms[i], lower=0)
+        if info == 0:
+            inv, info = lapack.dpotri(c, lower=0)
+        if info == 0:
+            out[i] = np.triu(inv) + np.triu(inv, 1).T
+        else:
+            out[i] = np.linalg.pinv(Ms[i], hermitian=True)
+    return out * sc[..., :, None] * sc[..., None, :]
+
+
+def graded_dual_hat(A: np.ndarray, c: np.ndarray, lam: float) -> np.ndarray:
+    """diag(c)·Aᵀ(AAᵀ + λI)⁻¹ for a batch of wide matrices A (b, n, p), n < p, with column scales c (≤ 1).
+
+    A = Z·diag(c) with Z standard normal and c spanning many orders of magnitude (a graded spectrum) has
+    singular vectors that an ordinary SVD gets only to absolute accuracy eps, which breaks the Σ-weighted
+    products of the n < d₊ ridge when ω_min/ω_max < 1e-16 (measured: a factor 2.4 on the variance at
+    ω_i = i^-100). Here Y = Aᵀ with rows sorted by decreasing scale goes through Householder QR with column
+    pivoting (row-wise backward stable for such Y), Y = Q·B, and the small n×n B through the one-sided Jacobi
+    SVD dgejsv (high relative accuracy for column-scaled Bᵀ); then diag(c)·Aᵀ(AAᵀ + λ)⁻¹ =
+    diag(c)·Q·U_B·diag(s/(s² + λ))·V_Bᵀ. Measured against 400-digit mpmath: ≤ 2e-15 relative for
+    ω_i = i^-β, β ≤ 200, λ ∈ {0, 1e-30, 1e-3} (tests/test_hardening_numerics.py). λ = 0 gives the
+    minimum-norm fit, continuously in λ.
+    """
+    b, n, p = A.shape
+    out = np.zeros((b, p, n))
+    order = np.argsort(-c, kind="stable")
+    for i in range(b):
+        Y = A[i].T[order]
+        Q, R, piv = scipy.linalg.qr(Y, mode="economic", pivoting=True)
+        B = np.empty_like(R)
+        B[:, piv] = R  # Y = Q·B
+        sva, u, v, work, _iw, info = lapack.dgejsv(B.T, joba=0, jobu=0, jobv=0, jobr=0, jobt=0, jobp=0)
+        if info == 0:
+            s = sva * (work[0] / work[1])
+            Ub, Vb = v, u  # Bᵀ = u·diag(s)·vᵀ, so B = v·diag(s)·uᵀ
+        else:  # pragma: no cover - dgejsv failure: the ordinary SVD
+            Ub, s, Vbt = np.linalg.svd(B)
+            Vb = Vbt.T
+        keep = s > 0
+        f, _q, _h = _ridge_weights(np.where(keep, s, 1.0), lam)
+        f = np.where(keep, f, 0.0)
+        out[i][order] = (c[order][:, None] * Q) @ (Ub * f) @ Vb.T
+    return out
+
+
+def wishart_factor(rng: np.random.Generator, m: int, d: int) -> np.ndarray:
+    """F ∈ R^{min(m, d)×d} with FᵀF ~ Wishart_d(m, I) (the unscaled factor of :func:`wishart_gram`).
+
+    m ≥ d: Lᵀ from the Bartlett decomposition (L lower triangular, L_ii = √χ²_{m−i+1}, L_ij ~ N(0, 1) below
+    the diagonal): d³ work instead of m·d². m < d: m iid N(0, I) rows. m = 0: no rows (draws nothing).
+    """
+    if m == 0:
+        return np.zeros((0, d))
+    if m >= d:
+        L = np.tril(rng.standard_normal((d, d)), -1)
+        L[np.diag_indices(d)] = np.sqrt(rng.chisquare(m - np.arange(d)))
+        return L.T
+    return rng.standard_normal((m, d))
 
 
 def wishart_gram(rng: np.random.Generator, m: int, sqrt_w: np.ndarray) -> np.ndarray:
     """A draw of G = XᵀX for X ∈ R^{m×d} with iid rows N(0, diag(w)), i.e. G ~ Wishart_d(m, diag(w)).
 
-    m ≥ d: Bartlett decomposition, G = S·LLᵀ·S with S = diag(√w), L lower triangular, L_ii = √χ²_{m−i+1}
-    (i = 1..d), L_ij ~ N(0, 1) below the diagonal: d³ work instead of m·d². m < d: the explicit product
-    ZᵀZ (rank m). Both have exactly the law of XᵀX (moments checked in tests/test_ridge_mixture_mc.py).
+    G = (F·diag(√w))ᵀ(F·diag(√w)) with F from :func:`wishart_factor` (Bartlett for m ≥ d, explicit rows for
+    m < d): exactly the law of XᵀX (moments checked in tests/test_ridge_mixture_mc.py).
     """
-    d = sqrt_w.size
-    if m == 0:
-        return np.zeros((d, d))
-    if m >= d:
-        L = np.tril(rng.standard_normal((d, d)), -1)
-        L[np.diag_indices(d)] = np.sqrt(rng.chisquare(m - np.arange(d)))
-        A = L @ L.T
-    else:
-        Z = rng.standard_normal((m, d))
-        A = Z.T @ Z
-    return A * sqrt_w[:, None] * sqrt_w[None, :]
+    F = wishart_factor(rng, m, sqrt_w.size) * sqrt_w
+    return F.T @ F
 
 
-def ridge_error_parts(G1, G2, lam_n, w, gam, dlt, s1sq, s2sq, full_rank):
-    """Exact conditional expectations (bias, variance, zeta) given the Gram matrices (batched)."""
-    R, RG = _pseudo_inverse_parts(G1 + G2, lam_n, full_rank)
-    B2 = R @ G2
-    A = RG - np.eye(w.size)
-    bias = np.einsum("k,bki,i->b", w, A * A, gam)
-    zeta = np.einsum("k,bki,i->b", w, B2 * B2, dlt)
-    var2 = np.einsum("k,bkj->b", w, B2 * R)
-    var1 = np.einsum("k,bkj->b", w, (RG - B2) * R)
-    return bias, s1sq * var1 + s2sq * var2, zeta
+def _sumsq(A: np.ndarray) -> np.ndarray:
+    """Σ of squares over the last two axes, scaled first so that entries near 1e±200 neither overflow nor
+    underflow."""
+    if A.size == 0:
+        return np.zeros(A.shape[:-2])
+    sc = np.max(np.abs(A), axis=(-2, -1))
+    sc = np.where((sc > 0) & np.isfinite(sc), sc, 1.0)
+    with np.errstate(over="ignore"):  # inf only if the sum itself exceeds float64 (then refused by the caller)
+        return np.sum((A / sc[..., None, None]) ** 2, axis=(-2, -1)) * sc * sc
+
+
+def ridge_error_parts(F1, F2, lam_n, w, gam, dlt, s1, s2):
+    """Exact conditional expectations (bias, variance, zeta) given the design, for a batch of trials.
+
+    variance = σ₁²·v₁ + σ₂²·v₂ with the unit-noise factors of :func:`unit_error_parts` (formed as (σ·√v)²).
+    """
+    bias, v1, v2, zeta = unit_error_parts(F1, F2, lam_n, w, w * gam, w * dlt)
+    return bias, times_square(s1, v1) + times_square(s2, v2), zeta
+
+
+def unit_error_parts(F1, F2, lam_n, w, teacher, shift):
+    """Exact conditional (bias, v₁, v₂, zeta) given the design, batched; variance = σ₁²v₁ + σ₂²v₂.
+
+    ``teacher`` = ω_iΓ_i and ``shift`` = ω_iΔ_i are the prior *energies* per direction (they sum to r² and
+    c²); passing them instead of Γ, Δ keeps Γ = t/ω representable when ω is tiny (random projections).
+
+    ``F1`` (b, k₁, d), ``F2`` (b, k₂, d): unscaled factors with G_k = diag(√ω)F_kᵀF_k diag(√ω) (the Gram
+    matrix of the real and synthetic rows; :func:`wishart_factor`, or the raw N(0, I) rows).
+    Eigenvalues ω = 0 (e.g. underflowed ones) are dropped: they carry no Σ-weight and no signal.
+
+    Two stable forms, both exact at every λ ≥ 0 and continuous in λ (the λ → 0 limit is the minimum-norm
+    least-squares fit):
+
+    - n ≥ d₊ (d₊ = #{ω > 0}, full column rank): whitened coordinates β = diag(√ω)w, where ridge is the
+      generalised ridge K = (ZᵀZ + nλ·diag(1/ω))⁻¹ on the standard-normal design Z; K is inverted after
+      symmetric diagonal scaling (:func:`_sym_inverse`), so graded spectra and λ = 0 cost no accuracy.
+      Parts: bias = ‖K·diag(nλ/ω)·diag(√(ωΓ))‖² (= ‖(I − KZᵀZ)…‖², exactly 0 at λ = 0),
+      var_k = ‖KZ_kᵀ‖², ζ = ‖KZ₂ᵀZ₂·diag(√(ωΔ))‖².
+    - n < d₊ (rank n): the dual DH = diag(√ω)·Xᵀ(XXᵀ + nλI)⁻¹ in units of ω_max by :func:`graded_dual_hat`
+      (row-sorted pivoted QR + Jacobi SVD, accurate for spectra graded over 300 orders of magnitude); the
+      numerically-null directions of G never enter (they made (G + nλI)⁻¹ return huge negative variances
+      at tiny λ). Parts: bias = ‖(DH·F − I)·diag(√(ωΓ))‖², var_k = ‖DH_k‖², ζ = ‖DH₂·F₂·diag(√(ωΔ))‖².
+    Certified against 400-digit mpmath (tests/test_hardening_numerics.py): ≤ 1e-13 relative for
+    ω_i = i^-β, β ≤ 200, λ ∈ {0, 1e-30, 1e-3, 1e3}.
+    Each part is a sum of squares (≥ 0 by construction); variance terms with no rows are exactly 0.
+    """
+    pos = w > 0
+    b, k1, k2 = F1.shape[0], F1.shape[1], F2.shape[1]
+    zero = np.zeros(b)
+    dp = int(pos.sum())
+    if dp == 0:
+        return zero, zero, zero, zero
+    wp, tp, ep = w[pos], np.asarray(teacher, dtype=float)[pos], np.asarray(shift, dtype=float)[pos]
+    F1, F2 = F1[..., pos], F2[..., pos]
+    wmax = float(wp.max())
+    # Rank of the pooled design: min(k₁ + k₂, d₊) a.s. (k_k = min(n_k, d) rows per block), full iff n ≥ d₊.
+    if k1 + k2 >= dp:
+        tg, te = np.sqrt(tp), np.sqrt(ep)  # column weights in whitened units: √(ωΓ), √(ωΔ)
+        Z = np.concatenate([F1, F2], axis=1)
+        G = np.swapaxes(Z, -1, -2) @ Z
+        with np.errstate(divide="ignore", over="ignore"):
+            pen = lam_n / wp  # nλ/ω_i, inf where it overflows: that coordinate is not fit at all
+        fin = np.isfinite(pen)
+        fit = np.flatnonzero(fin)
+        K = np.zeros_like(G)
+        if fit.size:
+            ix = (slice(None), fit[:, None], fit[None, :])
+            K[ix] = _sym_inverse(G[ix] + np.diag(pen[fit]))
+        # I − KG = K·diag(nλ/ω) exactly (K(G + P) = I): no cancellation when λ is tiny, exactly 0 at λ = 0.
+        # Columns with an infinite penalty are not fit: there I − KG (K has no row or column for them).
+        A = K * np.where(fin, pen, 0.0)
+        if not fin.all():
+            A[..., ~fin] = np.eye(dp)[:, ~fin] - K @ G[..., ~fin]
+        bias = _sumsq(A * tg)
+        T = K @ np.swapaxes(Z, -1, -2)  # K·Zᵀ = [K·F₁ᵀ, K·F₂ᵀ]
+        T1, T2 = T[..., :k1], T[..., k1:]
+        zeta = _sumsq((T2 @ F2) * te) if k2 else zero
+    else:  # n < d₊: rank n, every block has n_k < d explicit rows
+        c = np.sqrt(wp / wmax)
+        with np.errstate(over="ignore"):
+            lam_c = lam_n / wmax
+        F = np.concatenate([F1, F2], axis=1)
+        DH = graded_dual_hat(F * c, c, lam_c)  # diag(√ω)·R·Xᵀ in units of ω_max, (b, d₊, n)
+        # In these units diag(√ω)·(RG − I)·diag(1/√ω) = DH·F − I and diag(√ω)·RG₂·diag(1/√ω) = DH₂·F₂: no
+        # division by the tiny scales c_i.
+        bias = _sumsq((DH @ F - np.eye(dp)) * np.sqrt(tp))
+        T1, T2 = DH[..., :k1], DH[..., k1:]
+        zeta = _sumsq((T2 @ F2) * np.sqrt(ep)) if k2 else zero
+    var1 = _sumsq(T1) if k1 else zero
+    var2 = _sumsq(T2) if k2 else zero
+    return bias, var1, var2, zeta
+
+
+def whitened_ridge_fit(X: np.ndarray, Y: np.ndarray, lam_n: float, w: np.ndarray) -> np.ndarray:
+    """β̂ = diag(√ω)·ŵ for the ridge fits ŵ = (XᵀX + nλI)⁻¹XᵀY (λ = 0: minimum-norm), batched.
+
+    ``X`` (b, n, d) with columns of scale √ω, ``Y`` (b, n, k); returns (b, d₊, k) on the coordinates with
+    ω > 0 (in these units ‖ŵ − w‖²_Σ = ‖β̂ − diag(√ω)w‖²). The two stable forms of
+    :func:`ridge_error_parts`: n ≥ d₊ the generalised ridge on Z = X·diag(1/√ω) (diagonally scaled inverse),
+    n < d₊ the thin SVD of X/√ω_max truncated at rank n.
+    """
+    pos = w > 0
+    wp = w[pos]
+    Xp = X[..., pos]
+    n, dp = Xp.shape[-2], Xp.shape[-1]
+    if dp == 0:
+        return np.zeros(X.shape[:-2] + (0, Y.shape[-1]))
+    if n >= dp:
+        Z = Xp / np.sqrt(wp)
+        G = np.swapaxes(Z, -1, -2) @ Z
+        with np.errstate(divide="ignore", over="ignore"):
+            pen = lam_n / wp
+        fit = np.flatnonzero(np.isfinite(pen))
+        out = np.zeros(X.shape[:-2] + (dp, Y.shape[-1]))
+        if fit.size:
+            ix = (slice(None), fit[:, None], fit[None, :])
+            K = _sym_inverse(G[ix] + np.diag(pen[fit]))
+            out[:, fit, :] = K @ (np.swapaxes(Z[..., fit], -1, -2) @ Y)
+        return out
+    wmax = float(wp.max())
+    c = np.sqrt(wp / wmax)
+    with np.errstate(over="ignore"):
+        lam_c = lam_n / wmax
+    return graded_dual_hat(Xp / np.sqrt(wmax), c, lam_c) @ Y  # β̂ = diag(√ω)·ŵ = DH·y
+
+
+def _sq(e: np.ndarray) -> np.ndarray:
+    """Σ e² over the last axis, scaled first (no overflow for entries up to ~1e300)."""
+    return _sumsq(e[..., None])
 
 
 def _sample_parts(X, n1, lam_n, w, gam, dlt, s1, s2, rngs):
@@ -156,19 +339,12 @@ def _sample_parts(X, n1, lam_n, w, gam, dlt, s1, s2, rngs):
     shift = np.einsum("bnd,bd->bn", X[:, n1:], dl)
     y_teacher = np.einsum("bnd,bd->bn", X, w1)
     y_shift = np.concatenate([np.zeros((b, n1)), shift], axis=1)
-    Xt = np.swapaxes(X, -1, -2)
     # One factorisation, four right-hand sides (teacher part, shift part, noise, all labels).
     Y = np.stack([y_teacher, y_shift, noise, y_teacher + y_shift + noise], axis=-1)
-    if lam_n > 0 or n >= d:  # ridge, or OLS: (XᵀX + nλI)ŵ = Xᵀy
-        W = np.linalg.solve(Xt @ X + lam_n * np.eye(d), Xt @ Y)
-    else:  # λ = 0, n < d: the minimum-norm interpolator ŵ = Xᵀ(XXᵀ)⁻¹y
-        W = Xt @ np.linalg.solve(X @ Xt, Y)
-    e_bias = W[..., 0] - w1
-    e_zeta = W[..., 1]
-    e_var = W[..., 2]
-    total_err = W[..., 3] - w1
-    sq = lambda e: np.einsum("bd,d->b", e * e, w)  # noqa: E731
-    return sq(e_bias), sq(e_var), sq(e_zeta), sq(total_err)
+    B = whitened_ridge_fit(X, Y, lam_n, w)
+    pos = w > 0
+    beta1 = w1[:, pos] * np.sqrt(w[pos])
+    return _sq(B[..., 0] - beta1), _sq(B[..., 2]), _sq(B[..., 1]), _sq(B[..., 3] - beta1)
 
 
 @validate(n=POSITIVE_INT, p2=PROBABILITY, lam=NONNEGATIVE, sigma=NONNEGATIVE, sigma2=NONNEGATIVE,
@@ -201,8 +377,11 @@ def simulate(
     """
     require_scalars("simulate", n=n, p2=p2, lam=lam, sigma=sigma, sigma2=sigma2)
     w, m = spectrum_arrays(eigenvalues, multiplicities, "simulate")
+    # Priors are given per distinct eigenvalue (as in the theory): resolve them there, then expand all three.
+    gam, dlt = resolve_priors(w, m, r2, c2, gamma, delta, "simulate")
+    if multiplicities is not None:
+        gam, dlt = _expand(gam, m), _expand(dlt, m)
     w = _expand(w, None if multiplicities is None else m)
-    gam, dlt = resolve_priors(w, np.ones_like(w), r2, c2, gamma, delta, "simulate")
     n = int(n)
     d = w.size
     n2 = int(round(p2 * n))
@@ -218,10 +397,12 @@ def simulate(
     with single_threaded_blas():
         for chunk in batches(n_trials, per_trial):
             if method == "conditional":
-                G1 = np.stack([wishart_gram(rngs[i], n1, sqrt_w) for i in chunk])
-                G2 = np.stack([wishart_gram(rngs[i], n2, sqrt_w) for i in chunk])
-                bias, var, zeta = ridge_error_parts(G1, G2, lam_n, w, gam, dlt, s1 * s1, s2 * s2, n >= d)
-                total = bias + var + zeta
+                F1 = np.stack([wishart_factor(rngs[i], n1, d) for i in chunk])
+                F2 = np.stack([wishart_factor(rngs[i], n2, d) for i in chunk])
+                bias, v1, v2, zeta = unit_error_parts(F1, F2, lam_n, w, w * gam, w * dlt)
+                var = times_square(s1, v1) + times_square(s2, v2)
+                with np.errstate(over="ignore"):
+                    total = bias + var + zeta
             else:
                 X = np.stack([rngs[i].standard_normal((n, d)) for i in chunk]) * sqrt_w
                 bias, var, zeta, total = _sample_parts(X, n1, lam_n, w, gam, dlt, s1, s2, [rngs[i] for i in chunk])
@@ -230,6 +411,14 @@ def simulate(
             if progress is not None:
                 progress(done, n_trials)
     if include_noise:
-        out[3] += s1 * s1
+        with np.errstate(over="ignore"):
+            out[3] = out[3] + times_square(s1, 1.0)
+    if not np.all(np.isfinite(out)):  # finite in exact arithmetic, beyond float64: name the scale, its range
+        setting = dict(n=n, p2=p2, lam=lam, eigenvalues=eigenvalues, gamma=gamma, delta=delta, r2=r2, c2=c2,
+                       multiplicities=multiplicities, penalty=penalty, include_noise=include_noise, n_trials=n_trials,
+                       seed=seed, method=method)
+        refuse_unrepresentable("simulate", lambda name: unit_total(simulate, setting, name, sigma2 is not None),
+                               noise_and_prior_scales(sigma, sigma2, r2, c2, gamma, delta),
+                               fallback="sigma" if gamma is None else "gamma")
     b, v, z, t = (estimate(row) for row in out)
     return RidgeMixtureEstimate(bias=b, variance=v, zeta=z, total=t, n_trials=n_trials, n2=n2, n=n)

@@ -47,6 +47,7 @@ from numbers import Integral
 
 import numpy as np
 from model_collapse.arrays import like, plain
+from model_collapse.numerics import require_representable
 from model_collapse.theory import accumulate_subsample as _subsample
 from model_collapse.validation import POSITIVE, POSITIVE_INT, Interval, InvalidParameterError, Options, validate
 from scipy.special import gammaln, logsumexp, poch, polygamma, psi, zeta
@@ -228,11 +229,14 @@ def mean_sq_error(n: int, d: int, t, *, workflow: str = "accumulate", estimator:
     if workflow == "accumulate-subsample":
         return _subsample.gaussian_moments(n, d, t, estimator=estimator, sigma2=sigma2)[0]
     tt = _iterations(t)
-    scale = d * sigma2
+    # σ² multiplies the dimensionless factor last: d·σ² alone overflows at σ² = 1e308 although dσ²/n may not
     if workflow == "replace":
-        out = scale * (1.0 - (1.0 - 1.0 / n) ** tt) if estimator == "mle" else scale * tt / n
+        unit = d * (1.0 - (1.0 - 1.0 / n) ** tt) if estimator == "mle" else d * (tt / n)
     else:
-        out = scale * _mean_sum(n, tt, estimator) / n
+        unit = d * (_mean_sum(n, tt, estimator) / n)
+    with np.errstate(over="ignore"):
+        out = sigma2 * unit
+    require_representable("mean_sq_error", "mean squared error", out, "sigma2", sigma2, unit, power=1.0)
     return like(out, t)
 
 
@@ -339,7 +343,11 @@ def mean_sq_error_bound(n: int, d: int, *, sigma2: float = 1.0) -> float:
 
     Holds for every t and both estimators (each P_{k−1} ≤ 1). Source: CoT Corollary 4; Dey & Donoho.
     """
-    return float(np.pi**2 / 6.0 * d * sigma2 / n)
+    unit = np.pi**2 / 6.0 * (d / n)
+    with np.errstate(over="ignore"):
+        out = float(np.float64(sigma2) * unit)
+    require_representable("mean_sq_error_bound", "bound", out, "sigma2", sigma2, unit, power=1.0)
+    return out
 
 
 @validate(n=N_SAMPLES, d=DIM, workflow=WORKFLOW, estimator=ESTIMATOR, sigma2=POSITIVE)
@@ -362,11 +370,14 @@ def limits(n: int, d: int, *, workflow: str = "accumulate", estimator: str = "ml
     bound = mean_sq_error_bound(n, d, sigma2=sigma2)
     if workflow == "replace":  # the mean error is bounded by dσ² (MLE, 1 − (1 − 1/n)^t < 1) or unbounded
         if estimator == "mle":
-            return GaussianWorkflowLimits(d * sigma2, 0.0, 0.0, d * sigma2)
+            with np.errstate(over="ignore"):
+                lim = float(np.float64(d) * sigma2)
+            require_representable("limits", "limit", lim, "sigma2", sigma2, float(d), power=1.0)
+            return GaussianWorkflowLimits(lim, 0.0, 0.0, lim)
         det = 1.0 if (d == 1 and n > d) else 0.0
         return GaussianWorkflowLimits(float("inf"), 1.0, det, float("inf"))
     trace = _accumulate_factor_limit(n, estimator)
-    mse = d * sigma2 * _mean_sum_limit(n, estimator) / n
+    mse = float(sigma2 * (d * (_mean_sum_limit(n, estimator) / n)))  # ≤ bound, so finite
     if n <= d:
         det = 0.0
     else:

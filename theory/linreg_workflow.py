@@ -37,6 +37,7 @@ from numbers import Integral
 
 import numpy as np
 from model_collapse.arrays import like, plain
+from model_collapse.numerics import require_representable, times_square
 from model_collapse.validation import (
     NONNEGATIVE,
     POSITIVE_INT,
@@ -90,12 +91,16 @@ def _check_ols(n: int, d: int, where: str) -> None:
         )
 
 
-def _per_unit(n: int, d: int, sigma: float) -> float:
+def _per_unit(n: int, d: int, sigma: float, where: str = "predict") -> float:
     """σ²d/(n − d − 1), the real-data error; inf for n ∈ {d, d + 1} (0 when σ = 0)."""
-    s2 = float(sigma) ** 2
-    if s2 == 0.0:
+    if float(sigma) == 0.0:
         return 0.0
-    return s2 * d / (n - d - 1) if n >= d + 2 else float("inf")
+    if n < d + 2:
+        return float("inf")
+    # σ² formed as (σ·√(d/(n − d − 1)))²: σ = 1e200 gives the right number or a refusal, not OverflowError
+    out = float(times_square(sigma, d / (n - d - 1)))
+    require_representable(where, "test error", out, "sigma", sigma, d / (n - d - 1))
+    return out
 
 
 @dataclass(frozen=True)
@@ -122,9 +127,13 @@ def predict(n: int, d: int, t, *, workflow: str = "accumulate", sigma: float = 1
     _check_ols(n, d, "predict")
     h = np.asarray(iteration_factor(t, workflow=workflow), dtype=float)
     base = _per_unit(n, d, sigma)
-    out = np.where(h > 0, base * h, 0.0) if base != float("inf") else np.full_like(h, np.inf)
-    if test_labels == "noisy":
-        out = out + float(sigma) ** 2
+    with np.errstate(over="ignore"):
+        out = np.where(h > 0, base * h, 0.0) if base != float("inf") else np.full_like(h, np.inf)
+        if test_labels == "noisy":
+            out = out + times_square(sigma, 1.0)
+    if base != float("inf"):
+        require_representable("predict", "test error", out, "sigma", sigma,
+                              (d / (n - d - 1)) * np.max(h) + (1.0 if test_labels == "noisy" else 0.0))
     if base == float("inf"):
         warnings.warn("n <= d + 1: every run has a finite error but its expectation is infinite "
                       "(E tr (X'X)^-1 = inf)", RuntimeWarning, stacklevel=2)
@@ -158,8 +167,9 @@ def predict_given_design(X, t, *, workflow: str = "accumulate", sigma: float = 1
         )
     trace = float(np.trace(np.linalg.solve(gram, S)))
     h = np.asarray(iteration_factor(t, workflow=workflow), dtype=float)
-    s2 = float(sigma) ** 2
-    out = s2 * trace * h + (s2 if test_labels == "noisy" else 0.0)
+    unit = trace * h + (1.0 if test_labels == "noisy" else 0.0)
+    out = times_square(sigma, unit)
+    require_representable("predict_given_design", "test error", out, "sigma", sigma, unit)
     return like(out, t)
 
 
@@ -184,13 +194,16 @@ def limit(n: int, d: int, *, workflow: str = "accumulate", sigma: float = 1.0,
     """lim_{t→∞} E test error: inf under replace (σ > 0), (π²/6)·σ²d/(n − d − 1) under accumulate
     (+ σ² with noisy test labels). n < d: InvalidParameterError; n ∈ {d, d + 1}: inf."""
     _check_ols(n, d, "limit")
-    base = _per_unit(n, d, sigma)
-    noise = float(sigma) ** 2 if test_labels == "noisy" else 0.0
+    base = _per_unit(n, d, sigma, "limit")
+    noise = float(times_square(sigma, 1.0)) if test_labels == "noisy" else 0.0
     if base == 0.0:
         return noise
-    if workflow == "replace":
+    if workflow == "replace" or base == float("inf"):
         return float("inf")
-    return float(np.pi**2 / 6.0 * base + noise)
+    unit = np.pi**2 / 6.0 * d / (n - d - 1) + (1.0 if test_labels == "noisy" else 0.0)
+    out = float(times_square(sigma, unit))
+    require_representable("limit", "limit", out, "sigma", sigma, unit)
+    return out
 
 
 @validate(n=POSITIVE_INT, d=POSITIVE_INT, sigma=NONNEGATIVE)

@@ -60,6 +60,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from model_collapse.arrays import plain
+from model_collapse.numerics import (
+    UnrepresentableError,
+    noise_and_prior_scales,
+    refuse_unrepresentable,
+    times_square,
+    unit_total,
+)
 from model_collapse.projections import sample_projection
 from model_collapse.theory import ridge_mixture as rm
 from model_collapse.theory.marchenko_pastur import quadrature
@@ -131,7 +138,8 @@ class ProjectedSpectrum:
         mu = self.eigenvalues
         pos = mu > 0
         safe = np.where(pos, mu, 1.0)
-        return np.where(pos, self.teacher / safe, 0.0), np.where(pos, self.shift / safe, 0.0)
+        with np.errstate(over="ignore"):  # t/μ beyond float64 (r² ≈ 1e308, μ < 1): inf, refused by predict
+            return np.where(pos, self.teacher / safe, 0.0), np.where(pos, self.shift / safe, 0.0)
 
 
 def _is_isotropic(w: np.ndarray, gam: np.ndarray, dlt: np.ndarray) -> bool:
@@ -218,15 +226,35 @@ def _exact_mass(mult: np.ndarray, target: float) -> np.ndarray:
 
 
 def _evaluate(spec: ProjectedSpectrum, n, p2, lam, s1, s2, penalty):
-    """ρ₁ + (B, V, ζ) of the ridge mixture on the projected problem (noise σ_k² + ρ_k)."""
+    """ρ₁ + (B, V, ζ) of the ridge mixture on the projected problem (noise σ_k² + ρ_k).
+
+    Scaled units: B, V, ζ are jointly linear in (Γ_C, Δ_C, σ₁², σ₂²), so the mixture is evaluated with all
+    four divided by a = max(1, max energy) and the parts multiplied by a afterwards: Γ_C = t/μ itself would
+    overflow for r² ≈ 1e308 although the error is representable.
+    """
     mu = spec.eigenvalues
-    gam_c, dlt_c = spec.priors()
     mult = spec.multiplicities
     if mu.size == 0:  # S·Σ^{1/2} = 0: no features at all, v = 0
-        mu, gam_c, dlt_c, mult = np.zeros(1), np.zeros(1), np.zeros(1), None
-    res = rm.predict(n, p2, lam, mu, gamma=gam_c, delta=dlt_c, multiplicities=mult,
-                        sigma=np.sqrt(s1**2 + spec.rho1), sigma2=np.sqrt(s2**2 + spec.rho2), penalty=penalty)
-    return res
+        mu, gam_c, dlt_c, mult, a = np.zeros(1), np.zeros(1), np.zeros(1), None, 1.0
+    else:
+        a = float(max(1.0, np.max(spec.teacher, initial=0.0), np.max(spec.shift, initial=0.0)))
+        pos = mu > 0
+        safe = np.where(pos, mu, 1.0)
+        with np.errstate(over="ignore"):
+            gam_c = np.where(pos, (spec.teacher / a) / safe, 0.0)
+            dlt_c = np.where(pos, (spec.shift / a) / safe, 0.0)
+        if not (np.all(np.isfinite(gam_c)) and np.all(np.isfinite(dlt_c))):
+            raise UnrepresentableError("the projected prior Γ_C = t/μ exceeds the float64 range")
+    ra = np.sqrt(a)
+    # σ² + ρ as a standard deviation (σ² alone overflows at σ ≈ 1.3e154), in units of √a. An overflow raises
+    # UnrepresentableError, which predict turns into a refusal naming the user's parameter.
+    res = rm.predict(n, p2, lam, mu, gamma=gam_c, delta=dlt_c, multiplicities=mult, penalty=penalty,
+                     sigma=np.hypot(s1 / ra, np.sqrt(spec.rho1 / a)), sigma2=np.hypot(s2 / ra, np.sqrt(spec.rho2 / a)))
+    if a == 1.0:
+        return res
+    with np.errstate(over="ignore"):
+        return rm.RidgeMixtureRisk(bias=res.bias * a, variance=res.variance * a, zeta=res.zeta * a,
+                                   total=res.total * a, kappa=res.kappa, u=res.u)
 
 
 def _spectra(m_values, w, gam, dlt, form, seed, nodes_per_panel, where):
@@ -296,15 +324,27 @@ def predict(
     m_values, inverse = np.unique(mf, return_inverse=True)
     specs = _spectra(m_values, w, gam, dlt, form, projection_seed, nodes_per_panel, "predict")
     out = {k: np.empty(nf.size) for k in _KEYS}
-    for j, spec in enumerate(specs):
-        idx = np.flatnonzero(inverse == j)
-        res = _evaluate(spec, nf[idx], pf[idx], lf[idx], s1f[idx], s2f[idx], penalty)
-        out["rho"][idx] = spec.rho1
-        for k in ("bias", "variance", "zeta", "kappa", "u"):
-            out[k][idx] = getattr(res, k)
-    out["total"] = out["rho"] + out["bias"] + out["variance"] + out["zeta"]
-    if include_noise:
-        out["total"] = out["total"] + s1f**2
+    try:
+        for j, spec in enumerate(specs):
+            idx = np.flatnonzero(inverse == j)
+            res = _evaluate(spec, nf[idx], pf[idx], lf[idx], s1f[idx], s2f[idx], penalty)
+            out["rho"][idx] = spec.rho1
+            for k in ("bias", "variance", "zeta", "kappa", "u"):
+                out[k][idx] = getattr(res, k)
+        with np.errstate(over="ignore"):
+            out["total"] = out["rho"] + out["bias"] + out["variance"] + out["zeta"]
+            if include_noise:
+                out["total"] = out["total"] + times_square(s1f, 1.0)
+        overflow = np.any(~np.isfinite(out["total"]) & np.isfinite(out["u"]))
+    except UnrepresentableError:
+        overflow = True
+    if overflow:  # finite in exact arithmetic, beyond float64: name the user's scale and its range
+        setting = dict(n=n, m=m, p2=p2, lam=lam, eigenvalues=eigenvalues, gamma=gamma, delta=delta, r2=r2, c2=c2,
+                       penalty=penalty, include_noise=include_noise, form=form, projection_seed=projection_seed,
+                       nodes_per_panel=nodes_per_panel)
+        refuse_unrepresentable("predict", lambda name: unit_total(predict, setting, name, sigma2 is not None),
+                               noise_and_prior_scales(sigma, sigma2, r2, c2, gamma, delta),
+                               fallback="sigma" if gamma is None else "gamma")
     if np.any(np.isinf(out["u"])):
         warnings.warn("ridgeless fit at the interpolation threshold (lam = 0, min(m, d) = n): u, the variance and "
                       "the total are infinite", RuntimeWarning, stacklevel=2)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from model_collapse.arrays import plain
+from model_collapse.numerics import require_representable, times_square
 from model_collapse.validation import NONNEGATIVE, POSITIVE, InvalidParameterError, check_param, validate
 
 __all__ = [
@@ -111,7 +112,8 @@ def _n_minus_df2(k: np.ndarray, w: np.ndarray, m: np.ndarray, n: np.ndarray) -> 
         denom = w[None, :] + kk
         safe = np.where(denom > 0, denom, 1.0)
         small_term = np.where(big, 0.0, (w[None, :] / safe) ** 2)
-        big_term = np.where(big, kk * (2 * w[None, :] + kk) / safe**2, 0.0)
+        # (κ/(ω+κ))·((2ω+κ)/(ω+κ)), not κ(2ω+κ)/(ω+κ)²: (ω+κ)² underflows to 0 for ω ≈ 1e-302
+        big_term = np.where(big, (kk / safe) * ((2 * w[None, :] + kk) / safe), 0.0)
         out[sl] = (n[sl] - big @ m) + big_term @ m - small_term @ m
     return out
 
@@ -183,7 +185,7 @@ def _solve_kappa(lam: np.ndarray, n: np.ndarray, w: np.ndarray, m: np.ndarray, m
         if idx.size == 0:
             break
         xa, la, na = x[idx], lam_t[idx], n_t[idx]
-        g = xa * _n_minus_df1(xa, w, m, na) / na - la
+        g = xa * (_n_minus_df1(xa, w, m, na) / na) - la  # divide first: κ·n overflows at λ ≈ 1e308
         gp = _n_minus_df2(xa, w, m, na) / na  # g'(κ) = 1 − df₂(κ)/n
         pos = g > 0
         hi[idx] = np.where(pos, xa, hi[idx])
@@ -194,8 +196,9 @@ def _solve_kappa(lam: np.ndarray, n: np.ndarray, w: np.ndarray, m: np.ndarray, m
         # Newton normally converges in < 10 steps; if residual noise makes it wander (ill-conditioned
         # roots, e.g. d_eff just above n with λ = 0), pure bisection takes over and always terminates.
         inside = np.isfinite(newton) & (newton >= lo_a) & (newton <= hi_a) & (it < _NEWTON_STEPS)
-        bisect = np.where(lo_a > 0, np.sqrt(lo_a * hi_a), 0.5 * (lo_a + hi_a))
-        bisect = np.where((hi_a / np.maximum(lo_a, 1e-300)) < 4, 0.5 * (lo_a + hi_a), bisect)
+        mid = lo_a + 0.5 * (hi_a - lo_a)  # not (lo + hi)/2, which overflows near 1e308
+        bisect = np.where(lo_a > 0, np.sqrt(lo_a) * np.sqrt(hi_a), mid)  # not √(lo·hi): overflows at λ ≈ 1e300
+        bisect = np.where((hi_a / np.maximum(lo_a, 1e-300)) < 4, mid, bisect)
         xn = np.where(g == 0, xa, np.where(inside, newton, bisect))
         done = (np.abs(xn - xa) <= 4 * _EPS * np.abs(xn)) | (hi_a - lo_a <= 4 * _EPS * hi_a) | (g == 0)
         x[idx] = xn
@@ -280,6 +283,18 @@ def _w_over_sq(k, w):
         return np.where(w > 0, w / (w + k) ** 2, 0.0)
 
 
+def _w_kappa_ratio_sq(k, w):
+    """ω·(κ/(ω+κ))² = κ²·ω/(ω+κ)², 0 where ω = 0: the bias weight with κ² inside (κ = 1e200 would overflow κ²)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(w > 0, w * (k / (w + k)) ** 2, 0.0)
+
+
+def _w_ratio_sq(k, w):
+    """ω·(ω/(ω+κ))² = ω³/(ω+κ)², 0 where ω = 0 (ω³ would underflow for ω ≈ 1e-110)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(w > 0, w * (w / (w + k)) ** 2, 0.0)
+
+
 @dataclass(frozen=True)
 class RidgeRisk:
     """Clean ridge excess risk E‖ŵ − w‖²_Σ = bias + variance, with κ and u (arrays, broadcast shape)."""
@@ -308,10 +323,12 @@ def ridge_risk(lam, eigenvalues, n, teacher, sigma, multiplicities=None) -> Ridg
     check_param("teacher", gam, NONNEGATIVE, "ridge_risk")
     k = kappa(lam, w, n, m)
     uu = u(k, w, np.broadcast_to(np.asarray(n, dtype=float), k.shape), m)
-    sig2 = np.asarray(sigma, dtype=float) ** 2
     flat = k.ravel()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        tg = spectral_sum(flat, w, m * gam, _w_over_sq).reshape(k.shape)
-        bias = np.where(k > 0, (1 + uu) * k**2 * tg, 0.0)
-        var = np.where(sig2 > 0, sig2 * uu, 0.0)
-    return RidgeRisk(bias=bias, variance=var, total=bias + var, kappa=k, u=uu)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        tg = spectral_sum(flat, w, m * gam, _w_kappa_ratio_sq).reshape(k.shape)  # κ²·tr ΓΣ(Σ+κ)⁻²
+        bias = np.where(tg > 0, (1 + uu) * tg, 0.0)
+        var = times_square(sigma, uu)
+        total = bias + var
+    require_representable("ridge_risk", "variance", var[np.isfinite(uu)], "sigma", sigma, uu[np.isfinite(uu)])
+    require_representable("ridge_risk", "total", total[np.isfinite(uu)], "teacher", "an array")
+    return RidgeRisk(bias=bias, variance=var, total=total, kappa=k, u=uu)

@@ -31,6 +31,14 @@ from numbers import Real
 
 import numpy as np
 from model_collapse.arrays import plain
+from model_collapse.numerics import (
+    FLOAT_MAX,
+    UnrepresentableError,
+    noise_and_prior_scales,
+    refuse_unrepresentable,
+    times_square,
+    unit_total,
+)
 from model_collapse.theory.ridge import isotropic_kappa, isotropic_u, kappa, spectral_sum, spectrum_arrays, u
 from model_collapse.theory.spectrum import isotropic_prior
 from model_collapse.validation import (
@@ -91,6 +99,13 @@ def resolve_priors(w, m, r2, c2, gamma, delta, where):
     else:
         dlt = np.broadcast_to(np.asarray(delta, dtype=float), w.shape).copy()
         check_param("delta", dlt, NONNEGATIVE, where)
+    trace = float(np.sum(m * w))
+    for name, value, prior in (("r2", r2, gam), ("c2", c2, dlt)):
+        if not np.all(np.isfinite(prior)):  # r²/tr Σ overflows when tr Σ is tiny
+            raise InvalidParameterError(
+                f"The '{name}' parameter of {where} must be in the range [0, {FLOAT_MAX * trace:.4g}] for this "
+                f"spectrum (the prior {name}/tr Σ, tr Σ = {trace:.4g}, would exceed the float64 range). "
+                f"Got {value!r} instead.")
     return gam, dlt
 
 
@@ -117,18 +132,44 @@ def _spectral_sums(k, w, m, gam, dlt):
     return tg, d1, d2, d3
 
 
+def _scaled_sums(k, w, m, gam, dlt):
+    """κ²·tr ΓΣ(Σ+κ)⁻², κ²·D₁ and D₃ at each κ (1-D), with κ² and ω³ inside the ratios (κ/(ω+κ))² and
+    (ω/(ω+κ))², so that neither κ = 1e200 nor ω = 1e-110 overflows or underflows before the sum."""
+    tgk = spectral_sum(k, w, m * gam * w, _ratio_sq_kappa)
+    d1k = spectral_sum(k, w, m * dlt * w, _ratio_sq_kappa)
+    d3 = spectral_sum(k, w, m * dlt * w, _ratio_sq_omega)
+    return tgk, d1k, d3
+
+
+def _ratio_sq_kappa(k, w):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(w > 0, (k / (w + k)) ** 2, 0.0)
+
+
+def _ratio_sq_omega(k, w):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(w > 0, (w / (w + k)) ** 2, 0.0)
+
+
 def zeta(p2, kappa_, u_, d1, d3, c2):
     """ζ = p₂²(D₃ + uκ²D₁) + p₁p₂u·c² from the spectral sums D₁ = tr ΔΣ(Σ+κ)⁻², D₃ = tr ΔΣ³(Σ+κ)⁻².
 
     Inputs broadcast. Equals p₂²(1 + p₁u)D₃ + p₂u·tr ΔΣ(p₁Σ + κ)²(Σ+κ)⁻² (expand (p₁ω + κ)² and use
     D₃ + 2κD₂ + κ²D₁ = c²; checked symbolically in tests). Terms with p₂ = 0 are exactly 0 even if u = inf.
     """
+    with np.errstate(over="ignore", invalid="ignore"):
+        k2d1 = np.where(np.asarray(kappa_) > 0, np.asarray(kappa_, dtype=float) ** 2 * d1, 0.0)
+    return _zeta_scaled(p2, u_, k2d1, d3, c2)
+
+
+def _zeta_scaled(p2, u_, k2d1, d3, c2):
+    """ζ = p₂²(D₃ + u·κ²D₁) + p₁p₂u·c² given κ²D₁ directly (see :func:`zeta`)."""
     p2 = np.asarray(p2, dtype=float)
     p1 = 1.0 - p2
-    with np.errstate(invalid="ignore"):
-        first = np.where(p2 > 0, p2**2 * (d3 + np.where(kappa_ > 0, u_ * kappa_**2 * d1, 0.0)), 0.0)
+    with np.errstate(invalid="ignore", over="ignore"):
+        first = np.where(p2 > 0, p2**2 * (d3 + np.where(k2d1 > 0, u_ * k2d1, 0.0)), 0.0)
         second = np.where((p1 > 0) & (p2 > 0) & (np.asarray(c2) > 0), p1 * p2 * u_ * c2, 0.0)
-    return first + second
+        return first + second
 
 
 @validate(n=POSITIVE, p2=PROBABILITY, lam=NONNEGATIVE, sigma=NONNEGATIVE, sigma2=NONNEGATIVE, penalty=PENALTY)
@@ -176,18 +217,27 @@ def predict(
     lam_b, n_b = np.broadcast_arrays(lam_eff, np.asarray(n, dtype=float))
     k = kappa(lam_b, w, n_b, m)
     uu = u(k, w, n_b, m)
-    tg, d1, _d2, d3 = (s.reshape(k.shape) for s in _spectral_sums(k.ravel(), w, m, gam, dlt))
+    # Scaled units: κ² and ω³ sit inside bounded ratios, σ² is formed as (σ·√(p·u))² (numerics.times_square),
+    # so λ up to 1e308 and σ up to the float64 range give the right numbers instead of NaN, 0 or inf.
+    tgk, d1k, d3 = (s.reshape(k.shape) for s in _scaled_sums(k.ravel(), w, m, gam, dlt))
     c2_eff = float(np.sum(m * dlt * w))
     p2 = np.asarray(p2, dtype=float)
     p1 = 1.0 - p2
-    with np.errstate(invalid="ignore"):
-        bias = np.where(k > 0, (1.0 + uu) * k**2 * tg, 0.0)
-        sbar2 = p1 * sig1**2 + p2 * sig2**2
-        variance = np.where(sbar2 > 0, sbar2 * uu, 0.0)
-    z = zeta(p2, k, uu, d1, d3, c2_eff)
-    total = bias + variance + z
-    if include_noise:
-        total = total + sig1**2
+    with np.errstate(invalid="ignore", over="ignore"):
+        bias = np.where(tgk > 0, (1.0 + uu) * tgk, 0.0)
+        v1 = np.where(p1 > 0, p1 * uu, 0.0)  # variance per unit σ₁², σ₂²
+        v2 = np.where(p2 > 0, p2 * uu, 0.0)
+        variance = times_square(sig1, v1) + times_square(sig2, v2)
+        z = _zeta_scaled(p2, uu, d1k, d3, c2_eff)
+        total = bias + variance + z
+        if include_noise:
+            total = total + times_square(sig1, 1.0)
+    if np.any(~np.isfinite(total) & np.isfinite(uu)):  # finite in exact arithmetic, beyond float64 here
+        setting = dict(n=n, p2=p2, lam=lam, eigenvalues=eigenvalues, multiplicities=multiplicities, penalty=penalty,
+                       include_noise=include_noise, gamma=gamma, delta=delta, r2=r2, c2=c2)
+        refuse_unrepresentable("predict", lambda name: unit_total(predict, setting, name, sigma2 is not None),
+                               noise_and_prior_scales(sigma, sigma2, r2, c2, gamma, delta),
+                               fallback="sigma" if gamma is None else "gamma")
     shape = np.broadcast_shapes(bias.shape, variance.shape, z.shape)
     bc = lambda a: np.broadcast_to(a, shape).copy()  # noqa: E731
     if np.any(np.isinf(uu)):
@@ -263,11 +313,14 @@ def collapse_floor(lam, p2, eigenvalues, *, c2=1.0, r2=1.0, gamma=None, delta=No
     gam, dlt = resolve_priors(w, m, r2, c2, gamma, delta, "collapse_floor")
     lam_a = np.asarray(lam, dtype=float)
     flat = lam_a.ravel()
-    tg = spectral_sum(flat, w, m * gam, _over_sq(1)).reshape(lam_a.shape)
-    d3 = spectral_sum(flat, w, m * dlt, _over_sq(3)).reshape(lam_a.shape)
-    with np.errstate(invalid="ignore"):
-        clean = np.where(lam_a > 0, lam_a**2 * tg, 0.0)
-    return clean + np.asarray(p2, dtype=float) ** 2 * d3
+    # λ² and ω³ inside the bounded ratios (λ/(ω+λ))², (ω/(ω+λ))² (λ = 1e200 gave NaN)
+    clean, _d1k, d3 = (x.reshape(lam_a.shape) for x in _scaled_sums(flat, w, m, gam, dlt))
+    with np.errstate(over="ignore"):
+        out = clean + np.asarray(p2, dtype=float) ** 2 * d3
+    if not np.all(np.isfinite(out)):
+        raise UnrepresentableError("The 'r2' and 'c2' parameters of collapse_floor give a floor beyond the float64 "
+                                   "range (1.8e308); scale them down.")
+    return out
 
 
 @dataclass(frozen=True)
@@ -327,8 +380,14 @@ def crossover_n(d, p2, *, c2=1.0, sigma=1.0, sigma2=None):
     (no floor). p₂ = 1e-3 puts n* a million times further out than p₂ = 1.
     """
     p2 = np.asarray(p2, dtype=float)
-    s1 = np.asarray(sigma, dtype=float) ** 2
-    s2 = s1 if sigma2 is None else np.asarray(sigma2, dtype=float) ** 2
-    sbar2 = (1 - p2) * s1 + p2 * s2
-    with np.errstate(divide="ignore"):
-        return np.where(p2**2 * c2 > 0, sbar2 * d / np.where(p2**2 * c2 > 0, p2**2 * c2, 1.0), np.inf)
+    sig2 = sigma if sigma2 is None else sigma2
+    floor = p2**2 * c2
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        unit = np.where(floor > 0, d / np.where(floor > 0, floor, 1.0), np.inf)  # n* per unit σ̄²
+        out = np.where(floor > 0, times_square(sigma, (1 - p2) * unit) + times_square(sig2, p2 * unit), np.inf)
+    if np.any(~np.isfinite(out) & (floor > 0)):
+        refuse_unrepresentable("crossover_n", lambda name: float(np.max(
+            crossover_n(d, p2, c2=c2, sigma=float(name == "sigma"),
+                        sigma2=None if sigma2 is None else float(name == "sigma2")))),
+            [("sigma", sigma, 2), ("sigma2", sigma2, 2)], quantity="crossover n*")
+    return out
