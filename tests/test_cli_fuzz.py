@@ -1,0 +1,240 @@
+"""Fuzz the command line: hostile, boundary and ordinary values on every flag of every registered family.
+
+Command lines are built from the parser itself (every subcommand's flags, their types and choices), so a
+new family is fuzzed without new code. Each line runs in-process (``model_collapse.cli.run``) and must end
+in exit code 0 or 2 (1 is an internal error: a bug); no traceback; on exit 2 exactly one stderr line that
+names a flag; on exit 0 with ``--json``, strict JSON (no NaN/Infinity tokens), no NaN and no negative value
+for a non-negative quantity; and where predict and simulate both answer a small setting with finite values,
+the simulation lies within a loose band of the prediction (6 SE + 50 %: a sanity band, not the proof; the
+proofs are the family checks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from model_collapse import cli
+from model_collapse.families import FAMILIES, by_cli
+
+# Value pools. Valid sizes are kept small so a run takes milliseconds; the hostile values are refused early.
+SMALL_INTS = ["1", "2", "3", "4", "5", "8", "12"]
+HOSTILE_INTS = ["0", "-1", "-7", "9007199254740993", "1234567890123456789012345", "10000000000", "1e3", "2.5",
+                "abc", "", " ", "nan", "inf", "0x10", "1_0"]
+FLOATS = ["0", "1", "0.5", "0.25", "2", "1e-12", "1e-300", "5e-324", "1e300", "1e308", "1.7976931348623157e308"]
+HOSTILE_FLOATS = ["-1", "-0.0", "-1e-300", "nan", "inf", "-inf", "abc", "", "1e400", "0x1p3", "1,5"]
+SPECTRA = ["isotropic", "powerlaw:1", "powerlaw:0.5", "powerlaw:3", "powerlaw:0", "powerlaw:-1", "powerlaw:",
+           "powerlaw:abc", "bogus", "powerlaw:500"]
+TRIALS = ["1", "2", "8", "64"]
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+PARSER = cli.build_parser()
+COMMANDS = _subparsers(PARSER)
+
+
+def _options(sub: argparse.ArgumentParser) -> dict[str, argparse.Action]:
+    return {a.option_strings[0]: a for a in sub._actions if a.option_strings and a.option_strings[0] != "-h"}
+
+
+def _value_strategy(flag: str, action: argparse.Action):
+    if action.choices:
+        return st.one_of(st.sampled_from(list(action.choices)), st.just("not-a-choice")) if len(action.choices) > 1 \
+            else st.sampled_from(list(action.choices))
+    name = getattr(action.type, "__name__", "")
+    if flag == "--trials":
+        return st.sampled_from(TRIALS + ["0", "-3", "abc", "10000000000"])
+    if flag == "--spectrum":
+        return st.sampled_from(SPECTRA)
+    if "int" in name or name == "seed":
+        return st.one_of(st.sampled_from(SMALL_INTS), st.sampled_from(SMALL_INTS), st.sampled_from(HOSTILE_INTS))
+    return st.one_of(st.sampled_from(FLOATS), st.sampled_from(FLOATS), st.sampled_from(HOSTILE_FLOATS))
+
+
+@st.composite
+def command_lines(draw, family_word: str):
+    """(predict argv, simulate argv) for one family: shared setting flags, then each command's own flags."""
+    pred = _options(_subparsers(COMMANDS["predict"])[family_word])
+    sim = _options(_subparsers(COMMANDS["simulate"])[family_word])
+    tail: list[str] = []
+    for flag in sorted(set(pred) & set(sim)):
+        action = pred[flag]
+        if flag == "--json":
+            continue
+        if action.nargs == 0:
+            if draw(st.booleans()):
+                tail.append(flag)
+            continue
+        if action.required:
+            if draw(st.integers(0, 30)) == 0:  # occasionally leave a required flag out
+                continue
+        elif not draw(st.booleans()):
+            continue
+        tail += [flag, draw(_value_strategy(flag, action))]
+    extra_p: list[str] = []
+    for flag in sorted(set(pred) - set(sim)):
+        if pred[flag].nargs == 0 and flag != "--json" and draw(st.booleans()):
+            extra_p.append(flag)
+    extra_s: list[str] = ["--trials", draw(_value_strategy("--trials", sim["--trials"]))]
+    for flag in sorted(set(sim) - set(pred) - {"--trials", "--progress"}):
+        action = sim[flag]
+        if action.nargs != 0 and draw(st.booleans()):
+            extra_s += [flag, draw(_value_strategy(flag, action))]
+    return (["predict", family_word, *tail, *extra_p, "--json"], ["simulate", family_word, *tail, *extra_s, "--json"])
+
+
+def _strict_json(text: str):
+    def refuse(token):
+        raise AssertionError(f"non-strict JSON token {token}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def _numbers(obj, path=""):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _numbers(v, f"{path}.{k}" if path else k)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _numbers(v, f"{path}[{i}]")
+    elif isinstance(obj, int | float) and not isinstance(obj, bool):
+        yield path, float(obj)
+
+
+def check_outcome(argv: list[str], signed: frozenset) -> dict | None:
+    out = cli.run(argv)
+    assert out.exit_code in (0, 2), f"{argv}: exit {out.exit_code}\n{out.stderr}"
+    assert "Traceback" not in out.stderr, f"{argv}: traceback\n{out.stderr}"
+    if out.exit_code == 2:
+        lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
+        assert len(lines) == 1, f"{argv}: expected one stderr line, got {lines}"
+        assert "--" in lines[0] or "argument" in lines[0], f"{argv}: refusal names no flag: {lines[0]}"
+        return None
+    assert all(ln.startswith("collapse: ") for ln in out.stderr.splitlines() if ln.strip()), out.stderr
+    data = _strict_json(out.stdout)
+    for path, value in _numbers(data):
+        top = path.split(".")[0].split("[")[0]
+        assert not math.isnan(value), f"{argv}: NaN at {path}"
+        if top not in signed and not path.endswith(".se"):
+            assert value >= 0, f"{argv}: negative {path} = {value}"
+    for key, value in data.items():
+        if value is None:
+            assert any(w.startswith(f"{key} is ") for w in data.get("warnings", [])), f"{argv}: null {key} unexplained"
+    return data
+
+
+def _band(theory: dict, simulated: dict, argv) -> None:
+    for key, est in simulated.items():
+        if key not in theory or not isinstance(est, dict) or theory[key] is None or est["mean"] is None:
+            continue
+        t, m, s = theory[key], est["mean"], est["se"]
+        if isinstance(t, list) or isinstance(m, list) or s is None:
+            continue
+        assert abs(m - t) <= 6 * s + 0.5 * abs(t) + 1e-9, f"{argv}: {key}: simulated {m} ± {s} vs theory {t}"
+
+
+def _fuzz(family_word: str, lines) -> None:
+    fam = by_cli(family_word)
+    pred_argv, sim_argv = lines
+    signed = fam.signed_keys | {"warnings"}
+    theory = check_outcome(pred_argv, signed)
+    simulated = check_outcome(sim_argv, signed)
+    text = sim_argv[sim_argv.index("--trials") + 1] if "--trials" in sim_argv else "0"
+    trials = int(text) if text.isdigit() else 0
+    plain = not any(f in pred_argv for f in ("--best-m", "--limits")) and "--n-test" not in sim_argv
+    if theory is not None and simulated is not None and trials >= 64 and plain and "warnings" not in theory:
+        _band(theory, simulated, sim_argv)
+
+
+FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                      HealthCheck.filter_too_much])
+
+
+@pytest.mark.parametrize("word", [f.cli for f in FAMILIES])
+def test_fuzz_command_lines(word):
+    @FUZZ
+    @given(lines=command_lines(word))
+    def run(lines):
+        _fuzz(word, lines)
+
+    run()
+
+
+# Counterexamples found by this suite and by the external fuzzer (issue 8), pinned.
+PINNED = [
+    ["predict", "ridge", "--n", "10", "--d", "2", "--p2", "0", "--c2", "0", "--lam", "1e200", "--sigma", "1", "--json"],
+    ["predict", "ridge", "--n", "10", "--d", "2", "--p2", "0", "--c2", "0", "--lam", "1", "--sigma", "1e160", "--json"],
+    ["predict", "ridge", "--n", "6", "--d", "5", "--p2", "0", "--c2", "0", "--lam", "0", "--sigma", "1",
+     "--spectrum", "powerlaw:500", "--json"],
+    ["simulate", "ridge", "--n", "100", "--d", "200", "--p2", "0", "--c2", "0", "--lam", "1e-9", "--sigma", "1",
+     "--trials", "5", "--json"],
+    ["simulate", "ridge", "--n", "2", "--d", "4", "--p2", "0", "--c2", "0", "--lam", "1e-30", "--sigma", "1",
+     "--trials", "5", "--json"],
+    ["simulate", "ridge", "--n", "7", "--d", "5", "--p2", "0", "--c2", "0", "--lam", "1e60", "--sigma", "1e60",
+     "--trials", "5", "--json"],
+    ["simulate", "rp", "--n", "20", "--m", "10", "--d", "40", "--p2", "0", "--c2", "0", "--lam", "5e-324",
+     "--sigma", "1", "--trials", "3", "--json"],
+    ["predict", "gaussian", "--workflow", "replace", "--n", "10", "--d", "2", "--t", "5", "--sigma2", "1e308",
+     "--json"],
+    ["predict", "linreg", "--workflow", "replace", "--n", "10", "--d", "2", "--t", "5", "--sigma", "1e200", "--json"],
+    ["predict", "gaussian", "--workflow", "accumulate", "--n", "10", "--d", "2", "--t", "10000000000", "--json"],
+    ["simulate", "linreg", "--workflow", "replace", "--n", "10", "--d", "2", "--t", "3", "--sigma", "1",
+     "--n-test", "10000000000", "--json"],
+    ["simulate", "ridge", "--n", "10", "--d", "2", "--p2", "0", "--c2", "0", "--lam", "1", "--sigma", "1",
+     "--trials", "10000000000", "--json"],
+    ["predict", "ridge", "--n", "1234567890123456789012345", "--d", "2", "--p2", "0", "--c2", "0", "--lam", "1",
+     "--sigma", "1", "--json"],
+    ["predict", "rp", "--n", "1000", "--m", "500", "--p2", "0.1", "--c2", "1", "--best-m", "--json"],
+    ["predict", "rp", "--n", "200", "--m", "100", "--d", "200", "--p2", "0.25", "--c2", "1", "--lam", "0",
+     "--sigma", "0.5", "--best-m", "--json"],
+]
+
+
+@pytest.mark.parametrize("argv", PINNED, ids=lambda a: " ".join(a[:2] + a[2:6]))
+def test_pinned_counterexamples(argv):
+    fam = by_cli(argv[1])
+    check_outcome(argv, fam.signed_keys | {"warnings"})
+
+
+@pytest.mark.parametrize("argv", [["figures", "--out", ""], ["figures", "--seed", "-1"],
+                                  ["figures", "--only", "nope"], ["figures", "--seed", "99999999999999999999999x"]])
+def test_figures_refusals(argv):
+    out = cli.run(argv)
+    assert out.exit_code == 2 and len(out.stderr.strip().splitlines()) == 1 and "--" in out.stderr
+
+
+def test_figures_out_under_a_file(tmp_path):
+    f = tmp_path / "file"
+    f.write_text("x")
+    for target in (f, f / "sub"):
+        out = cli.run(["figures", "--out", str(target), "--only", "strong_collapse", "--quick"])
+        assert out.exit_code == 2 and "'--out'" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_help_shows_every_default():
+    for cmd in ("predict", "simulate"):
+        for word, sub in _subparsers(COMMANDS[cmd]).items():
+            text = sub.format_help()
+            for action in sub._actions:
+                if action.option_strings and not action.required and action.default not in (None, False) \
+                        and action.default is not argparse.SUPPRESS:
+                    assert "default" in (action.help or "") or "(default:" in text, (cmd, word, action.dest)
+
+
+@example(lines=(["predict", "ridge", "--n", "3", "--d", "3", "--p2", "0", "--c2", "0", "--lam", "0", "--sigma", "1",
+                 "--json"], ["simulate", "ridge", "--n", "3", "--d", "3", "--p2", "0", "--c2", "0", "--lam", "0",
+                             "--sigma", "1", "--trials", "8", "--json"]))
+@FUZZ
+@given(lines=command_lines("ridge"))
+def test_fuzz_ridge_with_pinned_examples(lines):
+    _fuzz("ridge", lines)
