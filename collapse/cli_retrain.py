@@ -103,5 +103,6 @@ def work(args, simulate: bool) -> float:
     d = float(args.d)
     if not simulate:
         return 300.0 * d
-    per = (args.generations + 1) * (6 * d**3 + 2 * max(args.samples, args.generator_samples) * d * d)
+    # + 1e6 per generation: the chain is a Python loop over generations (~50 µs each at small d)
+    per = (args.generations + 1) * (6 * d**3 + 2 * max(args.samples, args.generator_samples) * d * d + 1e6)
     return args.trials * per

@@ -43,6 +43,9 @@ def predict(args) -> dict:
         raise InvalidParameterError(f"The '--beta' parameter must be > 1. Got {args.beta} instead.")
     if not args.phi0 < 1:
         raise InvalidParameterError(f"The '--phi0' parameter must be in (0, 1). Got {args.phi0} instead.")
+    if args.d is not None and args.d > 10**7:
+        raise InvalidParameterError(f"The '--d' parameter must be at most 10^7 (the finite-d crossover sums over d "
+                                    f"eigenvalues). Got {args.d} instead.")
     if args.source_r == 1:
         raise InvalidParameterError("The '--source-r' parameter must differ from 1 (log-corrected crossover). "
                                     "Got 1 instead.")

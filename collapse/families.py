@@ -173,6 +173,8 @@ FAMILIES: tuple[Family, ...] = (
         allowance=2.0 * (1.0 / 140 + 1.0 / 60),  # ridge downstream: 2(1/|T − d| + 1/d); measured 0.1 %
         perturbed=lambda s: {**s, "generations": s["generations"] ** 2},
         perturbed_note="n² generations for n (collapse growing quadratically instead of linearly)",
+        # the literal method estimates `collapse` as a difference of two errors: its mean can be < 0 by noise
+        signed_keys=frozenset({"collapse"}),
         figures=("mcd_scaling",),
         methods=("conditional", "sample"),
         note="Model Collapse Demystified: n generations of self-labelling, ridge downstream (docs/theory.md §4).",
@@ -198,6 +200,7 @@ FAMILIES: tuple[Family, ...] = (
         methods=("auto", "fast", "direct"),
         simulator_options=frozenset({"n_test", "blobs_quirk"}),
         diagnostics=frozenset({"kernel_count"}),
+        signed_keys=frozenset({"nll", "nll_limit", "nll_bound"}),  # a density above 1 has a negative log-loss
         note="Kernel density estimation refitted on its own samples (docs/theory.md §5.3).",
         extra=MappingProxyType({"cli_reference": ("--workflow", "accumulate", "--t", "5", "--dataset", "gaussian",
                                                   "--h", "0.5", "--n", "1000"),

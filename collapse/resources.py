@@ -9,7 +9,7 @@ and how much it would need, and :func:`note_time` says on stderr when a run will
 from __future__ import annotations
 
 import os
-import warnings
+import sys
 
 from model_collapse.validation import InvalidParameterError
 
@@ -60,5 +60,7 @@ def note_time(flops: float) -> None:
             shown = f"{seconds / 3600:.1f} h"
         else:
             shown = f"{seconds / (86400 * 365):.2g} years"
-        warnings.warn(f"this run will take about {shown} on this machine (reduce --trials or the sizes for a "
-                      "quicker answer)", Note, stacklevel=2)
+        # said at once (not after the run) so that a long run is never silent
+        sys.stderr.write(f"collapse: note: this run will take about {shown} on this machine (reduce --trials or "
+                         "the sizes for a quicker answer)\n")
+        sys.stderr.flush()

@@ -34,6 +34,8 @@ __all__ = [
     "POSITIVE_INT",
     "NONNEGATIVE_INT",
     "SEED",
+    "SCALE",
+    "EXPONENT",
 ]
 
 
@@ -183,3 +185,7 @@ PROBABILITY = Interval(Real, 0, 1, closed="both")
 POSITIVE_INT = Interval(Integral, 1, None, closed="left")
 NONNEGATIVE_INT = Interval(Integral, 0, None, closed="left")
 SEED = SeedLike()
+#: A noise level, signal energy or penalty whose square (and products of two of them) stays in float64.
+SCALE = Interval(Real, 0, 1e150, closed="both")
+#: A spectral or source exponent (beyond 1e3 every eigenvalue but the first underflows anyway).
+EXPONENT = Interval(Real, 0, 1e3, closed="right")

@@ -49,6 +49,7 @@ from model_collapse.montecarlo.trials import (
     trial_generators,
     worker_count,
 )
+from model_collapse.numerics import require_representable
 from model_collapse.theory.gaussian_workflow import DIM, ESTIMATOR, ITERATION, N_SAMPLES
 from model_collapse.validation import (
     POSITIVE,
@@ -339,6 +340,10 @@ def simulate(n: int, d: int, t, *, workflow: str = "accumulate", estimator: str 
     its = iterations(t)
     tr = trajectories(n, d, int(its.max()), workflow=workflow, estimator=estimator, sigma2=sigma2,
                       n_trials=n_trials, seed=seed, method=method, refit=refit, progress=progress)
+    for key in ("mean_sq_error", "w2_squared"):  # the only fields scaled by σ²
+        if tr[key] is not None:
+            require_representable("simulate", key.replace("_", " "), tr[key][:, its - 1], "sigma2", sigma2,
+                                  power=1.0)
 
     def est(key):
         if tr[key] is None:

@@ -39,10 +39,12 @@ from model_collapse.montecarlo.ridge_mixture import wishart_gram
 from model_collapse.montecarlo.trials import MCEstimate, Progress, batches, estimate, trial_generators
 from model_collapse.theory.iterative_retraining import FIELDS, teacher_coefficients
 from model_collapse.validation import (
+    EXPONENT,
     NONNEGATIVE,
     NONNEGATIVE_INT,
     POSITIVE,
     POSITIVE_INT,
+    SCALE,
     InvalidParameterError,
     Options,
     check_param,
@@ -190,7 +192,7 @@ def _sample_trial(rng, n, t, t0, d, sqrt_w, c2, lam_t, s, s0):
 
 
 @validate(generations=NONNEGATIVE_INT, samples=POSITIVE_INT, generator_samples=POSITIVE_INT, d=POSITIVE_INT,
-          sigma=NONNEGATIVE, sigma0=NONNEGATIVE, lam=NONNEGATIVE, r2=NONNEGATIVE, source_r=POSITIVE,
+          sigma=SCALE, sigma0=SCALE, lam=SCALE, r2=SCALE, source_r=EXPONENT,
           n_trials=POSITIVE_INT, method=METHOD)
 def simulate(
     generations: int,

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from model_collapse.arrays import iterations
 from model_collapse.montecarlo.trials import MCEstimate, Progress, batches, estimate, map_trials, trial_generators
+from model_collapse.numerics import require_representable, times_square
 from model_collapse.theory.linreg_workflow import ITERATION, LABELS
 from model_collapse.validation import (
     NONNEGATIVE,
@@ -88,7 +89,7 @@ def _errors(e: np.ndarray, sigma: float, test_labels: str, test) -> np.ndarray:
     """Test error for error vectors e (…, d, t) → (…, t)."""
     if test is None:
         out = np.einsum("...dt,...dt->...t", e, e)
-        return out + sigma**2 if test_labels == "noisy" else out
+        return out + times_square(sigma, 1.0) if test_labels == "noisy" else out
     Xte, xi = test
     resid = np.einsum("...md,...dt->...mt", Xte, e)
     if test_labels == "noisy":
@@ -230,6 +231,8 @@ def simulate(n: int, d: int, t, *, workflow: str = "accumulate", sigma: float = 
     tr = trajectories(n, d, int(its.max()), workflow=workflow, sigma=sigma, test_labels=test_labels,
                       n_trials=n_trials, seed=seed, n_test=n_test, design=design, refit=(method == "refit"),
                       progress=progress)
+    # the error is a sum of squares of terms linear in σ (and in w*): it overflows only when σ is too large
+    require_representable("simulate", "test error", tr[:, its - 1], "sigma", sigma)
     e = estimate(tr[:, its - 1], axis=0)
     if np.ndim(t) == 0:
         e = MCEstimate(float(e.mean[0]), float(e.sem[0]), e.n_trials)

@@ -35,6 +35,8 @@ def valid_value(c):
     if isinstance(c, SeedLike):
         return 0
     if c.low is not None and c.high is not None:
+        if c.high > 1e6:  # a wide range (e.g. SCALE up to 1e150): an ordinary value inside it
+            return c.low + 1 if c.kind.__name__ == "Integral" else min(max(1.0, c.low), c.high)
         return (c.low + c.high) / 2 if c.kind.__name__ != "Integral" else int((c.low + c.high) // 2)
     if c.low is not None:
         return c.low + 2

@@ -62,10 +62,11 @@ from model_collapse.theory.ridge import kappa, spectral_sum, u
 from model_collapse.theory.spectrum import eigenvalues as spectrum_eigenvalues
 from model_collapse.theory.spectrum import parse_spectrum
 from model_collapse.validation import (
-    NONNEGATIVE,
+    EXPONENT,
     NONNEGATIVE_INT,
     POSITIVE,
     POSITIVE_INT,
+    SCALE,
     Interval,
     InvalidParameterError,
     validate,
@@ -89,7 +90,7 @@ __all__ = [
 
 FIELDS = ("bias", "variance", "collapse", "total")
 #: β of a power-law spectrum must exceed 1 for the scaling laws (tr Σ finite, u → β − 1 ridgeless).
-BETA = Interval(Real, 1, None, closed="neither")
+BETA = Interval(Real, 1, 1e3, closed="right")  # beyond 1e3 every eigenvalue but the first underflows
 PHI0 = Interval(Real, 0, 1, closed="neither")
 
 
@@ -115,7 +116,7 @@ def _plain(x):
     return float(x) if x.ndim == 0 else x.tolist()
 
 
-@validate(d=POSITIVE_INT, r2=NONNEGATIVE, source_r=POSITIVE)
+@validate(d=POSITIVE_INT, r2=SCALE, source_r=EXPONENT)
 def teacher_coefficients(spectrum: str, d: int, r2: float = 1.0, source_r: float | None = None):
     """Eigenvalues ω_j and the teacher's squared eigen-coordinates c_j² = (v_jᵀw₀)², j = 1..d.
 
@@ -124,8 +125,16 @@ def teacher_coefficients(spectrum: str, d: int, r2: float = 1.0, source_r: float
     ‖Σ^{1/2−r}w₀‖ borderline finite. A reader who writes the source as (v_jᵀw₀)² ∝ j^−(1+2βs) has r = s + 1/2.
     Always ‖w₀‖²_Σ = Σ ω_j c_j² = r². Returns ``(omega, c2)``.
     """
+    if 0 < r2 < 1e-150:
+        raise InvalidParameterError(f"The 'r2' parameter must be 0 or in the range [1e-150, 1e150] (a smaller energy "
+                                    f"is a subnormal float whose squares vanish). Got {r2!r} instead.")
     kind, beta = parse_spectrum(spectrum)
     w = spectrum_eigenvalues(spectrum, d)
+    if np.min(w) < 1e-150:  # the chain's Gram matrices would be singular in floating point
+        last = float(1e-150 ** (-1.0 / beta)) if beta > 0 else float("inf")
+        raise InvalidParameterError(
+            f"The 'spectrum' parameter must keep every eigenvalue j^-beta above 1e-150 for j <= d = {d} (beta <= "
+            f"{150 / np.log10(d):.4g} here, or d < {last:.4g}). Got {spectrum!r} instead.")
     if source_r is None:
         return w, np.full(w.shape, r2 / float(w.sum()))
     j = np.arange(1, int(d) + 1, dtype=float)
@@ -155,7 +164,7 @@ def _sums(k: np.ndarray, w: np.ndarray, c2: np.ndarray):
 
 
 @validate(generations=NONNEGATIVE_INT, samples=POSITIVE, generator_samples=POSITIVE_INT, d=POSITIVE_INT,
-          sigma=NONNEGATIVE, sigma0=NONNEGATIVE, lam=NONNEGATIVE, r2=NONNEGATIVE, source_r=POSITIVE)
+          sigma=SCALE, sigma0=SCALE, lam=SCALE, r2=SCALE, source_r=EXPONENT)
 def predict(
     generations,
     samples,
@@ -291,7 +300,7 @@ def _overparameterised_general(n_gen, k, uu, w, c2, t0, s02):
 
 
 @validate(generations=NONNEGATIVE_INT, samples=POSITIVE_INT, generator_samples=POSITIVE_INT, d=POSITIVE_INT,
-          sigma=NONNEGATIVE, sigma0=NONNEGATIVE)
+          sigma=SCALE, sigma0=SCALE)
 def ols_exact(generations, samples, generator_samples, d, *, sigma=1.0, sigma0=1.0):
     """Exact finite-sample E‖ŵ − w₀‖²_Σ for an OLS generator chain and an OLS downstream fit (λ = 0):
 
@@ -314,8 +323,8 @@ def ols_exact(generations, samples, generator_samples, d, *, sigma=1.0, sigma0=1
             + np.asarray(generations, dtype=float) * np.asarray(sigma0, dtype=float) ** 2 * d / (t0 - d - 1))
 
 
-@validate(generations=NONNEGATIVE_INT, generator_samples=POSITIVE_INT, d=POSITIVE_INT, sigma0=NONNEGATIVE,
-          r2=NONNEGATIVE)
+@validate(generations=NONNEGATIVE_INT, generator_samples=POSITIVE_INT, d=POSITIVE_INT, sigma0=SCALE,
+          r2=SCALE)
 def generator_error(generations, generator_samples, d, *, sigma0=1.0, r2=1.0, spectrum: str = "isotropic"):
     """Exact E‖ŵ_n − w₀‖²_Σ of the n-th generation itself (no downstream fit), Gaussian design.
 
@@ -361,7 +370,7 @@ class BestLambda:
 
 
 @validate(generations=NONNEGATIVE_INT, samples=POSITIVE, generator_samples=POSITIVE_INT, d=POSITIVE_INT,
-          sigma=NONNEGATIVE, sigma0=NONNEGATIVE, r2=NONNEGATIVE, source_r=POSITIVE)
+          sigma=SCALE, sigma0=SCALE, r2=SCALE, source_r=EXPONENT)
 def best_lambda(generations, samples, generator_samples, d, *, sigma=1.0, sigma0=1.0, spectrum="isotropic",
                 r2=1.0, source_r=None) -> BestLambda:
     """argmin over λ ≥ 0 of :func:`predict`'s total (the "sweet spot" of the U-shaped curves; scalars).
@@ -417,7 +426,7 @@ def term_exponents(beta: float, source_r: float, ell: float) -> dict:
     return {"bias": -2.0 * le * rt, "variance": -(1.0 - le / beta), "collapse": -(1.0 - le / beta)}
 
 
-@validate(beta=BETA, source_r=POSITIVE, generations=NONNEGATIVE_INT, sigma=NONNEGATIVE, sigma0=NONNEGATIVE,
+@validate(beta=BETA, source_r=EXPONENT, generations=NONNEGATIVE_INT, sigma=SCALE, sigma0=SCALE,
           phi0=PHI0, r2=POSITIVE)
 def scaling_law(beta, source_r, *, generations=1, sigma=0.0, sigma0=1.0, phi0=0.5, r2=1.0) -> ScalingLaw:
     """Scaling laws of iterative retraining for ω_j = j^−β (β > 1) and source ω_j c_j² ∝ j^−(1+2βr).
@@ -460,8 +469,8 @@ def scaling_law(beta, source_r, *, generations=1, sigma=0.0, sigma0=1.0, phi0=0.
                       crossover=cross)
 
 
-@validate(generations=POSITIVE_INT, generator_samples=POSITIVE_INT, d=POSITIVE_INT, sigma=NONNEGATIVE,
-          sigma0=POSITIVE, r2=NONNEGATIVE, source_r=POSITIVE)
+@validate(generations=POSITIVE_INT, generator_samples=POSITIVE_INT, d=POSITIVE_INT, sigma=SCALE,
+          sigma0=Interval(Real, 0, 1e150, closed="right"), r2=SCALE, source_r=EXPONENT)
 def crossover_samples(generations, generator_samples, d, *, sigma=0.0, sigma0=1.0, spectrum="powerlaw:2",
                       r2=1.0, source_r=0.5) -> float:
     """The downstream T at which the ridgeless collapse term overtakes the clean error, from the finite-d

@@ -101,7 +101,7 @@ RULE = Options(BANDWIDTH_RULES)
 ITERATION = Interval(Integral, 1, None, closed="left")
 N_POINTS = Interval(Integral, 2, None, closed="left")
 DIM = POSITIVE_INT
-FINITE_POSITIVE = Interval(Real, 0, None, closed="neither")
+FINITE_POSITIVE = Interval(Real, 0, 1e150, closed="right")  # a bandwidth whose square stays in float64
 
 _LOG_FLOOR = -745.0  # log of the smallest double: pmf entries below are dropped (their total is < t·e^-745)
 _GRID_PER_W1 = 512  # rule-accumulate binning: grid step δ = h_1²/512
