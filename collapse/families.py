@@ -200,7 +200,9 @@ FAMILIES: tuple[Family, ...] = (
         methods=("auto", "fast", "direct"),
         simulator_options=frozenset({"n_test", "blobs_quirk"}),
         diagnostics=frozenset({"kernel_count"}),
-        signed_keys=frozenset({"nll", "nll_limit", "nll_bound"}),  # a density above 1 has a negative log-loss
+        # a density above 1 has a negative log-loss; the simulated variance growth is a difference of second
+        # moments (unbiased for E A_t >= 0, but a single noisy estimate can fall below 0)
+        signed_keys=frozenset({"nll", "nll_limit", "nll_bound", "variance_growth"}),
         note="Kernel density estimation refitted on its own samples (docs/theory.md §5.3).",
         extra=MappingProxyType({"cli_reference": ("--workflow", "accumulate", "--t", "5", "--dataset", "gaussian",
                                                   "--h", "0.5", "--n", "1000"),

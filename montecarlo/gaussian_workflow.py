@@ -43,6 +43,7 @@ from model_collapse.montecarlo.trials import (
     MCEstimate,
     Progress,
     batches,
+    blas_capped,
     estimate,
     map_trials,
     parallel_map,
@@ -328,6 +329,7 @@ def _scaled_estimate(x: np.ndarray) -> MCEstimate:
 
 @validate(n=N_SAMPLES, d=DIM, t=ITERATION, workflow=WORKFLOW, estimator=ESTIMATOR, sigma2=POSITIVE,
           n_trials=POSITIVE_INT, seed=SEED, method=METHOD)
+@blas_capped
 def simulate(n: int, d: int, t, *, workflow: str = "accumulate", estimator: str = "mle",
              sigma2: float = 1.0, n_trials: int = 100, seed=0, method: str = "auto",
              refit: bool = False, progress: Progress = None) -> GaussianWorkflowEstimate:

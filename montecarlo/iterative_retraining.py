@@ -35,8 +35,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from model_collapse.montecarlo.ridge_mixture import wishart_gram
-from model_collapse.montecarlo.trials import MCEstimate, Progress, batches, estimate, trial_generators
+from model_collapse.montecarlo.trials import MCEstimate, Progress, batches, blas_capped, estimate, trial_generators
+from model_collapse.montecarlo.wishart import wishart_factor, wishart_gram
 from model_collapse.theory.iterative_retraining import FIELDS, teacher_coefficients
 from model_collapse.validation import (
     EXPONENT,
@@ -70,18 +70,6 @@ class RetrainEstimate:
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k).as_dict() for k in FIELDS}
-
-
-def _bartlett_factor(rng, m: int, d: int) -> np.ndarray:
-    """Lower-triangular L with LLᵀ ~ Wishart_d(m, I), m ≥ d (Bartlett: L_ii = √χ²_{m−i+1}, N(0, 1) below).
-
-    :func:`montecarlo.ridge_mixture.wishart_gram` returns the product; the chain's generators need the factor
-    itself, so that tr(V A⁻¹ Vᵀ W) costs one triangular solve (d²·T flops for a T-row downstream fit) instead of
-    forming and factorising A (~3d³).
-    """
-    L = np.tril(rng.standard_normal((d, d)), -1)
-    L[np.diag_indices(d)] = np.sqrt(rng.chisquare(m - np.arange(d)))
-    return L
 
 
 def _downstream(rng, t: int, d: int, sqrt_w: np.ndarray, lam_t: float):
@@ -142,7 +130,7 @@ def _conditional_trial(rng, n, t, t0, d, sqrt_w, energy, lam_t, s2, s02):
         # generator noise: C = σ₀² Σ_k A_k⁻¹, A_k ~ Wishart_d(T₀, I); tr(B C Bᵀ) = σ₀² Σ_k tr(V A_k⁻¹ Vᵀ UᵀU)
         acc = 0.0
         for _ in range(n):
-            L = _bartlett_factor(rng, t0, d)
+            L = wishart_factor(rng, t0, d).T  # lower-triangular Bartlett factor, LLᵀ ~ Wishart_d(T₀, I)
             Y = solve_triangular(L, V.T, lower=True, check_finite=False)  # L⁻¹Vᵀ, so V A⁻¹ Vᵀ = YᵀY
             acc += float(np.sum(Y * Y)) if U is None else float(np.sum((Y.T @ Y) * WtW))
         return bias, s2 * var, s02 * acc
@@ -194,6 +182,7 @@ def _sample_trial(rng, n, t, t0, d, sqrt_w, c2, lam_t, s, s0):
 @validate(generations=NONNEGATIVE_INT, samples=POSITIVE_INT, generator_samples=POSITIVE_INT, d=POSITIVE_INT,
           sigma=SCALE, sigma0=SCALE, lam=SCALE, r2=SCALE, source_r=EXPONENT,
           n_trials=POSITIVE_INT, method=METHOD)
+@blas_capped
 def simulate(
     generations: int,
     samples: int,

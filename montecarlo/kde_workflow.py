@@ -46,7 +46,7 @@ from numbers import Integral
 
 import numpy as np
 from model_collapse.arrays import iterations
-from model_collapse.montecarlo.trials import MCEstimate, Progress, estimate, parallel_map, trial_generators
+from model_collapse.montecarlo.trials import MCEstimate, Progress, blas_capped, estimate, parallel_map, trial_generators
 from model_collapse.theory.kde_workflow import (
     BLOB_STD,
     CIRCLES_FACTOR,
@@ -341,6 +341,7 @@ def trajectories(t: int, *, workflow: str = "accumulate", dataset: str = "gaussi
 
 
 @validate(**_SIM)
+@blas_capped
 def simulate(t, *, workflow: str = "accumulate", dataset: str = "gaussian", dim: int | None = None,
              h: float | None = None, bandwidth: str | None = None, n: int | None = None, centers=None,
              test_centers=None, n_trials: int = 100, seed=0, n_test: int = 500, blobs_quirk: bool = False,

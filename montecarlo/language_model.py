@@ -43,7 +43,7 @@ from numbers import Real
 
 import numpy as np
 from model_collapse.arrays import iterations
-from model_collapse.montecarlo.trials import MCEstimate, Progress, estimate, trial_generators
+from model_collapse.montecarlo.trials import MCEstimate, Progress, blas_capped, estimate, trial_generators
 from model_collapse.theory.language_model import (
     COUNT,
     GENERATION,
@@ -350,6 +350,7 @@ class LMEstimate:
 
 @validate(workflow=WORKFLOW, real=COUNT, synthetic=COUNT, generations=GENERATION, s0=SQ_NORM, support=SIZE,
           vocab=SIZE, window=WINDOW, n_trials=POSITIVE_INT, seed=None, max_generations=POSITIVE_INT)
+@blas_capped
 def simulate(workflow: str, real: int, synthetic: int, generations, s0: float, support: int | None = None,
              vocab: int | None = None, window: int | None = None, *, n_trials: int = 100, seed=0,
              max_generations: int = MAX_GENERATIONS, progress: Progress = None) -> LMEstimate:

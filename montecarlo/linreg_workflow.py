@@ -33,7 +33,15 @@ from dataclasses import dataclass
 
 import numpy as np
 from model_collapse.arrays import iterations
-from model_collapse.montecarlo.trials import MCEstimate, Progress, batches, estimate, map_trials, trial_generators
+from model_collapse.montecarlo.trials import (
+    MCEstimate,
+    Progress,
+    batches,
+    blas_capped,
+    estimate,
+    map_trials,
+    trial_generators,
+)
 from model_collapse.numerics import require_representable, times_square
 from model_collapse.theory.linreg_workflow import ITERATION, LABELS
 from model_collapse.validation import (
@@ -214,6 +222,7 @@ def trajectories(n: int, d: int, t: int, *, workflow: str = "accumulate", sigma:
 
 @validate(n=POSITIVE_INT, d=POSITIVE_INT, t=ITERATION, workflow=WORKFLOW, sigma=NONNEGATIVE,
           test_labels=LABELS, n_trials=POSITIVE_INT, seed=SEED, n_test=POSITIVE_INT, method=METHOD)
+@blas_capped
 def simulate(n: int, d: int, t, *, workflow: str = "accumulate", sigma: float = 1.0,
              test_labels: str = "noiseless", n_trials: int = 100, seed=0, method: str = "recursion",
              n_test: int | None = None, design=None, progress: Progress = None) -> LinregWorkflowEstimate:

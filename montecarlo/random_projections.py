@@ -46,7 +46,14 @@ from model_collapse.montecarlo.ridge_mixture import (
     unit_error_parts,
     wishart_factor,
 )
-from model_collapse.montecarlo.trials import MCEstimate, Progress, estimate, single_threaded_blas, trial_generators
+from model_collapse.montecarlo.trials import (
+    MCEstimate,
+    Progress,
+    blas_capped,
+    estimate,
+    single_threaded_blas,
+    trial_generators,
+)
 from model_collapse.numerics import noise_and_prior_scales, refuse_unrepresentable, times_square, unit_total
 from model_collapse.projections import sample_projection
 from model_collapse.theory import ridge_mixture as rm
@@ -151,6 +158,7 @@ def _sample_trial(rng, S, w, gam, dlt, n1, n2, lam_n, s1, s2):
 
 @validate(n=POSITIVE_INT, m=POSITIVE_INT, p2=PROBABILITY, lam=NONNEGATIVE, sigma=NONNEGATIVE, sigma2=NONNEGATIVE,
           penalty=PENALTY, form=FORM, projection_seed=SEED, n_trials=POSITIVE_INT, seed=SEED, method=METHOD)
+@blas_capped
 def simulate(
     n: int,
     m: int,

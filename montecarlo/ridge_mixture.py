@@ -46,10 +46,12 @@ from model_collapse.montecarlo.trials import (
     MCEstimate,
     Progress,
     batches,
+    blas_capped,
     estimate,
     single_threaded_blas,
     trial_generators,
 )
+from model_collapse.montecarlo.wishart import wishart_factor
 from model_collapse.numerics import noise_and_prior_scales, refuse_unrepresentable, times_square, unit_total
 from model_collapse.theory.ridge import spectrum_arrays
 from model_collapse.theory.ridge_mixture import PENALTY, effective_lambda, resolve_priors
@@ -171,31 +173,6 @@ def graded_dual_hat(A: np.ndarray, c: np.ndarray, lam: float) -> np.ndarray:
         f = np.where(keep, f, 0.0)
         out[i][order] = (c[order][:, None] * Q) @ (Ub * f) @ Vb.T
     return out
-
-
-def wishart_factor(rng: np.random.Generator, m: int, d: int) -> np.ndarray:
-    """F ∈ R^{min(m, d)×d} with FᵀF ~ Wishart_d(m, I) (the unscaled factor of :func:`wishart_gram`).
-
-    m ≥ d: Lᵀ from the Bartlett decomposition (L lower triangular, L_ii = √χ²_{m−i+1}, L_ij ~ N(0, 1) below
-    the diagonal): d³ work instead of m·d². m < d: m iid N(0, I) rows. m = 0: no rows (draws nothing).
-    """
-    if m == 0:
-        return np.zeros((0, d))
-    if m >= d:
-        L = np.tril(rng.standard_normal((d, d)), -1)
-        L[np.diag_indices(d)] = np.sqrt(rng.chisquare(m - np.arange(d)))
-        return L.T
-    return rng.standard_normal((m, d))
-
-
-def wishart_gram(rng: np.random.Generator, m: int, sqrt_w: np.ndarray) -> np.ndarray:
-    """A draw of G = XᵀX for X ∈ R^{m×d} with iid rows N(0, diag(w)), i.e. G ~ Wishart_d(m, diag(w)).
-
-    G = (F·diag(√w))ᵀ(F·diag(√w)) with F from :func:`wishart_factor` (Bartlett for m ≥ d, explicit rows for
-    m < d): exactly the law of XᵀX (moments checked in tests/test_ridge_mixture_mc.py).
-    """
-    F = wishart_factor(rng, m, sqrt_w.size) * sqrt_w
-    return F.T @ F
 
 
 def _sumsq(A: np.ndarray) -> np.ndarray:
@@ -349,6 +326,7 @@ def _sample_parts(X, n1, lam_n, w, gam, dlt, s1, s2, rngs):
 
 @validate(n=POSITIVE_INT, p2=PROBABILITY, lam=NONNEGATIVE, sigma=NONNEGATIVE, sigma2=NONNEGATIVE,
           penalty=PENALTY, n_trials=POSITIVE_INT, seed=SEED, method=METHOD)
+@blas_capped
 def simulate(
     n: int,
     p2: float,

@@ -39,6 +39,7 @@ __all__ = [
     "execution",
     "point_seed",
     "single_threaded_blas",
+    "blas_capped",
 ]
 
 #: Optional progress callback: called as ``progress(done, total)`` after each batch of trials.
@@ -172,6 +173,18 @@ def batches(n_trials: int, per_trial_floats: float, budget_floats: float | None 
 def single_threaded_blas():
     """Context manager: BLAS/OpenMP pools limited to one thread (threadpoolctl)."""
     return threadpool_limits(limits=1)
+
+
+def blas_capped(fn: Callable) -> Callable:
+    """Decorator: run ``fn`` under :func:`single_threaded_blas` (every simulator's entry point uses it)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with single_threaded_blas():
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def parallel_map(fn: Callable, items: Iterable) -> Iterator:

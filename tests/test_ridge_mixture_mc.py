@@ -15,7 +15,7 @@ from _check import agrees, assert_agrees, assert_disagrees
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from model_collapse.montecarlo import ridge_mixture as mc
-from model_collapse.montecarlo.ridge_mixture import wishart_gram
+from model_collapse.montecarlo.wishart import wishart_gram
 from model_collapse.theory import ridge_mixture as th
 from model_collapse.theory.spectrum import isotropic_prior
 from strategies import mixture_settings
