@@ -98,9 +98,12 @@ def _family(mod):
 
 
 def _add_setting(mod, p, simulate: bool) -> None:
-    try:
+    """The module's setting flags; modules whose simulate setting differs take ``simulate=``."""
+    import inspect
+
+    if "simulate" in inspect.signature(mod.add_setting_arguments).parameters:
         mod.add_setting_arguments(p, simulate=simulate)
-    except TypeError:
+    else:
         mod.add_setting_arguments(p)
 
 
