@@ -224,16 +224,30 @@ def simulate(
     per_trial = 6.0 * d * d + (t + t0) * d
     done = 0
     # One BLAS thread: the matrices are small to moderate and the machine is shared; threads only contend.
-    with threadpool_limits(limits=1):
+    with threadpool_limits(limits=1), np.errstate(all="ignore"):
         for chunk in batches(n_trials, per_trial):
             for i in chunk:
-                if method == "conditional":
-                    out[:, i] = _conditional_trial(rngs[i], n, t, t0, d, sqrt_w, energy, lam_t, s * s, s0 * s0)
-                else:
-                    out[:, i] = _sample_trial(rngs[i], n, t, t0, d, sqrt_w, c2, lam_t, s, s0)
+                try:
+                    if method == "conditional":
+                        out[:, i] = _conditional_trial(rngs[i], n, t, t0, d, sqrt_w, energy, lam_t, s * s, s0 * s0)
+                    else:
+                        out[:, i] = _sample_trial(rngs[i], n, t, t0, d, sqrt_w, c2, lam_t, s, s0)
+                except np.linalg.LinAlgError:  # not yet on the SVD path of the ridge-mixture simulator
+                    raise InvalidParameterError(
+                        "The 'spectrum' parameter makes a Gram matrix singular in floating point at this setting "
+                        f"(smallest eigenvalue {float(sqrt_w.min()) ** 2:.3g} against lam = {lam!r}); use a flatter "
+                        "spectrum or a larger lam.") from None
             done += len(chunk)
             if progress is not None:
                 progress(done, n_trials)
+    if not np.all(np.isfinite(out)):
+        raise InvalidParameterError(
+            "The 'spectrum' parameter makes the chain's linear algebra overflow at this setting (a Gram matrix is "
+            "singular in floating point); use a flatter spectrum, a larger lam or smaller scales.")
+    # bias and variance are expectations of squares; the conditional method evaluates them through traces
+    # whose floating-point round-off can fall a few ulps below 0 when they vanish (e.g. lam = 1e100): clip it
+    scale = np.max(np.abs(out), axis=0, keepdims=True)
+    out = np.where(np.abs(out) <= 1e-12 * scale, np.maximum(out, 0.0), out) if method == "conditional" else out
     bias, var, col = out
     est = [estimate(x) for x in (bias, var, col, bias + var + col)]
     return RetrainEstimate(*est, n_trials=n_trials)
