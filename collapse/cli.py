@@ -265,7 +265,11 @@ def _reason(name: str, messages: list[str]) -> str:
     own = [m[len(name) + 1:].strip() for m in messages if m.startswith(f"{name}:")]
     general = [m for m in messages if ":" not in m.split(" ")[0]]
     chosen = own or general
-    return "; ".join(dict.fromkeys(chosen)) if chosen else "a singular setting (see docs/theory.md)"
+    if chosen:
+        return "; ".join(dict.fromkeys(chosen))
+    if name.endswith(("_limit", "_bound")):  # an infinite limit or bound is an answer, not a singularity
+        return "the quantity grows without bound as the iterations go on (no finite value; see docs/theory.md)"
+    return "no finite value at this setting (see docs/theory.md)"
 
 
 def _reasons(found: list[tuple[str, float]], messages: list[str]) -> list[str]:

@@ -133,3 +133,15 @@ def test_predict_gaussian_accumulate_subsample_has_its_closed_form(capsys):
     two = run_json(capsys, ["predict", "gaussian", "--workflow", "accumulate-subsample", "--n", "5", "--d", "2",
                             "--t", "3", "--json"])
     assert list(two) == ["mean_sq_error", "cov_trace_ratio"]
+
+
+def test_an_infinite_limit_is_explained_as_divergence_not_singularity():
+    """Replace with the unbiased estimator: the mean error has no finite limit; the warning says it grows."""
+    from model_collapse.cli import run
+
+    out = run(["predict", "gaussian", "--workflow", "replace", "--n", "10", "--d", "3", "--t", "20", "--estimator",
+               "unbiased", "--limits", "--json"])
+    printed = json.loads(out.stdout)
+    assert out.exit_code == 0 and printed["mean_sq_error_limit"] is None
+    assert any(w.startswith("mean_sq_error_limit is inf: the quantity grows without bound") for w in printed["warnings"])
+    assert "singular" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
