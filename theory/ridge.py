@@ -127,8 +127,12 @@ def _n_minus_df2(k: np.ndarray, w: np.ndarray, m: np.ndarray, n: np.ndarray) -> 
         kk = k[sl, None]
         with np.errstate(invalid="ignore", divide="ignore"):
             r = kk / (wp[None, :] + kk)
-        q = 1.0 - r
-        term = np.where(wp[None, :] <= kk, -(q * q), r * (1.0 + q))
+        q = np.subtract(1.0, r)
+        term = np.add(q, 1.0)
+        term *= r  # r(2 − r) on ω > κ
+        np.multiply(q, q, out=q)
+        np.negative(q, out=q)
+        np.copyto(term, q, where=wp[None, :] <= kk)  # −(1 − r)² on ω ≤ κ
         out[sl] = (n[sl] - big_mass[sl]) + term @ mp
     return out
 
@@ -178,6 +182,15 @@ def _solve_kappa(lam: np.ndarray, n: np.ndarray, w: np.ndarray, m: np.ndarray, m
     lam_t, n_t = lam[todo], n[todo]
     hi = lam_t + trace / n_t  # g(hi) >= 0: df1(k) <= tr/k
     lo = lam_t.copy()  # g(lam) <= 0
+    # A tighter upper bound where df₁(λ) < n: κ₁ = λ·n/(n − df₁(λ)) ≥ λ, and df₁(κ₁) ≤ df₁(λ) gives
+    # g(κ₁) ≥ κ₁(1 − df₁(λ)/n) − λ = 0. Close to the root when df₁/n is small (n ≫ d): fewer Newton steps.
+    ridge_pts = lam_t > 0
+    if ridge_pts.any():
+        slack = _n_minus_df1(lam_t[ridge_pts], w, m, n_t[ridge_pts])
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            k1 = lam_t[ridge_pts] * (n_t[ridge_pts] / slack)
+        better = (slack > 0) & np.isfinite(k1) & (k1 < hi[ridge_pts])
+        hi[ridge_pts] = np.where(better, k1, hi[ridge_pts])
     # lambda = 0, d_eff > n: find lo > 0 with n - df1(lo) < 0 by geometric search below hi.
     zero = lam_t == 0
     if zero.any():
