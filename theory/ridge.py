@@ -77,12 +77,20 @@ def _blocks(npoints: int, d: int):
         yield slice(start, min(start + step, npoints))
 
 
+def _rowdot(a: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Σ_i a[p, i]·m_i for each row p: numpy's pairwise sum along each row, so a point's number does not depend
+    on how many other points share the call (BLAS ``a @ m`` sums a row differently by its position in the block:
+    a grid evaluated at once then differs from point-by-point calls in the last bits). Overwrites ``a``."""
+    a *= m
+    return np.sum(a, axis=-1)
+
+
 def spectral_sum(kappa_flat: np.ndarray, w: np.ndarray, m: np.ndarray, term) -> np.ndarray:
     """Σ_i m_i·term(κ, ω_i) for each κ in ``kappa_flat`` (1-D), evaluated in memory-bounded blocks."""
     out = np.empty(kappa_flat.shape, dtype=float)
     for sl in _blocks(kappa_flat.size, w.size):
         k = kappa_flat[sl, None]
-        out[sl] = term(k, w[None, :]) @ m
+        out[sl] = _rowdot(term(k, w[None, :]), m)
     return out
 
 
@@ -108,7 +116,7 @@ def _n_minus_df1(k: np.ndarray, w: np.ndarray, m: np.ndarray, n: np.ndarray) -> 
         with np.errstate(invalid="ignore", divide="ignore"):
             r = kk / (wp[None, :] + kk)
         r -= wp[None, :] <= kk  # r on ω > κ, r − 1 = −ω/(ω+κ) on ω ≤ κ
-        out[sl] = (n[sl] - big_mass[sl]) + r @ mp
+        out[sl] = (n[sl] - big_mass[sl]) + _rowdot(r, mp)
     return out
 
 
@@ -133,7 +141,7 @@ def _n_minus_df2(k: np.ndarray, w: np.ndarray, m: np.ndarray, n: np.ndarray) -> 
         np.multiply(q, q, out=q)
         np.negative(q, out=q)
         np.copyto(term, q, where=wp[None, :] <= kk)  # −(1 − r)² on ω ≤ κ
-        out[sl] = (n[sl] - big_mass[sl]) + term @ mp
+        out[sl] = (n[sl] - big_mass[sl]) + _rowdot(term, mp)
     return out
 
 
