@@ -113,6 +113,13 @@ def test_unbounded_budget_is_the_all_synthetic_limit():
     assert np.all(far > res.limit_total) and far[1] == pytest.approx(res.limit_total, rel=1e-6)
 
 
+def test_borderline_limit_is_unbounded():
+    """c² = σ²d/(2n₁): the 1/k term vanishes and E(k) − c² is below round-off for large k; no finite k beats
+    the limit by more than 1e-12, so the answer is the limit (k = inf), not a round-off minimiser."""
+    res = sb.synthetic_budget(1000, 0.0, np.ones(100), c2=0.05, sigma=1.0)
+    assert math.isinf(res.best_n_synthetic) and res.best_total == pytest.approx(0.05, rel=1e-12)
+
+
 def test_bounded_search_and_no_help():
     w = np.ones(100)
     res = sb.synthetic_budget(1000, 0.0, w, c2=1.0, sigma=0.1)
@@ -187,7 +194,8 @@ def test_cli_predict_prints_the_pinned_keys():
 
 
 def test_cli_unbounded_is_null_with_reason_and_simulate_refuses():
-    argv = ["--n-real", "1000", "--d", "100", "--c2", "0.05", "--lam", "0", "--sigma", "1"]
+    # c² = 0.03 < σ²d/(2n₁) = 0.05: E(k) falls towards c² from above (c² = 0.05 is the borderline case)
+    argv = ["--n-real", "1000", "--d", "100", "--c2", "0.03", "--lam", "0", "--sigma", "1"]
     r = run(["predict", "synthetic-budget", *argv, "--json"])
     out = json.loads(r.stdout)
     assert out["best_n_synthetic"] is None and any("keeps falling" in w for w in out["warnings"])

@@ -12,8 +12,8 @@ with the same conventions as the ridge mixture (penalty (1/n)-scaled by default,
     E(∞) = λ²·tr ΓΣ(Σ + λ)⁻² + tr ΔΣ³(Σ + λ)⁻²     (λ → 0 there for ``penalty="sum"``; ridgeless: c²).
 
 :func:`synthetic_budget` reports E(0) (``real_only_total``), the best k over the integers k ≥ 0
-(``best_n_synthetic``; ``inf`` when the infimum is only approached as k → ∞, i.e. E(∞) is below every finite
-k's error), its error ``best_total``, ``helps`` (E(best) < E(0)) and ``break_even_n_synthetic`` = the largest
+(``best_n_synthetic``; ``inf`` when the infimum is only approached as k → ∞, i.e. no finite k's error is below
+E(∞) by more than a relative 1e-12), its error ``best_total``, ``helps`` (E(best) < E(0)) and ``break_even_n_synthetic`` = the largest
 integer k with E(k) ≤ E(0) (0 when any synthetic sample hurts; ``inf`` when E(∞) < E(0): no amount hurts).
 Near a ridgeless interpolation threshold (n₁ < d, λ = 0) the set {k : E(k) ≤ E(0)} need not be an interval:
 the break-even count is its supremum, and the error at counts in between may be larger (even infinite at
@@ -46,6 +46,7 @@ __all__ = ["SyntheticBudget", "error_curve", "synthetic_budget"]
 
 _PER_DECADE = 24
 _DECADES_BEYOND = 12  # the bracket grid reaches k = 10^12·(n₁ + d)
+_TIE = 1e-12  # relative: a finite k must beat the k → ∞ limit by more than this to be "best"
 COUNT_OR_INF = Interval(Real, 0, math.inf, closed="both")  # a sample count, or inf (no cap)
 
 
@@ -159,8 +160,9 @@ def synthetic_budget(
     best_k, best_e = _minimise(total, grid, values)
     if e0 <= best_e:
         best_k, best_e = 0.0, e0
-    if not bounded and (limit < best_e or (grid.size and best_k == grid[-1])):
-        # still falling at the end of the bracket grid (10¹² (n₁ + d)): the infimum is the k → ∞ limit
+    if not bounded and (best_e >= limit * (1.0 - _TIE) or (grid.size and best_k == grid[-1])):
+        # no finite k beats the all-synthetic limit by more than round-off, or the error is still falling at
+        # the end of the bracket grid (10¹² (n₁ + d)): the infimum is the k → ∞ limit
         best_k, best_e = math.inf, min(limit, best_e)
     helps = bool(best_e < e0)
     break_even = _break_even(total, grid, values, e0, limit, bounded)
