@@ -149,3 +149,14 @@ def test_spectrum_parsing():
     for bad in ("powerlaw:", "powerlaw:-1", "powerlaw:nan", "gauss", "powerlaw:inf"):
         with pytest.raises(InvalidParameterError, match="'spectrum' parameter"):
             parse_spectrum(bad)
+
+
+def test_isotropic_closed_forms_refuse_scales_whose_square_overflows():
+    """σ² is formed directly in the reference closed forms: σ up to 1e150 is exact, beyond is refused naming σ."""
+    th = ridge_mixture
+    big = th.isotropic_test_error(0.5, 0.1, 0.01, sigma=1e149, sigma2=1e149)
+    assert np.isfinite(big.total) and float(big.variance) == pytest.approx(1e298 * float(big.u), rel=1e-12)
+    for fn, kw in ((th.isotropic_test_error, dict(phi=0.5, p2=0.1, lam=0.01)),
+                   (th.ridgeless_isotropic_test_error, dict(phi=0.5, p2=0.1))):
+        with pytest.raises(InvalidParameterError, match="'sigma' parameter"):
+            fn(**kw, sigma=1e160)

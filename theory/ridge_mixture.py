@@ -45,6 +45,7 @@ from model_collapse.validation import (
     NONNEGATIVE,
     POSITIVE,
     PROBABILITY,
+    SCALE,
     InvalidParameterError,
     Options,
     check_param,
@@ -246,8 +247,7 @@ def predict(
     return RidgeMixtureRisk(bc(bias), bc(variance), bc(z), bc(total), bc(k), bc(uu))
 
 
-@validate(phi=POSITIVE, p2=PROBABILITY, lam=NONNEGATIVE, r2=NONNEGATIVE, c2=NONNEGATIVE, sigma=NONNEGATIVE,
-          sigma2=NONNEGATIVE)
+@validate(phi=POSITIVE, p2=PROBABILITY, lam=NONNEGATIVE, r2=SCALE, c2=SCALE, sigma=SCALE, sigma2=SCALE)
 def isotropic_test_error(phi, p2, lam, *, c2=1.0, r2=1.0, sigma=1.0, sigma2=None) -> RidgeMixtureRisk:
     """Closed form for Σ = I, Γ = (r²/d)I, Δ = (c²/d)I, φ = d/n (docs/theory.md §2, isotropic):
 
@@ -255,7 +255,8 @@ def isotropic_test_error(phi, p2, lam, *, c2=1.0, r2=1.0, sigma=1.0, sigma2=None
         B = r²κ²/((1+κ)² − φ),  V = σ̄²φ/((1+κ)² − φ)
         ζ = c²[p₂²(1 + p₁u) + p₂u(p₁ + κ)²]/(1+κ)²
 
-    Penalty convention "mean" (see :func:`predict`); the general code on Σ = I equals this.
+    Penalty convention "mean" (see :func:`predict`); the general code on Σ = I equals this. The scales σ, σ₂,
+    r², c² are limited to [0, 1e150] (σ² is formed directly; the general :func:`predict` works in scaled units).
     """
     sig1 = np.asarray(sigma, dtype=float)
     sig2 = sig1 if sigma2 is None else np.asarray(sigma2, dtype=float)
@@ -281,7 +282,7 @@ def isotropic_test_error(phi, p2, lam, *, c2=1.0, r2=1.0, sigma=1.0, sigma2=None
     return RidgeMixtureRisk(bc(bias), bc(variance), bc(z), bc(total), bc(k), bc(uu))
 
 
-@validate(phi=POSITIVE, p2=PROBABILITY, r2=NONNEGATIVE, c2=NONNEGATIVE, sigma=NONNEGATIVE, sigma2=NONNEGATIVE)
+@validate(phi=POSITIVE, p2=PROBABILITY, r2=SCALE, c2=SCALE, sigma=SCALE, sigma2=SCALE)
 def ridgeless_isotropic_test_error(phi, p2, *, c2=1.0, r2=1.0, sigma=1.0, sigma2=None) -> np.ndarray:
     """Ridgeless (λ → 0) isotropic total test error (docs/theory.md §2), σ̄² = p₁σ₁² + p₂σ₂²:
 
