@@ -42,6 +42,7 @@ MODELS = [
     "model_collapse.cli_scaling",
     "model_collapse.cli_kde",
     "model_collapse.cli_lm",
+    "model_collapse.cli_mixing",
 ]
 
 EXIT_BAD_INPUT = 2

@@ -102,6 +102,9 @@ def round_maps(F1, F2, a1: float, a2: float, lam_n: float, w):
     F2 = F2[..., pos] * np.sqrt(a2)
     b, k1, k2 = F1.shape[0], F1.shape[1], F2.shape[1]
     eye = np.eye(dp)
+    if k1 + k2 == 0:  # every row has weight 0: ŵ = 0
+        return np.broadcast_to(eye, (b, dp, dp)).copy(), np.zeros((b, dp, dp)), F1[..., :0].swapaxes(-1, -2), \
+            np.zeros((b, dp, 0))
     if k1 + k2 >= dp:
         Z = np.concatenate([F1, F2], axis=1)
         G = np.swapaxes(Z, -1, -2) @ Z
@@ -193,7 +196,10 @@ def _sample_rounds(rngs, chunk, n1, n2, d, a1, a2, lam_n, w, gam, dlt, s1, s2, r
         y_i = np.concatenate([np.zeros((b, k1)), np.sqrt(a2) * np.einsum("bnd,bd->bn", X2, dvec)], axis=1)
         y_n = np.concatenate([np.sqrt(a1) * s1 * e1, np.sqrt(a2) * s2 * e2], axis=1)
         Y = np.stack([y_t, y_t + y_i, y_n, y_t + y_i + y_n], axis=-1)
-        B = whitened_ridge_fit(X, Y, lam_n, w)  # (b, d₊, 4): β̂ = diag(√ω)ŵ
+        if k1 + k2 == 0:  # every row has weight 0: ŵ = 0
+            B = np.zeros((b, int(pos.sum()), 4))
+        else:
+            B = whitened_ridge_fit(X, Y, lam_n, w)  # (b, d₊, 4): β̂ = diag(√ω)ŵ
         bias = _sumsq((B[..., 0] - beta1)[..., None])
         clean = _sumsq((B[..., 1] - beta1)[..., None])
         out[0, :, r] = bias

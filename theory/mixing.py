@@ -69,6 +69,7 @@ Ferbach et al. 2024), docs/theory.md §2, docs/mixing.md. Simulator twin: :func:
 
 from __future__ import annotations
 
+import contextvars
 import warnings
 from dataclasses import dataclass
 
@@ -104,6 +105,7 @@ __all__ = [
 ]
 
 FIELDS = ("bias", "variance", "zeta", "total")
+_REFUSING = contextvars.ContextVar("mixing_refusing", default=False)  # no recursion while naming a scale
 
 
 @dataclass(frozen=True)
@@ -156,26 +158,47 @@ def row_weights(p2, weight):
     return a1, a2
 
 
-def _s_of(theta, one_minus_theta, g1, g2, a1, a2):
-    """Positive root s of 1 = Σ_k p_kα_k/(s + α_kθ) given θ, 1 − θ and g_k = p_k − θ (cancellation-free).
+def _loss_weights(p2, a):
+    """A₁ = 1 − a, A₂ = a: the weights of the two mean losses (0 for a group with no rows, p_k = 0).
 
-    Quadratic s² − G·s − α₁α₂θ(1 − θ) = 0, G = α₁g₁ + α₂g₂; the stable form of its positive root."""
-    G = a1 * g1 + a2 * g2
-    P = a1 * a2 * theta * one_minus_theta
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        root = np.sqrt(G * G + 4.0 * np.maximum(P, 0.0))
-        s = np.where(G >= 0, 0.5 * (G + root), 2.0 * P / np.where(root - G > 0, root - G, 1.0))
-    return np.maximum(s, 0.0)
+    Internally everything is written with A_k = p_kα_k (bounded) rather than α_k = A_k/p_k, which is huge
+    for a tiny p_k."""
+    p2 = np.asarray(p2, dtype=float)
+    A1 = np.where(1.0 - p2 > 0, 1.0 - a, 0.0)
+    A2 = np.where(p2 > 0, a, 0.0)
+    return A1, A2
 
 
-def _state_at(k, n, p1, p2, a1, a2, w, m):
+def _s_of(theta, one_minus_theta, g1, g2, p1, p2, A1, A2):
+    """Positive root s of 1 = Σ_k A_kp_k/(p_ks + A_kθ) (i.e. Σ_k p_kα_k/(s + α_kθ) = 1) given θ, 1 − θ and
+    g_k = p_k − θ (cancellation-free).
+
+    Both groups present: p₁p₂s² − H·s − A₁A₂θ(1 − θ) = 0 with H = p₁A₂g₂ + p₂A₁g₁ (bounded coefficients; the
+    stable form of its positive root); one group k alone: s = A_kg_k/p_k (= α_k(p_k − θ))."""
+    both = (A1 > 0) & (A2 > 0) & (p1 > 0) & (p2 > 0)
+    only1 = (A1 > 0) & (p1 > 0) & ~both
+    only2 = (A2 > 0) & (p2 > 0) & ~both
+    H = p1 * A2 * g2 + p2 * A1 * g1
+    C = A1 * A2 * theta * np.maximum(one_minus_theta, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore", under="ignore"):
+        root = np.sqrt(H * H + 4.0 * (p1 * p2) * C)
+        s_both = np.where(H >= 0, (H + root) / np.where(p1 * p2 > 0, 2.0 * p1 * p2, 1.0),
+                          2.0 * C / np.where(root - H > 0, root - H, 1.0))
+        s1 = A1 * g1 / np.where(p1 > 0, p1, 1.0)
+        s2 = A2 * g2 / np.where(p2 > 0, p2, 1.0)
+    s = np.where(both, s_both, np.where(only1, s1, np.where(only2, s2, 0.0)))
+    return np.maximum(np.nan_to_num(s, nan=0.0), 0.0)
+
+
+def _state_at(k, n, p1, p2, A1, A2, w, m):
     """θ, s at κ (1-D arrays), via cancellation-free n_k − df₁(κ)."""
-    df1 = n - _n_minus_df1(k, w, m, n)
-    theta = df1 / n
     omt = _n_minus_df1(k, w, m, n) / n
+    theta = 1.0 - omt
+    df1 = spectral_sum(k, w, m, lambda kk, ww: np.where(ww > 0, ww / np.where(ww + kk > 0, ww + kk, 1.0), 0.0))
+    theta = np.where(theta > 0.5, theta, df1 / n)  # the accurate one of 1 − (1 − θ) and df₁/n
     g1 = _n_minus_df1(k, w, m, p1 * n) / n
     g2 = _n_minus_df1(k, w, m, p2 * n) / n
-    return theta, _s_of(theta, omt, g1, g2, a1, a2)
+    return theta, _s_of(theta, omt, g1, g2, p1, p2, A1, A2)
 
 
 def _ratio_terms(k, w):
@@ -187,11 +210,11 @@ def _ratio_terms(k, w):
     return x, y
 
 
-def _solve(lam, n, p2, a1, a2, w, m):
-    """κ, s, θ for flat arrays (λ ≥ 0, n > 0, p₂ ∈ [0, 1], α_k ≥ 0)."""
+def _solve(lam, n, p2, A1, A2, w, m):
+    """κ, s, θ for flat arrays (λ ≥ 0, n > 0, p₂ ∈ [0, 1], loss weights A_k ≥ 0)."""
     P = lam.size
     p1 = 1.0 - p2
-    present1, present2 = (a1 > 0) & (p1 > 0), (a2 > 0) & (p2 > 0)
+    present1, present2 = (A1 > 0) & (p1 > 0), (A2 > 0) & (p2 > 0)
     p_eff = np.where(present1, p1, 0.0) + np.where(present2, p2, 0.0)
     d_eff = float(m[w > 0].sum())
     trace = float(w @ m)
@@ -209,14 +232,14 @@ def _solve(lam, n, p2, a1, a2, w, m):
     todo = np.flatnonzero(~dead & ~ridgeless)
     if todo.size:
         lo = np.maximum(k0[todo], lam[todo])
-        hi = lo * 2.0 + trace * (a1[todo] + a2[todo]) / n[todo] + lam[todo]
+        hi = lo * 2.0 + trace / n[todo] + lam[todo]
 
         def resid(kk, idx):
-            _, s = _state_at(kk, n[idx], p1[idx], p2[idx], a1[idx], a2[idx], w, m)
+            _, s = _state_at(kk, n[idx], p1[idx], p2[idx], A1[idx], A2[idx], w, m)
             with np.errstate(over="ignore"):
                 return kk * s - lam[idx]
 
-        for _ in range(2100):  # expand until κ·s(κ) ≥ λ (s → Σ p_kα_k > 0 as κ → ∞)
+        for _ in range(2100):  # expand until κ·s(κ) ≥ λ (s → A₁ + A₂ > 0 as κ → ∞)
             bad = resid(hi, todo) < 0
             if not bad.any():
                 break
@@ -240,7 +263,7 @@ def _solve(lam, n, p2, a1, a2, w, m):
     s = np.zeros(P)
     live = ~dead
     if live.any():
-        th_, s_ = _state_at(kap[live], n[live], p1[live], p2[live], a1[live], a2[live], w, m)
+        th_, s_ = _state_at(kap[live], n[live], p1[live], p2[live], A1[live], A2[live], w, m)
         theta[live], s[live] = th_, s_
         # ridgeless with the weighted rows not filling the space: s = 0 exactly (θ = p_eff)
         at0 = ridgeless[live] & over[live]
@@ -248,12 +271,12 @@ def _solve(lam, n, p2, a1, a2, w, m):
     return kap, s, theta, dead, over, n_eff
 
 
-def _equivalent(n, p2, lam, a1, a2, w, m) -> tuple[MixingEquivalent, np.ndarray]:
-    kap, s, theta, dead, over, n_eff = _solve(lam, n, p2, a1, a2, w, m)
+def _equivalent(n, p2, lam, A1, A2, w, m) -> tuple[MixingEquivalent, np.ndarray]:
+    kap, s, theta, dead, over, n_eff = _solve(lam, n, p2, A1, A2, w, m)
     p1 = 1.0 - p2
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        b1 = np.where(a1 > 0, a1 / (s + a1 * theta), 0.0)
-        b2 = np.where(a2 > 0, a2 / (s + a2 * theta), 0.0)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # b_k = α_k/(s + α_kθ)
+        b1 = np.where((A1 > 0) & (p1 > 0), A1 / (p1 * s + A1 * theta), 0.0)
+        b2 = np.where((A2 > 0) & (p2 > 0), A2 / (p2 * s + A2 * theta), 0.0)
     b1 = np.where(dead, 0.0, np.nan_to_num(b1, nan=0.0))
     b2 = np.where(dead, 0.0, np.nan_to_num(b2, nan=0.0))
     rho = p1 * b1**2 + p2 * b2**2
@@ -288,8 +311,8 @@ def deterministic_equivalent(n, p2, lam, eigenvalues, *, weight=None, multiplici
     lam_eff = effective_lambda(lam, n, penalty)
     a = np.asarray(p2, dtype=float) if weight is None else np.asarray(weight, dtype=float)
     nb, pb, lb, ab = np.broadcast_arrays(np.asarray(n, dtype=float), np.asarray(p2, dtype=float), lam_eff, a)
-    a1, a2 = row_weights(pb.ravel(), ab.ravel())
-    eq, _ = _equivalent(nb.ravel(), pb.ravel(), lb.ravel().astype(float), a1, a2, w, m)
+    A1, A2 = _loss_weights(pb.ravel(), ab.ravel())
+    eq, _ = _equivalent(nb.ravel(), pb.ravel(), lb.ravel().astype(float), A1, A2, w, m)
     shape = nb.shape
     return MixingEquivalent(*(np.asarray(getattr(eq, f)).reshape(shape) for f in
                               ("kappa", "s", "theta", "b1", "b2", "rho", "u")))
@@ -321,7 +344,8 @@ def _rounds_core(eq: MixingEquivalent, n, p2, w, m, t_energy, d_energy, s1, s2, 
         unit = spread @ m  # Σ_j (1+U)x_j²/n
         v1 = np.where(p1c[:, 0] * eq.b1**2 > 0, p1c[:, 0] * eq.b1**2 * unit, 0.0)
         v2 = np.where(p2 * eq.b2**2 > 0, p2 * eq.b2**2 * unit, 0.0)
-        noise_dir = spread * (times_square(s1, p1c * eq.b1[:, None] ** 2) + times_square(s2, p2c * b2**2))
+        noise_dir = spread * (times_square(s1[:, None], p1c * eq.b1[:, None] ** 2)
+                              + times_square(s2[:, None], p2c * b2**2))
     lam_diag = p2c**2 * b2**2 * x**2  # diagonal of the e-recursion
     ell = p2c * b2**2 * (1.0 - 2.0 * p2c * b2 * x + p2c * rho * x**2)  # rank-one weights (≥ 0)
     ell = np.maximum(ell, 0.0)
@@ -398,8 +422,8 @@ def predict(
     rr = iterations(rounds)
     w, m, gam, dlt, shape, (nf, pf, lf, af, s1f, s2f) = _prepare(
         n, p2, lam, eigenvalues, weight, c2, r2, sigma, sigma2, gamma, delta, multiplicities, penalty, "predict")
-    a1, a2 = row_weights(pf, af)
-    eq, _ = _equivalent(nf, pf, lf, a1, a2, w, m)
+    A1, A2 = _loss_weights(pf, af)
+    eq, _ = _equivalent(nf, pf, lf, A1, A2, w, m)
     out, _ = _rounds_core(eq, nf, pf, w, m, w * gam, w * dlt, s1f, s2f, int(rr.max()))
     sel = out[:, :, rr - 1]
     bias, v1, v2, zeta = sel
@@ -408,12 +432,16 @@ def predict(
         total = bias + variance + zeta
     if np.any(np.isnan(total)):
         total = np.where(np.isnan(total), np.inf, total)
-    if np.any(~np.isfinite(total) & np.isfinite(eq.u)[:, None]):
+    if np.any(~np.isfinite(total) & np.isfinite(eq.u)[:, None]) and not _REFUSING.get():
         setting = dict(n=n, p2=p2, lam=lam, eigenvalues=eigenvalues, weight=weight, rounds=rounds, gamma=gamma,
                        delta=delta, multiplicities=multiplicities, penalty=penalty, r2=r2, c2=c2)
-        refuse_unrepresentable("predict", lambda name: unit_total(predict, setting, name, sigma2 is not None),
-                               noise_and_prior_scales(sigma, sigma2, r2, c2, gamma, delta),
-                               fallback="sigma" if gamma is None else "gamma")
+        token = _REFUSING.set(True)
+        try:
+            refuse_unrepresentable("predict", lambda name: unit_total(predict, setting, name, sigma2 is not None),
+                                   noise_and_prior_scales(sigma, sigma2, r2, c2, gamma, delta),
+                                   fallback="sigma" if gamma is None else "gamma")
+        finally:
+            _REFUSING.reset(token)
     if np.any(np.isinf(eq.u)):
         warnings.warn("ridgeless fit at the interpolation threshold of the weighted rows (lam = 0, n_eff = d): "
                       "U, the variance and the total are infinite", RuntimeWarning, stacklevel=2)
@@ -506,8 +534,8 @@ def fixed_point(n, p2, lam, eigenvalues, *, weight=None, c2: float = 1.0, r2: fl
     w, m, gam, dlt, shape, (nf, pf, lf, af, s1f, s2f) = _prepare(
         n, p2, lam, eigenvalues, weight, c2, r2, sigma, sigma2, gamma, delta, multiplicities, penalty,
         "fixed_point")
-    a1, a2 = row_weights(pf, af)
-    eq, _ = _equivalent(nf, pf, lf, a1, a2, w, m)
+    A1, A2 = _loss_weights(pf, af)
+    eq, _ = _equivalent(nf, pf, lf, A1, A2, w, m)
     _, (lam_diag, ell, spread, x, y, bias_dir, noise_dir, tt) = _rounds_core(
         eq, nf, pf, w, m, w * gam, w * dlt, s1f, s2f, 1)
     p2c, b2, rho = pf[:, None], eq.b2[:, None], eq.rho[:, None]
