@@ -318,7 +318,7 @@ def deterministic_equivalent(n, p2, lam, eigenvalues, *, weight=None, multiplici
                               ("kappa", "s", "theta", "b1", "b2", "rho", "u")))
 
 
-def _rounds_core(eq: MixingEquivalent, n, p2, w, m, t_energy, d_energy, s1, s2, rounds_max: int):
+def _rounds_core(eq: MixingEquivalent, n, p2, w, m, t_energy, d_energy, s1, s2, rounds_max: int, cross_term=True):
     """Per-round (bias, v1, v2, zeta) sums over directions, flat points × rounds; v_k per unit σ_k².
 
     Also returns the per-direction rank-one recursion pieces for the fixed point."""
@@ -354,7 +354,7 @@ def _rounds_core(eq: MixingEquivalent, n, p2, w, m, t_energy, d_energy, s1, s2, 
             le = (ell * e) @ m
             z_dir = lam_diag * e + np.where(le[:, None] > 0, spread * le[:, None], 0.0)
             # the cross term with the teacher (zero in round 1: c = 0)
-            if r > 0:
+            if r > 0 and cross_term:
                 cx = (x * y * c) @ m
                 cy = (y * c) @ m
                 cross = p2c * b2 * (x * y * c + spread * (rho * cx[:, None] - b2 * cy[:, None]))
@@ -586,3 +586,17 @@ def ridgeless_isotropic_rounds(phi, p2, rounds, *, c2: float = 1.0, sigma=1.0, s
         res.append(E)
     stack = np.stack(res, axis=-1)[..., rr - 1]
     return stack[..., 0] if np.ndim(rounds) == 0 else stack
+
+
+def _total_without_cross_term(n, p2, lam, eigenvalues, *, weight=None, rounds=1, c2=1.0, r2=1.0, sigma=1.0,
+                              sigma2=None, penalty="mean"):
+    """The total of :func:`predict` with the generator's correlation with w₁ ignored (c = 0 every round):
+    a deliberately wrong formula, for the perturbed twin in tests/test_mixing.py (scalar settings)."""
+    rr = iterations(rounds)
+    w, m, gam, dlt, shape, (nf, pf, lf, af, s1f, s2f) = _prepare(
+        n, p2, lam, eigenvalues, weight, c2, r2, sigma, sigma2, None, None, None, penalty, "predict")
+    A1, A2 = _loss_weights(pf, af)
+    eq, _ = _equivalent(nf, pf, lf, A1, A2, w, m)
+    out, _ = _rounds_core(eq, nf, pf, w, m, w * gam, w * dlt, s1f, s2f, int(rr.max()), cross_term=False)
+    bias, v1, v2, zeta = out[:, 0, rr - 1]
+    return bias + s1f[0] ** 2 * v1 + s2f[0] ** 2 * v2 + zeta
