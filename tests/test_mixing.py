@@ -289,3 +289,28 @@ def test_larger_dimension_power_law(method):
     for f in FIELDS:
         e = getattr(est, f)
         assert agrees(getattr(res, f), e.mean, e.sem, finite_rtol=allowance(n, d), atol=1e-12), f
+
+
+def test_figure_data_quick():
+    """figures/smc_mixing.py (quick): columns, simulation points within the stated check, a* at the curve's min."""
+    from model_collapse.figures import registry
+    from model_collapse.figures import smc_mixing as f
+    from model_collapse.figures._base import rows
+
+    tab = registry()["smc_mixing"].compute(True, 0)
+    assert set(tab) == {"panel", "kind", "series", "x", "value", "se"}
+    w = np.ones(f.D)
+    sim_a = rows(tab, panel="a", kind="simulation")
+    for n, a, v, se in zip(sim_a["series"], sim_a["x"], sim_a["value"], sim_a["se"], strict=True):
+        ref = float(th.predict(int(n), f.P2_A, 0.0, w, weight=a, c2=f.C2_A, sigma=f.SIGMA).total)
+        assert_agrees(ref, v, se, finite_rtol=allowance(int(n), f.D), label=f"(a) n={n} a={a}")
+    for n in set(rows(tab, panel="a", kind="best")["series"].tolist()):
+        best = rows(tab, panel="a", kind="best", series=n)
+        curve = rows(tab, panel="a", kind="theory", series=n)
+        assert best["value"][0] <= curve["value"].min() * (1 + 1e-12)
+    sim_b = rows(tab, panel="b", kind="simulation")
+    assert len(sim_b["x"]) >= 8
+    for lab, t, v, se in zip(sim_b["series"], sim_b["x"], sim_b["value"], sim_b["se"], strict=True):
+        curve = rows(tab, panel="b", kind="theory", series=lab)
+        ref = float(curve["value"][curve["x"] == t][0])
+        assert_agrees(ref, v, se, finite_rtol=allowance(f.N_B, f.D), label=f"(b) {lab} t={t}")

@@ -76,7 +76,7 @@ from dataclasses import dataclass
 import numpy as np
 from model_collapse.arrays import iterations, plain
 from model_collapse.numerics import noise_and_prior_scales, refuse_unrepresentable, times_square, unit_total
-from model_collapse.theory.ridge import _n_minus_df1, _n_minus_df2, kappa, spectral_sum, spectrum_arrays
+from model_collapse.theory.ridge import _blocks, _n_minus_df2, kappa, spectral_sum, spectrum_arrays
 from model_collapse.theory.ridge_mixture import PENALTY, effective_lambda, resolve_priors
 from model_collapse.validation import (
     NONNEGATIVE,
@@ -190,15 +190,36 @@ def _s_of(theta, one_minus_theta, g1, g2, p1, p2, A1, A2):
     return np.maximum(np.nan_to_num(s, nan=0.0), 0.0)
 
 
-def _state_at(k, n, p1, p2, A1, A2, w, m):
-    """θ, s at κ (1-D arrays), via cancellation-free n_k − df₁(κ)."""
-    omt = _n_minus_df1(k, w, m, n) / n
-    theta = 1.0 - omt
-    df1 = spectral_sum(k, w, m, lambda kk, ww: np.where(ww > 0, ww / np.where(ww + kk > 0, ww + kk, 1.0), 0.0))
-    theta = np.where(theta > 0.5, theta, df1 / n)  # the accurate one of 1 − (1 − θ) and df₁/n
-    g1 = _n_minus_df1(k, w, m, p1 * n) / n
-    g2 = _n_minus_df1(k, w, m, p2 * n) / n
-    return theta, _s_of(theta, omt, g1, g2, p1, p2, A1, A2)
+def _df1_parts(k, w, m):
+    """One pass over the spectrum at each κ (1-D): (B, S₁, S₂, D) with B = Σ_{ω>κ} m, S₁ = Σ_{ω>κ} mκ/(ω+κ),
+    S₂ = Σ_{ω≤κ} mω/(ω+κ) and D = Σ mω/(ω+κ)², so that n' − df₁(κ) = (n' − B) + S₁ − S₂ without cancellation
+    for every n' (the residual of theory.ridge, shared by n, n₁ and n₂)."""
+
+    out = np.empty((4, k.size))
+    for sl in _blocks(k.size, w.size):
+        kk = k[sl, None]
+        big = w[None, :] > kk
+        denom = w[None, :] + kk
+        safe = np.where(denom > 0, denom, 1.0)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore", under="ignore"):
+            out[0, sl] = big @ m
+            out[1, sl] = np.where(big, kk / safe, 0.0) @ m
+            out[2, sl] = np.where(big, 0.0, w[None, :] / safe) @ m
+            out[3, sl] = np.where(w[None, :] > 0, (w[None, :] / safe) / safe, 0.0) @ m
+    return out
+
+
+def _state_at(k, n, p1, p2, A1, A2, w, m, slope: bool = False):
+    """θ, s at κ (1-D arrays), via cancellation-free n_k − df₁(κ); with ``slope`` also dθ/dκ."""
+    B, S1, S2, D = _df1_parts(k, w, m)
+    rest = S1 - S2
+    omt = ((n - B) + rest) / n
+    df1 = B - S1 + S2
+    theta = np.where(omt < 0.5, 1.0 - omt, df1 / n)  # the accurate one of 1 − (1 − θ) and df₁/n
+    g1 = ((p1 * n - B) + rest) / n
+    g2 = ((p2 * n - B) + rest) / n
+    s = _s_of(theta, omt, g1, g2, p1, p2, A1, A2)
+    return (theta, s, -D / n) if slope else (theta, s)
 
 
 def _ratio_terms(k, w):
@@ -208,6 +229,54 @@ def _ratio_terms(k, w):
         x = np.where((w > 0) & np.isfinite(k), w / np.where(den > 0, den, 1.0), 0.0)
         y = np.where((w > 0) & np.isfinite(k), k / np.where(den > 0, den, 1.0), 1.0)
     return x, y
+
+
+def _s_slope(theta, s, p1, p2, A1, A2):
+    """ds/dθ at fixed weights: −Σ A_k²p_k/D_k² / Σ A_kp_k²/D_k², D_k = p_ks + A_kθ (present groups)."""
+    num = np.zeros_like(s)
+    den = np.zeros_like(s)
+    for A, p in ((A1, p1), (A2, p2)):
+        on = (A > 0) & (p > 0)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            D = np.where(on, p * s + A * theta, 1.0)
+            num = num + np.where(on, A * A * p / (D * D), 0.0)
+            den = den + np.where(on, A * p * p / (D * D), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -num / den
+
+
+def _newton(lo, hi, todo, lam, n, p1, p2, A1, A2, w, m, max_iter: int = 400):
+    """κ with κ·s(κ) = λ on the bracket [lo, hi] (residual ≤ 0 at lo, ≥ 0 at hi): safeguarded Newton from hi
+    (d(κs)/dκ = s + κ·(ds/dθ)·(dθ/dκ), dθ/dκ = −Σ mω/(ω+κ)²/n); a step leaving the bracket bisects."""
+    eps = np.finfo(float).eps
+    x = hi.copy()
+    active = np.ones(x.size, dtype=bool)
+    out = x.copy()
+    for it in range(max_iter):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        gi = todo[idx]
+        xa = x[idx]
+        theta, s, dth = _state_at(xa, n[gi], p1[gi], p2[gi], A1[gi], A2[gi], w, m, slope=True)
+        with np.errstate(over="ignore", invalid="ignore"):
+            F = xa * s - lam[gi]
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            Fp = s + xa * _s_slope(theta, s, p1[gi], p2[gi], A1[gi], A2[gi]) * dth
+            newton = xa - F / Fp
+        pos = F >= 0
+        hi[idx] = np.where(pos, xa, hi[idx])
+        lo[idx] = np.where(pos, lo[idx], xa)
+        lo_a, hi_a = lo[idx], hi[idx]
+        inside = np.isfinite(newton) & (newton >= lo_a) & (newton <= hi_a) & (it < 60)
+        geo = (lo_a > 0) & (hi_a / np.maximum(lo_a, 1e-300) > 4)
+        mid = np.where(geo, np.sqrt(lo_a) * np.sqrt(hi_a), lo_a + 0.5 * (hi_a - lo_a))
+        xn = np.where(F == 0, xa, np.where(inside, newton, mid))
+        done = (np.abs(xn - xa) <= 4 * eps * np.abs(xn)) | (hi_a - lo_a <= 4 * eps * hi_a) | (F == 0)
+        x[idx] = xn
+        out[idx] = xn
+        active[idx[done]] = False
+    return out
 
 
 def _solve(lam, n, p2, A1, A2, w, m):
@@ -244,21 +313,7 @@ def _solve(lam, n, p2, A1, A2, w, m):
             if not bad.any():
                 break
             hi = np.where(bad, hi * 4.0, hi)
-        active = np.ones(todo.size, dtype=bool)
-        for _ in range(400):
-            idx = np.flatnonzero(active)
-            if idx.size == 0:
-                break
-            lo_a, hi_a = lo[idx], hi[idx]
-            geo = (lo_a > 0) & (hi_a / np.maximum(lo_a, 1e-300) > 4)
-            mid = np.where(geo, np.sqrt(lo_a) * np.sqrt(np.maximum(hi_a, 1e-300)), lo_a + 0.5 * (hi_a - lo_a))
-            r = resid(mid, todo[idx])
-            pos = r >= 0
-            hi[idx] = np.where(pos, mid, hi_a)
-            lo[idx] = np.where(pos, lo_a, mid)
-            done = (hi[idx] - lo[idx]) <= 2 * np.finfo(float).eps * hi[idx]
-            active[idx[done]] = False
-        kap[todo] = 0.5 * (lo + hi)
+        kap[todo] = _newton(lo, hi, todo, lam, n, p1, p2, A1, A2, w, m)
     theta = np.zeros(P)
     s = np.zeros(P)
     live = ~dead
