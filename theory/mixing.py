@@ -361,7 +361,7 @@ def deterministic_equivalent(n, p2, lam, eigenvalues, *, weight=None, multiplici
                              penalty: str = "mean") -> MixingEquivalent:
     """κ, s, θ, b₁, b₂, ρ, U of the weighted resolvent (module docstring) on the broadcast of the inputs.
 
-    Flat-free: every field has the broadcast shape of (n, p2, lam, weight)."""
+    Every field has the broadcast shape of (n, p2, lam, weight)."""
     w, m = spectrum_arrays(eigenvalues, multiplicities, "deterministic_equivalent")
     lam_eff = effective_lambda(lam, n, penalty)
     a = np.asarray(p2, dtype=float) if weight is None else np.asarray(weight, dtype=float)
