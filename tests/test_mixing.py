@@ -314,3 +314,57 @@ def test_figure_data_quick():
         curve = rows(tab, panel="b", kind="theory", series=lab)
         ref = float(curve["value"][curve["x"] == t][0])
         assert_agrees(ref, v, se, finite_rtol=allowance(f.N_B, f.D), label=f"(b) {lab} t={t}")
+
+
+def _weighted_resolvent_mp(n, p2, lam, w, a, dps=40):
+    """Independent mpmath solve of the original two-population form: τ = (1/n)Σ ω/(λ + s(τ)ω) with
+    s(τ) = Σ_k p_kα_k/(1 + α_kτ) (a bracketed root in τ), returning (κ = λ/s, τ)."""
+    import mpmath
+
+    with mpmath.workdps(dps):
+        p2m = mpmath.mpf(p2)
+        p1m = 1 - p2m
+        al = [(p1m, (1 - mpmath.mpf(a)) / p1m), (p2m, mpmath.mpf(a) / p2m)]
+        lamm, nm = mpmath.mpf(lam), mpmath.mpf(n)
+        ws = [mpmath.mpf(float(x)) for x in w]
+
+        def s_of(tau):
+            return mpmath.fsum(p * x / (1 + x * tau) for p, x in al)
+
+        def f(tau):
+            s = s_of(tau)
+            return tau - mpmath.fsum(x / (lamm + s * x) for x in ws) / nm
+
+        hi = mpmath.fsum(ws) / (nm * lamm)
+        tau = mpmath.findroot(f, (mpmath.mpf(0), hi), solver="illinois", tol=mpmath.mpf(10) ** (-dps + 5))
+        return float(lamm / s_of(tau)), float(tau)
+
+
+@pytest.mark.parametrize("spectrum,n,p2,lam,a", [("isotropic", 300, 0.3, 0.01, 0.1),
+                                                 ("powerlaw:1.0", 50, 0.6, 1e-4, 0.9),
+                                                 ("powerlaw:2.0", 1000, 0.2, 1.0, 0.5),
+                                                 ("powerlaw:1.5", 120, 0.5, 1e-2, 0.3)])
+def test_weighted_resolvent_matches_an_independent_mpmath_solve(spectrum, n, p2, lam, a):
+    w = eigenvalues(spectrum, 100)
+    eq = th.deterministic_equivalent(n, p2, lam, w, weight=a)
+    kap, tau = _weighted_resolvent_mp(n, p2, lam, w, a)
+    assert float(eq.kappa) == pytest.approx(kap, rel=1e-12)
+    assert float(eq.theta / eq.s) == pytest.approx(tau, rel=1e-12)
+
+
+def test_weighted_resolvent_trace_matches_simulation():
+    """First order: E (1/n)tr Σ(Σ̂_w + λ)⁻¹ ≍ τ = θ/s, for a weight far from pooling."""
+    n, d, p2, lam, a = 300, 60, 0.3, 0.02, 0.85
+    w = eigenvalues("powerlaw:1.0", d)
+    eq = th.deterministic_equivalent(n, p2, lam, w, weight=a)
+    rng = np.random.default_rng(4)
+    n2 = int(p2 * n)
+    al1, al2 = (1 - a) * n / (n - n2), a * n / n2
+    vals = []
+    for _ in range(200):
+        X = rng.standard_normal((n, d)) * np.sqrt(w)
+        S = (al1 * X[: n - n2].T @ X[: n - n2] + al2 * X[n - n2:].T @ X[n - n2:]) / n
+        vals.append(np.trace(np.diag(w) @ np.linalg.inv(S + lam * np.eye(d))) / n)
+    vals = np.asarray(vals)
+    assert_agrees(float(eq.theta / eq.s), vals.mean(), vals.std(ddof=1) / np.sqrt(vals.size),
+                  finite_rtol=allowance(n, d), label="tau")
