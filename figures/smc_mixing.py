@@ -39,7 +39,7 @@ NS = (200, 500, 2000, 10000)
 SIM_WEIGHTS = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0)
 N_B = 200
 C2_B = 4.0
-ROUNDS = 12
+ROUNDS = 20
 CURVES_B = ((0.3, None), (0.6, None), (0.9, None), (0.9, 0.3))  # (p2, weight)
 
 
