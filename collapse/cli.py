@@ -43,6 +43,7 @@ MODELS = [
     "model_collapse.cli_kde",
     "model_collapse.cli_lm",
     "model_collapse.cli_synthetic_budget",
+    "model_collapse.cli_mixing",
 ]
 
 EXIT_BAD_INPUT = 2

@@ -22,6 +22,7 @@ _MODULES = [
     "model_collapse.figures.sed_collapse",
     "model_collapse.figures.sed_ngram",
     "model_collapse.figures.smc_synthetic_budget",
+    "model_collapse.figures.smc_mixing",
 ]
 
 

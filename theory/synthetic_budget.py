@@ -13,8 +13,9 @@ with the same conventions as the ridge mixture (penalty (1/n)-scaled by default,
 
 :func:`synthetic_budget` reports E(0) (``real_only_total``), the best k over the integers k ≥ 0
 (``best_n_synthetic``; ``inf`` when the infimum is only approached as k → ∞, i.e. no finite k's error is below
-E(∞) by more than a relative 1e-12), its error ``best_total``, ``helps`` (E(best) < E(0)) and ``break_even_n_synthetic`` = the largest
-integer k with E(k) ≤ E(0) (0 when any synthetic sample hurts; ``inf`` when E(∞) < E(0): no amount hurts).
+E(∞) by more than a relative 1e-12), its error ``best_total``, ``helps`` (E(best) < E(0)) and
+``break_even_n_synthetic`` = the largest integer k with E(k) ≤ E(0) (0 when any synthetic sample hurts;
+``inf`` when E(∞) < E(0): no amount hurts).
 Near a ridgeless interpolation threshold (n₁ < d, λ = 0) the set {k : E(k) ≤ E(0)} need not be an interval:
 the break-even count is its supremum, and the error at counts in between may be larger (even infinite at
 n₁ + k = d).
