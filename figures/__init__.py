@@ -21,6 +21,8 @@ _MODULES = [
     "model_collapse.figures.cot_kde",
     "model_collapse.figures.sed_collapse",
     "model_collapse.figures.sed_ngram",
+    "model_collapse.figures.real_digits_mixture",
+    "model_collapse.figures.real_digits_retraining",
 ]
 
 
