@@ -3,8 +3,8 @@
 Data: scikit-learn's 1,797 8x8 digits, pixels / 16, centred (d = 61 non-constant directions); target the
 parity (+1 even, −1 odd). Teacher: the least-squares fit on all 1,797 rows (r² = 0.708, residual variance
 σ² = 0.292). Generator: ridge (λ₀ = 1e-3) on n₀ = 100 real rows; synthetic rows are real images labelled by
-it (noise-free). Model: ridge λ = 1e-3 on n₁ real + n₂ = p₂n synthetic rows; error = held-out MSE on 500
-real rows minus σ² (the excess over the label noise), mean ± 2 SE over resampled splits.
+it (noise-free). Model: ridge λ = 1e-3 on n₁ real + n₂ = p₂n synthetic rows; error = held-out MSE on every
+remaining real row (1,697 − n) minus σ² (the excess over the label noise), mean ± 2 SE over resampled splits.
 Theory: :func:`theory.real_data.mixture_test_error` on the empirical eigenvalues with the data's teacher and
 shift (solid); dashed: the same on an isotropic spectrum of the same trace (:func:`theory.real_data.isotropic_twin`);
 dotted: the n → ∞ floor at this λ (:func:`theory.real_data.mixture_floor`; p₂²c² at λ → 0).
@@ -25,7 +25,6 @@ SPECTRUM = "data:digits"
 TARGET = "parity"
 N0, LAM0 = 100, 1e-3
 LAM = 1e-3
-N_TEST = 500
 P2S = (0.0, 0.25, 0.6)
 SIM_N = (80, 120, 200, 350, 600, 1000)
 N_FIXED = 1000
@@ -60,7 +59,7 @@ def compute(quick: bool, seed: int) -> Table:
         add("n", "floor", np.nan, p2, [float(tr.mixture_floor(p2, LAM, problem.eigenvalues, problem.teacher,
                                                                problem.shift))], [0.0])
         for k, n in enumerate(sim_n):
-            est = mr.simulate_mixture(problem, n, p2, LAM, n_test=N_TEST, n_trials=trials,
+            est = mr.simulate_mixture(problem, n, p2, LAM, n_trials=trials,
                                       seed=point_seed(seed, 1, j, k)).test_error
             add("n", "measured", n, p2, [est.mean - problem.sigma2], [est.sem])
     add("p2", "theory", N_FIXED, p2_grid, _theory(problem, N_FIXED, p2_grid), np.zeros(p2_grid.size))
@@ -69,7 +68,7 @@ def compute(quick: bool, seed: int) -> Table:
                                                          problem.shift), np.zeros(p2_grid.size))
     add("p2", "floor0", np.nan, p2_grid, p2_grid**2 * problem.c2, np.zeros(p2_grid.size))
     for k, p2 in enumerate(sim_p2):
-        est = mr.simulate_mixture(problem, N_FIXED, p2, LAM, n_test=N_TEST, n_trials=trials,
+        est = mr.simulate_mixture(problem, N_FIXED, p2, LAM, n_trials=trials,
                                   seed=point_seed(seed, 2, k)).test_error
         add("p2", "measured", N_FIXED, p2, [est.mean - problem.sigma2], [est.sem])
     add("meta", "c2", np.nan, np.nan, [problem.c2], [0.0])
@@ -134,10 +133,10 @@ FIGURE = Figure(
     title="Strong Model Collapse on scikit-learn's digits: measured against the empirical-spectrum theory",
     caption=("1,797 real 8x8 digits (pixels/16, centred, d = 61), target parity ±1; teacher = least squares on "
              "all rows; generator = ridge on 100 real rows (its excess error c² printed); ridge λ = 1e-3 on n "
-             "rows, a fraction p₂ labelled by the generator. Points: held-out MSE on 500 real rows minus the "
-             "label-noise variance σ², mean ± 2 SE over resampled splits; solid: theory from the empirical "
-             "spectrum, teacher and shift; dashed: an isotropic spectrum of the same trace; dotted: the n → ∞ "
-             "floor at this λ (≈ p₂²c², dash-dotted)."),
+             "rows, a fraction p₂ labelled by the generator. Points: held-out MSE on the remaining real rows "
+             "(1,697 − n) minus the label-noise variance σ², mean ± 2 SE over resampled splits; solid: theory "
+             "from the empirical spectrum, teacher and shift; dashed: an isotropic spectrum of the same trace; "
+             "dotted: the n → ∞ floor at this λ (≈ p₂²c², dash-dotted)."),
     compute=compute,
     plot=plot,
     figsize=(12.0, 5.0),

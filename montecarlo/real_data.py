@@ -3,8 +3,8 @@
 The population is a data spectrum's n rows (:func:`model_collapse.data_spectra.empirical_spectrum`: the
 centred features in Σ̂'s eigenbasis, e.g. the 1,797 digits) with a real regression target
 (:func:`model_collapse.data_spectra.teacher`: parity ±1 by default). Each trial is one resampled split of
-those rows (drawn without replacement): a held-out test set of ``n_test`` real rows and disjoint training
-rows; the reported error is the mean squared error on the held-out rows against the REAL labels (the full
+those rows (drawn without replacement): a held-out test set of real rows (the mixture: every pool row not used for
+training; the retraining chain: ``n_test`` rows) and disjoint training rows; the reported error is the mean squared error on the held-out rows against the REAL labels (the full
 test MSE, label noise included). Ridge fits use the project's convention (1/n)‖Zw − y‖² + λ‖w‖², no
 intercept (features and labels are centred by the population means).
 
@@ -134,13 +134,20 @@ class MixtureMeasurement:
         return {"test_error": self.test_error.as_dict()}
 
 
-@validate(n=POSITIVE_INT, p2=PROBABILITY, lam=POSITIVE, n_test=POSITIVE_INT, n_trials=POSITIVE_INT)
-def simulate_mixture(problem: MixtureProblem, n: int, p2: float, lam: float, *, n_test: int = 500,
+@validate(n=POSITIVE_INT, p2=PROBABILITY, lam=POSITIVE, n_trials=POSITIVE_INT)
+def simulate_mixture(problem: MixtureProblem, n: int, p2: float, lam: float, *, n_test: int | None = None,
                      n_trials: int = 40, seed=0, progress: Progress = None) -> MixtureMeasurement:
-    """Ridge on n₁ = n − round(p₂n) real + round(p₂n) generator-labelled rows; held-out test MSE per split."""
+    """Ridge on n₁ = n − round(p₂n) real + round(p₂n) generator-labelled rows; held-out test MSE per split.
+
+    ``n_test``: held-out rows per split (default: every pool row not used for training)."""
     n2 = int(round(p2 * n))
     n1 = int(n) - n2
     pool = problem.pool
+    if n_test is None:
+        n_test = pool.size - int(n)
+    if not (isinstance(n_test, int | np.integer) and n_test >= 1):
+        raise InvalidParameterError(f"The 'n_test' parameter of simulate_mixture must be a positive integer. Got "
+                                    f"{n_test!r} instead.")
     if n + n_test > pool.size:
         raise InvalidParameterError(f"The 'n' parameter of simulate_mixture must be <= {pool.size - n_test} (pool "
                                     f"{pool.size} minus n_test {n_test}). Got {n} instead.")
