@@ -3,9 +3,10 @@
 The population is a data spectrum's n rows (:func:`model_collapse.data_spectra.empirical_spectrum`: the
 centred features in Σ̂'s eigenbasis, e.g. the 1,797 digits) with a real regression target
 (:func:`model_collapse.data_spectra.teacher`: parity ±1 by default). Each trial is one resampled split of
-those rows (drawn without replacement): a held-out test set of real rows (the mixture: every pool row not used for
-training; the retraining chain: ``n_test`` rows) and disjoint training rows; the reported error is the mean squared error on the held-out rows against the REAL labels (the full
-test MSE, label noise included). Ridge fits use the project's convention (1/n)‖Zw − y‖² + λ‖w‖², no
+those rows (drawn without replacement): a held-out test set of real rows (the mixture: every pool row not
+used for training; the retraining chain: ``n_test`` rows) and disjoint training rows; the reported error is
+the mean squared error on the held-out rows against the REAL labels (the full test MSE, label noise
+included). Ridge fits use the project's convention (1/n)‖Zw − y‖² + λ‖w‖², no
 intercept (features and labels are centred by the population means).
 
 - :func:`mixture_problem` + :func:`simulate_mixture` (Strong Model Collapse on data, docs/theory.md §2): a
@@ -24,6 +25,7 @@ generator of :func:`mixture_problem` from ``SeedSequence(seed)``.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +52,7 @@ __all__ = [
     "retrain_problem",
     "simulate_retraining",
     "simulate_gaussian_mixture",
+    "gaussian_surrogate",
 ]
 
 
@@ -277,3 +280,24 @@ def simulate_gaussian_mixture(n: int, p2: float, lam: float, eigenvalues, teache
             if progress is not None:
                 progress(i + 1, n_trials)
     return GaussianMixtureEstimate(estimate(out), n_trials)
+
+
+def gaussian_surrogate(problem, seed=0):
+    """The same experiment on a Gaussian population of the same size: a copy of ``problem`` (a
+    :class:`MixtureProblem` or :class:`RetrainProblem`) whose rows are N Gaussian vectors with EXACTLY the
+    empirical covariance diag(ω) (centred and whitened), and whose labels are zᵀa + e with Gaussian residuals e
+    orthogonal to the features, centred, of mean square exactly σ². Teacher, shift, spectrum and σ² are then
+    the same, only the rows are Gaussian: the held-out protocol's finite-population effects stay, the data's
+    non-Gaussianity goes (docs/real_data.md)."""
+    rng = np.random.default_rng(seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed))
+    z, y = problem.coordinates, problem.labels
+    n, d = z.shape
+    g = rng.standard_normal((n, d))
+    g -= g.mean(axis=0)
+    chol = np.linalg.cholesky(g.T @ g / n)
+    g = np.linalg.solve(chol, g.T).T * np.sqrt(problem.eigenvalues)[None, :]
+    e = rng.standard_normal(y.shape)
+    e -= e.mean(axis=0)
+    e -= g @ np.linalg.lstsq(g, e, rcond=None)[0]
+    e *= np.sqrt(problem.sigma2 / (np.sum(e * e) / n))
+    return dataclasses.replace(problem, coordinates=g, labels=g @ problem.teacher + e)
