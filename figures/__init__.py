@@ -23,6 +23,7 @@ _MODULES = [
     "model_collapse.figures.sed_ngram",
     "model_collapse.figures.real_digits_mixture",
     "model_collapse.figures.real_digits_retraining",
+    "model_collapse.figures.real_text_lm",
 ]
 
 

@@ -53,6 +53,9 @@ __all__ = [
     "simulate_retraining",
     "simulate_gaussian_mixture",
     "gaussian_surrogate",
+    "word_tokens",
+    "TextChainEstimate",
+    "simulate_text_chain",
 ]
 
 
@@ -301,3 +304,84 @@ def gaussian_surrogate(problem, seed=0):
     e -= g @ np.linalg.lstsq(g, e, rcond=None)[0]
     e *= np.sqrt(problem.sigma2 / (np.sum(e * e) / n))
     return dataclasses.replace(problem, coordinates=g, labels=g @ problem.teacher + e)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The statistical language model on real text (docs/theory.md §6, docs/real_data.md §4)
+# ------------------------------------------------------------------------------------------------------------
+
+TEXT_WORKFLOWS = ("fully-synthetic", "partially-synthetic")
+SAMPLING = ("contiguous", "iid")
+
+
+def word_tokens(text: str | None = None) -> np.ndarray:
+    """The words of ``text`` (default: the Python Language Reference shipped with CPython,
+    :func:`montecarlo.language_model.default_text`) as integer codes: lower case, maximal runs of the letters
+    a-z (64,285 words, 3,118 types in CPython 3.11), in text order."""
+    import re
+
+    from model_collapse.montecarlo.language_model import default_text
+
+    words = re.findall(r"[a-z]+", (default_text() if text is None else text).lower())
+    if len(words) < 2:
+        raise InvalidParameterError("The 'text' parameter of word_tokens must contain at least 2 words.")
+    _, codes = np.unique(np.array(words), return_inverse=True)
+    return codes.astype(np.int64)
+
+
+@dataclass(frozen=True)
+class TextChainEstimate:
+    """Mean ± SE over trials of σ_m = ‖p⁽ᵐ⁾‖² at generations 1..m (``sq_norm``, arrays), of the first
+    generation's σ₁ (``first_sq_norm``) and the corpus's S₀ = ‖p‖² (the law of all its tokens)."""
+
+    sq_norm: MCEstimate
+    first_sq_norm: MCEstimate
+    s0: float
+    n_trials: int
+
+    def as_dict(self) -> dict:
+        return {"sq_norm": self.sq_norm.as_dict(), "first_sq_norm": self.first_sq_norm.as_dict(), "s0": self.s0}
+
+
+@validate(real=POSITIVE_INT, synthetic=POSITIVE_INT, generations=POSITIVE_INT, n_trials=POSITIVE_INT)
+def simulate_text_chain(tokens, real: int, synthetic: int, generations: int, *, workflow: str = "fully-synthetic",
+                        sampling: str = "contiguous", n_trials: int = 40, seed=0,
+                        progress: Progress = None) -> TextChainEstimate:
+    """The language model of docs/theory.md §6 retrained on its own samples, started from REAL text.
+
+    Generation 1 is the empirical law of N = ``real`` tokens of the corpus: a contiguous block at a uniformly
+    random offset (``sampling="contiguous"``: real text, with its burstiness) or N iid draws from the corpus
+    law (``"iid"``: the theory's assumption). Generation m ≥ 2: ``fully-synthetic`` = the law of n =
+    ``synthetic`` tokens drawn from generation m − 1; ``partially-synthetic`` = the same N real tokens plus n
+    drawn from generation m − 1. σ_m = ‖p⁽ᵐ⁾‖² is exact per trial (no further sampling)."""
+    if workflow not in TEXT_WORKFLOWS:
+        raise InvalidParameterError(f"The 'workflow' parameter of simulate_text_chain must be one of "
+                                    f"{', '.join(TEXT_WORKFLOWS)}. Got {workflow!r} instead.")
+    if sampling not in SAMPLING:
+        raise InvalidParameterError(f"The 'sampling' parameter of simulate_text_chain must be one of "
+                                    f"{', '.join(SAMPLING)}. Got {sampling!r} instead.")
+    tok = np.asarray(tokens, dtype=np.int64)
+    if tok.ndim != 1 or real > tok.size:
+        raise InvalidParameterError(f"The 'real' parameter of simulate_text_chain must be at most the number of "
+                                    f"tokens {tok.size}. Got {real} instead.")
+    vocab = int(tok.max()) + 1
+    law = np.bincount(tok, minlength=vocab) / tok.size
+    out = np.empty((n_trials, int(generations)))
+    for i, rng in enumerate(trial_generators(seed, n_trials)):
+        if sampling == "contiguous":
+            start = int(rng.integers(0, tok.size - real + 1))
+            counts = np.bincount(tok[start:start + real], minlength=vocab)
+        else:
+            counts = rng.multinomial(real, law)
+        first = counts / real
+        p = first
+        out[i, 0] = float(first @ first)
+        for m in range(1, int(generations)):
+            support = np.flatnonzero(p)
+            q = np.zeros(vocab)
+            q[support] = rng.multinomial(synthetic, p[support] / p[support].sum()) / synthetic
+            p = q if workflow == "fully-synthetic" else (real * first + synthetic * q) / (real + synthetic)
+            out[i, m] = float(p @ p)
+        if progress is not None:
+            progress(i + 1, n_trials)
+    return TextChainEstimate(estimate(out), estimate(out[:, 0]), float(law @ law), n_trials)

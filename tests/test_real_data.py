@@ -27,6 +27,7 @@ from _check import agrees, assert_agrees, assert_disagrees
 from model_collapse.montecarlo import iterative_retraining as mi
 from model_collapse.montecarlo import real_data as mr
 from model_collapse.theory import iterative_retraining as it
+from model_collapse.theory import language_model as lm
 from model_collapse.theory import real_data as tr
 from model_collapse.theory import ridge_mixture as rm
 
@@ -162,6 +163,40 @@ def test_kernel_retraining_u_shape_and_growth_measured(chain):
     assert u[1] < min(u[0], u[2])
     g = [mr.simulate_retraining(chain, n, T, T0, 1e-4, n_trials=12, seed=7).test_error.mean for n in (0, 5, 10)]
     assert g[0] < g[1] < g[2]
+
+
+@pytest.fixture(scope="module")
+def words():
+    return mr.word_tokens()
+
+
+@pytest.mark.parametrize("workflow", ["fully-synthetic", "partially-synthetic"])
+def test_text_chain_iid_first_generation_is_the_exact_law(words, workflow):
+    """iid first generation from the corpus law: the theory from S₀ = ‖p‖² is exact (allowance 0)."""
+    m = np.array([1, 5, 30])
+    e = mr.simulate_text_chain(words, 300, 300, 30, workflow=workflow, sampling="iid", n_trials=40, seed=3)
+    assert_agrees(lm.sq_norm(workflow, 300, 300, m, e.s0), e.sq_norm.mean[m - 1], e.sq_norm.sem[m - 1],
+                  finite_rtol=0.0, label=f"text iid {workflow}")
+
+
+@pytest.mark.parametrize("workflow", ["fully-synthetic", "partially-synthetic"])
+def test_text_chain_real_first_generation(words, workflow):
+    """Contiguous real text: given the measured first model the theory is exact (allowance 0); the corpus-law
+    theory (iid tokens) fails at m = 1, by the burstiness of real text (N = 300 real words act like ~100)."""
+    m = np.array([1, 5, 30])
+    e = mr.simulate_text_chain(words, 300, 300, 30, workflow=workflow, sampling="contiguous", n_trials=40, seed=4)
+    given = lm.sq_norm_given_first(workflow, 300, 300, m, float(e.first_sq_norm.mean))
+    assert_agrees(given, e.sq_norm.mean[m - 1], e.sq_norm.sem[m - 1], finite_rtol=0.0, label=f"text {workflow}")
+    assert_disagrees(lm.sq_norm(workflow, 300, 300, 1, e.s0), e.first_sq_norm.mean, e.first_sq_norm.sem,
+                     finite_rtol=0.0, label="corpus law at m = 1")
+    n_eff = tr.effective_tokens(e.first_sq_norm.mean, e.s0)
+    assert 50 < n_eff < 200
+
+
+def test_effective_tokens_inverts_the_iid_first_generation():
+    for n, s0 in ((10, 0.3), (300, 0.0105), (5000, 0.9)):
+        assert tr.effective_tokens(1 / n + (1 - 1 / n) * s0, s0) == pytest.approx(n, rel=1e-9)
+    assert tr.effective_tokens(0.1, 0.1) == np.inf
 
 
 @pytest.mark.slow

@@ -29,7 +29,7 @@ from model_collapse.arrays import plain
 from model_collapse.theory.ridge import kappa, spectral_sum, spectrum_arrays, u
 from model_collapse.validation import NONNEGATIVE, POSITIVE, PROBABILITY, InvalidParameterError, validate
 
-__all__ = ["FixedTeacherRisk", "mixture_test_error", "mixture_floor", "isotropic_twin"]
+__all__ = ["FixedTeacherRisk", "mixture_test_error", "mixture_floor", "isotropic_twin", "effective_tokens"]
 
 
 @dataclass(frozen=True)
@@ -167,3 +167,18 @@ def isotropic_twin(eigenvalues, teacher, shift) -> tuple[np.ndarray, np.ndarray,
         bt[1, j] = np.sqrt(c2 / s) * np.sqrt(1.0 - rho * rho)
     squeeze = np.asarray(teacher).ndim == 1
     return np.full(w.size, s), (at[:, 0] if squeeze else at), (bt[:, 0] if squeeze else bt)
+
+
+def effective_tokens(first_sq_norm, s0):
+    """The number of iid tokens whose empirical law has the same expected ‖·‖² as the observed first model:
+
+        N_eff = (1 − S₀)/(S₁ − S₀),   from S₁ = 1/N + (1 − 1/N)S₀ solved for N (docs/theory.md §6)
+
+    N real tokens of bursty text act like N_eff < N iid draws (docs/real_data.md §4). inf when S₁ ≤ S₀."""
+    s1 = np.asarray(first_sq_norm, dtype=float)
+    s0 = np.asarray(s0, dtype=float)
+    if np.any((s0 < 0) | (s0 > 1)) or np.any((s1 < 0) | (s1 > 1)):
+        raise InvalidParameterError("The 'first_sq_norm' and 's0' parameters of effective_tokens must be in [0, 1].")
+    with np.errstate(divide="ignore"):
+        out = np.where(s1 > s0, (1.0 - s0) / np.where(s1 > s0, s1 - s0, 1.0), np.inf)
+    return out if out.ndim else float(out)
