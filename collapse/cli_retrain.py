@@ -48,7 +48,7 @@ def add_setting_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lam", type=_args.nonnegative, default=0.0,
                    help="ridge λ for the (1/T)-scaled loss; 0 = minimum-norm least squares (default 0)")
     p.add_argument("--spectrum", type=_args.spectrum, default=_args.DEFAULT_SPECTRUM,
-                   help=_args.SPECTRUM_FORMS + " (default: isotropic)")
+                   help=_args.SPECTRUM_FORMS + " (default: %(default)s)")
     _args.add_teacher_argument(p)
     p.add_argument("--r2", type=_args.nonnegative, default=1.0, help="teacher energy ‖w0‖²_Σ (default 1)")
     p.add_argument("--source-r", type=_args.positive, default=None,

@@ -18,7 +18,7 @@ HELP = "ridge regression on n samples, a fraction p2 synthetic (Strong Model Col
 def add_setting_arguments(p: argparse.ArgumentParser) -> None:
     _args.add_mixture_setting(
         p, lam_help="ridge penalty λ ≥ 0 for the (1/n)-scaled loss (use --penalty sum for ‖Xw−y‖² + λ‖w‖²)",
-        spectrum_help=_args.SPECTRUM_FORMS + " (default: isotropic)")
+        spectrum_help=_args.SPECTRUM_FORMS + " (default: %(default)s)")
     _args.add_penalty_and_mse(p)
 
 

@@ -33,7 +33,7 @@ def add_setting_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--m", type=_args.positive_int, required=True, help="model width (number of random features)")
     _args.add_mixture_setting(
         p, lam_help="ridge penalty λ ≥ 0 for the (1/n)-scaled loss on the features z = Sx",
-        spectrum_help=_args.SPECTRUM_FORMS + " (default: isotropic; all but isotropic need --form quenched)",
+        spectrum_help=_args.SPECTRUM_FORMS + " (default: %(default)s; all but isotropic need --form quenched)",
         defaults={"d": 1000, "lam": 1e-3, "sigma": 0.5})
     _args.add_penalty_and_mse(p)
     p.add_argument("--form", choices=("deterministic", "quenched"), default="deterministic",
