@@ -237,3 +237,21 @@ def test_full_figures_agree_where_stated():
             n_checked += 1
             n_twin_fail += not agrees(_chain_theory(q, int(n), lam, True), v, se, finite_rtol=KERNEL_NON_GAUSSIAN)
     assert n_checked >= 20 and n_twin_fail >= 0.6 * n_checked
+
+
+@pytest.mark.slow
+def test_full_text_figure_exact_given_the_first_model():
+    """real_text_lm at full settings: every measured chain point agrees with the theory given the measured first
+    model (allowance 0), and iid first generations with the corpus-law theory (allowance 0)."""
+    from model_collapse.figures import real_text_lm as ft
+    from model_collapse.figures._base import rows
+
+    tab = ft.compute(False, 0)
+    for wf in ft.WORKFLOWS:
+        for smp in ft.SAMPLING:
+            m = rows(tab, panel=wf, kind="measured", sampling=smp)
+            g = rows(tab, panel=wf, kind="given_first", sampling=smp)
+            assert_agrees(g["value"][m["x"].astype(int) - 1], m["value"], m["se"], finite_rtol=0.0, label=f"{wf} {smp}")
+        t = rows(tab, panel=wf, kind="theory")
+        m = rows(tab, panel=wf, kind="measured", sampling="iid")
+        assert_agrees(t["value"][m["x"].astype(int) - 1], m["value"], m["se"], finite_rtol=0.0, label=f"{wf} corpus")
