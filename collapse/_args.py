@@ -11,7 +11,7 @@ import argparse
 import math
 import warnings
 
-from model_collapse.theory.spectrum import eigenvalues, parse_spectrum
+from model_collapse import data_spectra
 from model_collapse.validation import InvalidParameterError
 
 MAX_INT = 2**53
@@ -83,11 +83,58 @@ def positive(text: str) -> float:
     return x
 
 
-def spectrum(text: str) -> tuple[str, float]:
+def spectrum(text: str) -> data_spectra.SpectrumSpec:
+    """The argparse type of every spectrum flag: :func:`model_collapse.data_spectra.parse_spectrum` (one parser for
+    isotropic, powerlaw:BETA, data:digits[+MAP], file:PATH[+MAP]); nothing is loaded until the setting is built."""
     try:
-        return parse_spectrum(text)
+        return data_spectra.parse_spectrum(text)
     except InvalidParameterError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+DEFAULT_SPECTRUM = data_spectra.parse_spectrum("isotropic")
+SPECTRUM_FORMS = ("isotropic, powerlaw:BETA (eigenvalues j^-BETA), data:digits[+MAP] or file:PATH.npy[+MAP] "
+                  "(see docs/real_data.md)")
+TEACHER_HELP = ("isotropic: the prior (r2/tr Σ)·I; parity, digit, onehot: the least-squares teacher of that digits "
+                "target projected on the data eigenbasis (needs --spectrum data:digits[+MAP]; replaces --r2)")
+
+
+def add_teacher_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--teacher", choices=("isotropic", *data_spectra.TARGETS), default="isotropic",
+                   help=TEACHER_HELP + " (default: %(default)s)")
+
+
+def resolve_dimension(args, flag: str = "--d") -> int:
+    """Set ``args.d`` from the spectrum: a data spectrum gives its own dimension (a different --d is refused,
+    naming the flag); a named spectrum needs --d (or the command's default ``args.d_named_default``)."""
+    spec = args.spectrum
+    if spec.named:
+        if args.d is None:
+            default = getattr(args, "d_named_default", None)
+            if default is None:
+                raise InvalidParameterError(f"The '{flag}' parameter is required with --spectrum {spec.text} (a data "
+                                            "spectrum takes its dimension from the data).")
+            args.d = default
+        return args.d
+    d = data_spectra.data_dimension(spec)
+    if args.d is not None and args.d != d:
+        raise InvalidParameterError(f"The '{flag}' parameter must be omitted or equal {d} with --spectrum {spec.text} "
+                                    f"(the rank of its centred features). Got {args.d} instead.")
+    args.d = d
+    return d
+
+
+def teacher_gamma(args):
+    """Γ's diagonal from --teacher (None = the isotropic prior from --r2); notes the data's r² and noise level."""
+    name = getattr(args, "teacher", "isotropic")
+    if name == "isotropic":
+        return None
+    from model_collapse.resources import Note
+
+    t = data_spectra.teacher(args.spectrum, name)
+    warnings.warn(f"teacher {name} on {args.spectrum.text}: r2 = {t.r2:.4g} (explained variance), residual variance "
+                  f"{t.sigma2:.4g} (the data's label noise: --sigma {math.sqrt(t.sigma2):.4g})", Note, stacklevel=2)
+    return t.gamma
 
 
 def add_mixture_setting(p: argparse.ArgumentParser, *, lam_help: str, spectrum_help: str,
@@ -103,7 +150,14 @@ def add_mixture_setting(p: argparse.ArgumentParser, *, lam_help: str, spectrum_h
 
     dflt = " (default: %(default)s)"
     p.add_argument("--n", type=positive_int, required=True, help="total number of training samples")
-    p.add_argument("--d", type=positive_int, help="input dimension" + (dflt if "d" in defaults else ""), **opt("d"))
+    if "d" in defaults:
+        p.add_argument("--d", type=positive_int, default=None, help=f"input dimension (default: {defaults['d']} with a "
+                       "named spectrum; data spectra take the data's dimension)")
+        p.set_defaults(d_named_default=defaults["d"])
+    else:
+        p.add_argument("--d", type=positive_int, default=None,
+                       help="input dimension (required with a named spectrum; default: the data's dimension with a "
+                            "data:/file: spectrum)")
     p.add_argument("--p2", type=probability, required=True, help="fraction of synthetic samples, in [0, 1]")
     p.add_argument("--c2", type=nonnegative, required=True,
                    help="synthetic quality c² = tr ΔΣ (label-shift energy; 0 = perfect)")
@@ -113,7 +167,8 @@ def add_mixture_setting(p: argparse.ArgumentParser, *, lam_help: str, spectrum_h
     p.add_argument("--sigma2", type=nonnegative, default=None,
                    help="label-noise std of synthetic data (default: --sigma)")
     p.add_argument("--r2", type=nonnegative, default=1.0, help="signal strength r² = tr ΓΣ (default: %(default)s)")
-    p.add_argument("--spectrum", type=spectrum, default=("isotropic", 0.0), help=spectrum_help)
+    p.add_argument("--spectrum", type=spectrum, default=DEFAULT_SPECTRUM, help=spectrum_help)
+    add_teacher_argument(p)
 
 
 def add_penalty_and_mse(p: argparse.ArgumentParser) -> None:
@@ -123,14 +178,19 @@ def add_penalty_and_mse(p: argparse.ArgumentParser) -> None:
 
 
 def spectrum_values(args):
-    kind, beta = args.spectrum
-    return eigenvalues("isotropic" if kind == "isotropic" else f"powerlaw:{beta}", args.d)
+    """The eigenvalues of --spectrum (its dimension resolved against --d by :func:`resolve_dimension`)."""
+    resolve_dimension(args)
+    return data_spectra.spectrum_eigenvalues(args.spectrum, args.d)
 
 
 def mixture_setting(args) -> dict:
-    """The keywords of the ridge-mixture twins from the shared mixture flags."""
-    return dict(n=args.n, p2=args.p2, lam=args.lam, eigenvalues=spectrum_values(args), c2=args.c2, r2=args.r2,
-                sigma=args.sigma, sigma2=args.sigma2, penalty=args.penalty, include_noise=args.mse)
+    """The keywords of the ridge-mixture twins from the shared mixture flags (gamma only with a data --teacher)."""
+    out = dict(n=args.n, p2=args.p2, lam=args.lam, eigenvalues=spectrum_values(args), c2=args.c2, r2=args.r2,
+               sigma=args.sigma, sigma2=args.sigma2, penalty=args.penalty, include_noise=args.mse)
+    gamma = teacher_gamma(args)
+    if gamma is not None:
+        out["gamma"] = gamma
+    return out
 
 
 def note_realised_p2(n: int, p2: float) -> None:

@@ -42,7 +42,7 @@ def _rounds(text: str) -> int:
 def add_setting_arguments(p: argparse.ArgumentParser) -> None:
     _args.add_mixture_setting(
         p, lam_help="ridge penalty λ ≥ 0 for the (1/n)-scaled loss (use --penalty sum for λ/n)",
-        spectrum_help="isotropic (default) or powerlaw:BETA (eigenvalues j^-BETA)")
+        spectrum_help=_args.SPECTRUM_FORMS + "; default isotropic")
     p.add_argument("--penalty", choices=("mean", "sum"), default="mean",
                    help="λ convention: mean = λ with the (1/n)-scaled loss, sum = λ/n (default: %(default)s)")
     p.add_argument("--weight", type=_args.probability, default=None,
@@ -63,8 +63,12 @@ def add_predict_options(p: argparse.ArgumentParser) -> None:
 
 def setting(args) -> dict:
     rounds = np.arange(1, args.rounds + 1) if args.per_round else args.rounds
-    return dict(n=args.n, p2=args.p2, lam=args.lam, eigenvalues=_args.spectrum_values(args), weight=args.weight,
-                rounds=rounds, c2=args.c2, r2=args.r2, sigma=args.sigma, sigma2=args.sigma2, penalty=args.penalty)
+    out = dict(n=args.n, p2=args.p2, lam=args.lam, eigenvalues=_args.spectrum_values(args), weight=args.weight,
+               rounds=rounds, c2=args.c2, r2=args.r2, sigma=args.sigma, sigma2=args.sigma2, penalty=args.penalty)
+    gamma = _args.teacher_gamma(args)
+    if gamma is not None:
+        out["gamma"] = gamma
+    return out
 
 
 def notes(args) -> None:
@@ -86,6 +90,7 @@ def predict_extras(args, s: dict, out: dict) -> None:
 
 def resources(args, simulate: bool) -> list[tuple[str, float]]:
     """Largest allocations in bytes, each with the flag that drives it."""
+    _args.resolve_dimension(args)
     d, n, r = float(args.d), float(args.n), float(args.rounds)
     items = [("--d", 8.0 * 40 * d), ("--rounds", 8.0 * 8 * r)]
     if getattr(args, "best_weight", False):
@@ -99,6 +104,7 @@ def resources(args, simulate: bool) -> list[tuple[str, float]]:
 
 
 def work(args, simulate: bool) -> float:
+    _args.resolve_dimension(args)
     d, n, r = float(args.d), float(args.n), float(args.rounds)
     if not simulate:
         return 400.0 * d * (1 + r) * (257 if getattr(args, "best_weight", False) else 1)

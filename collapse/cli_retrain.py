@@ -24,9 +24,12 @@ EXTRA_KEYS = ("ols_exact", "best_lam", "best_total")
 HELP = "iterative retraining on a model's own labels, ridge downstream (Model Collapse Demystified)"
 
 
-def _spectrum_text(spec: tuple[str, float]) -> str:
-    kind, beta = spec
-    return "isotropic" if kind == "isotropic" else f"powerlaw:{beta}"
+def _spectrum_value(args):
+    """The theory's ``spectrum``: the named text, or the data spectrum's eigenvalues (d from the data)."""
+    _args.resolve_dimension(args)
+    if args.spectrum.named:
+        return args.spectrum.theory_text()
+    return _args.spectrum_values(args)
 
 
 def add_setting_arguments(p: argparse.ArgumentParser) -> None:
@@ -36,14 +39,17 @@ def add_setting_arguments(p: argparse.ArgumentParser) -> None:
                    help="downstream sample size T; required, no default")
     p.add_argument("--generator-samples", type=_args.positive_int, required=True,
                    help="rows T0 per generation (OLS if T0 >= d, minimum norm if T0 < d); required, no default")
-    p.add_argument("--d", type=_args.positive_int, required=True, help="dimension d; required, no default")
+    p.add_argument("--d", type=_args.positive_int, default=None,
+                   help="dimension d (required with a named spectrum; default: the data's dimension with a data:/file: "
+                        "spectrum)")
     p.add_argument("--sigma", type=_args.nonnegative, default=1.0, help="downstream label-noise std σ (default 1)")
     p.add_argument("--sigma0", type=_args.nonnegative, default=1.0,
                    help="label-noise std σ0 of every generation (default 1)")
     p.add_argument("--lam", type=_args.nonnegative, default=0.0,
                    help="ridge λ for the (1/T)-scaled loss; 0 = minimum-norm least squares (default 0)")
-    p.add_argument("--spectrum", type=_args.spectrum, default=("isotropic", 0.0),
-                   help="isotropic (default) or powerlaw:BETA (eigenvalues j^-BETA)")
+    p.add_argument("--spectrum", type=_args.spectrum, default=_args.DEFAULT_SPECTRUM,
+                   help=_args.SPECTRUM_FORMS + " (default: %(default)s)")
+    _args.add_teacher_argument(p)
     p.add_argument("--r2", type=_args.nonnegative, default=1.0, help="teacher energy ‖w0‖²_Σ (default 1)")
     p.add_argument("--source-r", type=_args.positive, default=None,
                    help="source exponent r: teacher with ω_j (v_jᵀw0)² ∝ j^-(1+2βr) (default: isotropic teacher)")
@@ -58,12 +64,20 @@ def add_predict_options(p: argparse.ArgumentParser) -> None:
 
 
 def setting(args) -> dict:
-    return dict(generations=args.generations, samples=args.samples, generator_samples=args.generator_samples,
-                d=args.d, sigma=args.sigma, sigma0=args.sigma0, lam=args.lam,
-                spectrum=_spectrum_text(args.spectrum), r2=args.r2, source_r=args.source_r)
+    spectrum = _spectrum_value(args)
+    out = dict(generations=args.generations, samples=args.samples, generator_samples=args.generator_samples,
+               d=args.d, sigma=args.sigma, sigma0=args.sigma0, lam=args.lam, spectrum=spectrum, r2=args.r2,
+               source_r=args.source_r)
+    gamma = _args.teacher_gamma(args)
+    if gamma is not None:
+        if args.source_r is not None:
+            raise InvalidParameterError("The '--source-r' parameter must be omitted with a data --teacher.")
+        out["teacher"] = gamma
+    return out
 
 
 def _require_exact(args) -> None:
+    _args.resolve_dimension(args)
     if args.lam != 0:
         raise InvalidParameterError(f"The '--lam' parameter must be 0 for --exact (the exact OLS law). Got {args.lam} "
                                     "instead.")
@@ -79,6 +93,7 @@ def check_predict(args) -> None:
 
 
 def predict_extras(args, s: dict, out: dict) -> None:
+    _args.resolve_dimension(args)
     if args.lam == 0 and args.samples >= args.d + 2 and args.generator_samples >= args.d + 2:
         out["ols_exact"] = float(th.ols_exact(args.generations, args.samples, args.generator_samples, args.d,
                                               sigma=args.sigma, sigma0=args.sigma0))
@@ -89,6 +104,7 @@ def predict_extras(args, s: dict, out: dict) -> None:
 
 
 def resources(args, simulate: bool) -> list[tuple[str, float]]:
+    _args.resolve_dimension(args)
     d = float(args.d)
     items = [("--d", 8.0 * 24 * d)]
     if simulate:
@@ -100,6 +116,7 @@ def resources(args, simulate: bool) -> list[tuple[str, float]]:
 
 
 def work(args, simulate: bool) -> float:
+    _args.resolve_dimension(args)
     d = float(args.d)
     if not simulate:
         return 300.0 * d

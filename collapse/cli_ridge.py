@@ -18,7 +18,7 @@ HELP = "ridge regression on n samples, a fraction p2 synthetic (Strong Model Col
 def add_setting_arguments(p: argparse.ArgumentParser) -> None:
     _args.add_mixture_setting(
         p, lam_help="ridge penalty λ ≥ 0 for the (1/n)-scaled loss (use --penalty sum for ‖Xw−y‖² + λ‖w‖²)",
-        spectrum_help="isotropic (default) or powerlaw:BETA (eigenvalues j^-BETA)")
+        spectrum_help=_args.SPECTRUM_FORMS + " (default: %(default)s)")
     _args.add_penalty_and_mse(p)
 
 
@@ -32,6 +32,7 @@ def notes(args) -> None:
 
 def resources(args, simulate: bool) -> list[tuple[str, float]]:
     """Largest allocations in bytes, each with the flag that drives it."""
+    _args.resolve_dimension(args)
     d, n = float(args.d), float(args.n)
     items = [("--d", 8.0 * 24 * d)]  # the spectrum and the spectral sums
     if simulate:
@@ -43,6 +44,7 @@ def resources(args, simulate: bool) -> list[tuple[str, float]]:
 
 
 def work(args, simulate: bool) -> float:
+    _args.resolve_dimension(args)
     d, n = float(args.d), float(args.n)
     if not simulate:
         return 200.0 * d

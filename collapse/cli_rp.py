@@ -33,7 +33,7 @@ def add_setting_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--m", type=_args.positive_int, required=True, help="model width (number of random features)")
     _args.add_mixture_setting(
         p, lam_help="ridge penalty λ ≥ 0 for the (1/n)-scaled loss on the features z = Sx",
-        spectrum_help="isotropic (default) or powerlaw:BETA (eigenvalues j^-BETA; needs --form quenched)",
+        spectrum_help=_args.SPECTRUM_FORMS + " (default: %(default)s; all but isotropic need --form quenched)",
         defaults={"d": 1000, "lam": 1e-3, "sigma": 0.5})
     _args.add_penalty_and_mse(p)
     p.add_argument("--form", choices=("deterministic", "quenched"), default="deterministic",
@@ -58,7 +58,7 @@ def notes(args) -> None:
 
 
 def check_predict(args) -> None:
-    if args.form == "deterministic" and args.spectrum[0] != "isotropic":
+    if args.form == "deterministic" and args.spectrum.kind != "isotropic":
         raise InvalidParameterError("The '--spectrum' parameter must be 'isotropic' with --form deterministic "
                                     "(use --form quenched for other spectra).")
 
@@ -86,6 +86,7 @@ def predict_extras(args, s: dict, out: dict) -> None:
 
 def resources(args, simulate: bool) -> list[tuple[str, float]]:
     """Largest allocations in bytes, each with the flag that drives it."""
+    _args.resolve_dimension(args)
     d, m, n = float(args.d), float(args.m), float(args.n)
     r = min(m, d)
     items = [("--d", 8.0 * 24 * d)]
@@ -100,6 +101,7 @@ def resources(args, simulate: bool) -> list[tuple[str, float]]:
 
 
 def work(args, simulate: bool) -> float:
+    _args.resolve_dimension(args)
     d, m, n = float(args.d), float(args.m), float(args.n)
     r = min(m, d)
     per = m * d * r + 8 * r**3 + (2 * n * (m + d) * r if getattr(args, "method", "") == "sample" else 0.0)

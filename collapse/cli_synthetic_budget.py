@@ -39,7 +39,9 @@ def _count_or_inf(text: str) -> float:
 def add_predict_arguments(p: argparse.ArgumentParser) -> None:
     dflt = " (default: %(default)s)"
     p.add_argument("--n-real", type=_args.positive_int, required=True, help="number of real samples n1")
-    p.add_argument("--d", type=_args.positive_int, required=True, help="input dimension")
+    p.add_argument("--d", type=_args.positive_int, default=None,
+                   help="input dimension (required with a named spectrum; default: the data's dimension with a "
+                        "data:/file: spectrum)")
     p.add_argument("--c2", type=_args.nonnegative, required=True,
                    help="synthetic quality c² = tr ΔΣ (label-shift energy; 0 = perfect)")
     p.add_argument("--lam", type=_args.nonnegative, required=True,
@@ -48,8 +50,9 @@ def add_predict_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sigma2", type=_args.nonnegative, default=None,
                    help="label-noise std of synthetic data (default: --sigma)")
     p.add_argument("--r2", type=_args.nonnegative, default=1.0, help="signal strength r² = tr ΓΣ" + dflt)
-    p.add_argument("--spectrum", type=_args.spectrum, default=("isotropic", 0.0),
-                   help="isotropic (default) or powerlaw:BETA (eigenvalues j^-BETA)")
+    p.add_argument("--spectrum", type=_args.spectrum, default=_args.DEFAULT_SPECTRUM,
+                   help=_args.SPECTRUM_FORMS + "; default isotropic")
+    _args.add_teacher_argument(p)
     _args.add_penalty_and_mse(p)
     p.add_argument("--max-synthetic", type=_count_or_inf, default=math.inf,
                    help="search k in [0, MAX] (an integer, or inf)" + dflt)
@@ -65,9 +68,14 @@ def add_simulate_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _setting(args) -> dict:
+    _args.resolve_dimension(args)
     resources.check([("--d", 8.0 * 24 * args.d)])
-    return dict(lam=args.lam, eigenvalues=_args.spectrum_values(args), c2=args.c2, r2=args.r2, sigma=args.sigma,
-                sigma2=args.sigma2, penalty=args.penalty, include_noise=args.mse)
+    out = dict(lam=args.lam, eigenvalues=_args.spectrum_values(args), c2=args.c2, r2=args.r2, sigma=args.sigma,
+               sigma2=args.sigma2, penalty=args.penalty, include_noise=args.mse)
+    gamma = _args.teacher_gamma(args)
+    if gamma is not None:
+        out["gamma"] = gamma
+    return out
 
 
 def predict(args) -> dict:
@@ -107,7 +115,8 @@ def simulate(args, progress) -> dict:
     resources.check([("--d", 8.0 * 12 * d * d), ("--trials", 8.0 * 4 * args.trials)])
     resources.note_time(2 * args.trials * 6 * d**3)
     kw = dict(n_trials=args.trials, method=args.method)
-    sim = {k_: s[k_] for k_ in ("eigenvalues", "c2", "r2", "sigma", "sigma2", "penalty", "include_noise")}
+    sim = {k_: s[k_] for k_ in ("eigenvalues", "c2", "r2", "sigma", "sigma2", "penalty", "include_noise", "gamma")
+           if k_ in s}
     real = mc.simulate(args.n_real, 0.0, args.lam, **sim, seed=point_seed(args.seed, 0), **kw)
     best = mc.simulate(n_best, k / n_best if n_best else 0.0, args.lam, **sim, seed=point_seed(args.seed, 1), **kw)
     gain = real.total.mean - best.total.mean

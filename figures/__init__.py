@@ -23,6 +23,9 @@ _MODULES = [
     "model_collapse.figures.sed_ngram",
     "model_collapse.figures.smc_synthetic_budget",
     "model_collapse.figures.smc_mixing",
+    "model_collapse.figures.real_digits_mixture",
+    "model_collapse.figures.real_digits_retraining",
+    "model_collapse.figures.real_text_lm",
 ]
 
 

@@ -192,9 +192,10 @@ def simulate(
     sigma: float = 1.0,
     sigma0: float = 1.0,
     lam: float = 0.0,
-    spectrum: str = "isotropic",
+    spectrum="isotropic",
     r2: float = 1.0,
     source_r: float | None = None,
+    teacher=None,
     n_trials: int = 100,
     seed=0,
     method: str = "conditional",
@@ -213,7 +214,7 @@ def simulate(
         check_param("seed", seed, NONNEGATIVE_INT, "simulate")
     check_param("lam", lam, NONNEGATIVE, "simulate")
     check_param("samples", samples, POSITIVE, "simulate")
-    w, c2 = teacher_coefficients(spectrum, d, r2, source_r)
+    w, c2 = teacher_coefficients(spectrum, d, r2, source_r, teacher)
     n, t, t0, d = int(generations), int(samples), int(generator_samples), int(d)
     sqrt_w = np.sqrt(w)
     energy = w * c2  # v0_j² in whitened coordinates

@@ -7,6 +7,10 @@ the teacher and shift priors only through their diagonals in Σ's eigenbasis.
 - ``powerlaw:BETA``: eigenvalues j^(-BETA), j = 1..d (not normalised).
 - Default priors from numbers: Γ = (r²/tr Σ)·I and Δ = (c²/tr Σ)·I, so that tr ΓΣ = r² and
   tr ΔΣ = c² (the signal strength and the synthetic-data quality, docs/theory.md §2).
+
+Spectrum text from users (the CLI's --spectrum, named and data spectra alike) is parsed by
+:func:`model_collapse.data_spectra.parse_spectrum`, which delegates the named forms to :func:`parse_spectrum`
+here; empirical spectra (data:digits, file:PATH) reach the theory as eigenvalue arrays (docs/real_data.md).
 """
 
 from __future__ import annotations
