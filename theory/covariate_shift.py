@@ -48,6 +48,8 @@ from model_collapse.validation import (
     check_param,
     validate,
 )
+from scipy.special import expit
+from threadpoolctl import threadpool_limits
 
 __all__ = [
     "ShiftFixedPoint",
@@ -59,7 +61,7 @@ __all__ = [
 ]
 
 _EPS = np.finfo(float).eps
-_CHUNK = 1_000_000  # (points x eigenvalues) floats per block
+_CHUNK = 131_072  # (points x eigenvalues) floats per block: cache-sized (much faster than 1e6 blocks)
 PENALTY = Options(("mean", "sum"))
 
 
@@ -113,112 +115,144 @@ def _blocks(npoints: int, d: int):
         yield slice(start, min(start + step, npoints))
 
 
-def _n_minus_df1(mu, S, m, n):
-    """n − Σ m·S/(S + μ) per point, cancellation-free (for S > μ use S/(S+μ) = 1 − μ/(S+μ)). S: (P, d)."""
-    big = S > mu[:, None]
-    den = S + mu[:, None]
-    safe = np.where(den > 0, den, 1.0)
-    small = np.where(big, 0.0, S / safe)
-    bigt = np.where(big, mu[:, None] / safe, 0.0)
-    return (n - big @ m) + bigt @ m - small @ m
-
-
-def _n_minus_df2(mu, S, m, n):
-    """n − Σ m·S²/(S + μ)² per point, cancellation-free."""
-    big = S > mu[:, None]
-    den = S + mu[:, None]
-    safe = np.where(den > 0, den, 1.0)
-    small = np.where(big, 0.0, (S / safe) ** 2)
-    bigt = np.where(big, (mu[:, None] / safe) * ((2 * S + mu[:, None]) / safe), 0.0)
-    return (n - big @ m) + bigt @ m - small @ m
+def _g_terms(mu, S, m, n):
+    """n − df₁ and n − df₂ of the spectra S (rows, all > 0) at μ (1-D), cancellation-free: where S > μ,
+    S/(S+μ) = 1 − μ/(S+μ) and S²/(S+μ)² = 1 − (μ/(S+μ))(1 + S/(S+μ)). Also returns r = S/M and q = μ/M."""
+    inv = 1.0 / (S + mu[:, None])
+    r = S * inv
+    q = mu[:, None] * inv
+    big = r > 0.5
+    nb = n - big @ m
+    n_df1 = nb + np.where(big, q, -r) @ m
+    n_df2 = nb + np.where(big, q * (1.0 + r), -r * r) @ m
+    return n_df1, n_df2, inv, q
 
 
 def _solve_mu(lam, n, S, m, start, zero_root):
-    """μ with μ − λ = μ·df₁(μ)/n for each row of S (spectra Σ_α), by Newton from the right.
+    """μ with μ − λ = μ·df₁(μ)/n for each row of S (spectra Σ_α, entries > 0): safeguarded Newton.
 
-    g(μ) = μ(n − df₁(μ))/n − λ is convex and increasing right of its root, so Newton started at a point
-    with g ≥ 0 decreases monotonically to the root (no overshoot); ``start`` entries with g < 0 are
-    replaced by λ + tr Σ_α/n, where g ≥ 0 always. ``zero_root``: λ = 0 and d_eff ≤ n, where μ = 0.
+    g(μ) = μ(n − df₁(μ))/n − λ is convex with g(λ) = −λ·df₁(λ)/n ≤ 0 and g(λ + tr Σ_α/n) ≥ 0 (df₁(μ) ≤
+    tr Σ_α/μ), so [lo, hi] = [λ, λ + tr Σ_α/n] brackets the unique root (λ = 0 and d_eff > n: lo = 0, where
+    g'(0) < 0). Newton steps that leave the bracket, and every step after the first 30 (a near-double root,
+    λ → 0 at n ≈ d_eff, makes Newton linear), are replaced by bisection (geometric when lo > 0), so the
+    iteration always terminates. ``start``: warm starts (NaN = none). ``zero_root``: λ = 0 and d_eff ≤ n,
+    where μ = 0.
     """
     mu = np.zeros_like(lam)
     todo = np.flatnonzero(~zero_root)
     if todo.size == 0:
         return mu
     la, na, Sa = lam[todo], n[todo], S[todo]
-    hi = la + (Sa @ m) / na
-    x = np.where(np.isfinite(start[todo]) & (start[todo] > 0), start[todo], hi)
-    g = x * (_n_minus_df1(x, Sa, m, na) / na) - la
-    x = np.where(g >= 0, x, hi)
+    lo, hi = la.copy(), la + (Sa @ m) / na
+    st = start[todo]
+    x = np.where(np.isfinite(st) & (st > lo) & (st < hi), st, hi)
     active = np.arange(todo.size)
-    for _ in range(300):
+    for it in range(400):
         if active.size == 0:
             break
-        xa = x[active]
-        Sb, nb, lb = Sa[active], na[active], la[active]
-        g = xa * (_n_minus_df1(xa, Sb, m, nb) / nb) - lb
-        gp = _n_minus_df2(xa, Sb, m, nb) / nb
+        xa, nb, lb = x[active], na[active], la[active]
+        n_df1, n_df2, _inv, _q = _g_terms(xa, Sa[active], m, nb)
+        g = xa * (n_df1 / nb) - lb
+        gp = n_df2 / nb
+        pos = g > 0
+        hi[active] = np.where(pos, xa, hi[active])
+        lo[active] = np.where(pos, lo[active], xa)
+        lo_a, hi_a = lo[active], hi[active]
         with np.errstate(divide="ignore", invalid="ignore"):
-            step = np.where(gp > 0, g / gp, 0.0)
-        xn = np.where(g > 0, np.maximum(xa - step, 0.0), xa)
-        done = (g <= 0) | (np.abs(xn - xa) <= 4 * _EPS * np.abs(xn)) | (xn == 0)
+            newton = xa - g / gp
+        inside = np.isfinite(newton) & (newton > lo_a) & (newton < hi_a) & (it < 30)
+        mid = lo_a + 0.5 * (hi_a - lo_a)
+        geo = np.where((lo_a > 0) & (hi_a > 4 * lo_a), np.sqrt(lo_a) * np.sqrt(hi_a), mid)
+        xn = np.where(g == 0, xa, np.where(inside, newton, geo))
+        done = (g == 0) | (np.abs(xn - xa) <= 4 * _EPS * np.abs(xn)) | (hi_a - lo_a <= 4 * _EPS * hi_a)
         x[active] = xn
         active = active[~done]
-    else:  # pragma: no cover - Newton from the right of a convex root always converges
+    else:  # pragma: no cover - bisection halves the bracket (in log scale) every step after step 30
         raise KappaConvergenceError("covariate_shift: the mu iteration did not converge", x[active])
     mu[todo] = x
     return mu
 
 
-def _alpha_residual(a, lam, n, p2, s1, s2, m, mu_prev, zero_root):
-    """F(α₂) = α₂ + α₁α₂·tr(Σ₂ − Σ₁)(μ + Σ_α)⁻¹/n − p₂ and μ(α₂), for 1-D arrays (one entry per point)."""
-    S = (1.0 - a)[:, None] * s1 + a[:, None] * s2
-    mu = _solve_mu(lam, n, S, m, mu_prev, zero_root)
-    den = S + mu[:, None]
+def _residuals(mu, a2, a1, lam, n, p2, s1, s2, m, zero_root):
+    """G₂ + p₂, the slope dF/dα₂ along μ = μ(α₂), and dμ/dα₂ at (μ, α₂) (1-D arrays, μ = μ(α₂) solved).
+
+    F(α₂) = G₂ = α₂ + α₁α₂·tr(Σ₂ − Σ₁)M⁻¹/n − p₂ (M = μ + Σ_α); with G₁ = μ(n − df₁^{Σ_α}(μ))/n − λ,
+    J₁₁ = ∂G₁/∂μ = (n − df₂)/n, J₁₂ = ∂G₁/∂α₂ = −tr(Σ₂ − Σ₁)μ²M⁻²/n, J₂₁ = ∂G₂/∂μ = −α₁α₂·tr(Σ₂ − Σ₁)M⁻²/n,
+    J₂₂ = ∂G₂/∂α₂ = 1 + (α₁ − α₂)·tr(Σ₂ − Σ₁)M⁻¹/n − α₁α₂·tr(Σ₂ − Σ₁)²M⁻²/n, so dμ/dα₂ = −J₁₂/J₁₁ and
+    dF/dα₂ = J₂₂ + J₂₁·dμ/dα₂. ``zero_root`` rows hold μ = 0 (dμ/dα₂ = 0).
+    """
+    ds = s2 - s1
+    S = a1[:, None] * s1 + a2[:, None] * s2
+    n_df1, n_df2, inv, q = _g_terms(mu, S, m, n)
+    di = ds * inv
+    A1, A2, A3 = di @ m / n, (di * inv) @ m / n, (di * di) @ m / n
+    b = a1 * a2
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(den > 0, (s2 - s1) / np.where(den > 0, den, 1.0), 0.0)
-    return a + a * (1.0 - a) * ((ratio @ m) / n) - p2, mu
+        dmu = np.where(zero_root, 0.0, ((q * q * ds) @ m / n) / (n_df2 / n))
+    slope = 1.0 + (a1 - a2) * A1 - b * A3 - b * A2 * dmu
+    return a2 + b * A1, slope, dmu
+
+
+def _shift_solve(lam, n, p2, s1, s2, m, zero_root):
+    """(μ, α₂) for 0 < p₂ < 1, Σ₂ ≠ Σ₁: a bracketed 1-D problem in ℓ = logit α₂.
+
+    With β_k = 1/(t + tr Σ_kM⁻¹/n) one has α_k = p_kβ_k at the root, i.e. ρ = (α₂/α₁)(p₁/p₂) = β₂/β₁
+    = (t + tr Σ₁M⁻¹/n)/(t + tr Σ₂M⁻¹/n), a ratio between 1 and tr Σ₁M⁻¹/tr Σ₂M⁻¹, so ρ lies in
+    [ρ_lo, ρ_hi] = [min(1, min s₁/s₂), max(1, max s₁/s₂)] and ℓ = log(p₂/p₁) + log ρ in a finite bracket.
+    F(α₂) = G₂(μ(α₂), α₂) has the sign of ρ − β₂/β₁, so it is ≤ 0 at ρ_lo and ≥ 0 at ρ_hi; we solve
+    Φ(ℓ) = log(F + p₂) − log p₂ = 0 (F + p₂ = α₂/β₂ > 0; Φ is close to linear in ℓ) by Newton, replaced by
+    bisection in ℓ whenever a step leaves the bracket kept by Φ's sign (and after 40 steps), with
+    μ(α₂) re-solved (bracketed, warm-started by the implicit slope) at every ℓ.
+    """
+    ratio = s1 / s2
+    rho_lo, rho_hi = min(1.0, float(ratio.min())), max(1.0, float(ratio.max()))
+    base = np.log(p2) - np.log1p(-p2)
+    lo = base + np.log(rho_lo) - 1e-9
+    hi = base + np.log(rho_hi) + 1e-9
+    ell = np.clip(base, lo, hi)
+    a2, a1 = expit(ell), expit(-ell)
+    mu = _solve_mu(lam, n, a1[:, None] * s1 + a2[:, None] * s2, m, np.full(lam.size, np.nan), zero_root)
+    active = np.arange(lam.size)
+    for it in range(200):
+        if active.size == 0:
+            break
+        x, zr, la, na = mu[active], zero_root[active], lam[active], n[active]
+        Fp, slope, dmu = _residuals(x, a2[active], a1[active], la, na, p2[active], s1, s2, m, zr)
+        phi = np.log(np.maximum(Fp, 1e-300)) - np.log(p2[active])
+        hi[active] = np.where(phi > 0, ell[active], hi[active])
+        lo[active] = np.where(phi < 0, ell[active], lo[active])
+        lo_a, hi_a, e = lo[active], hi[active], ell[active]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = e - phi * Fp / (slope * a2[active] * a1[active])  # dΦ/dℓ = (dF/dα₂)·α₁α₂/(F + p₂)
+        inside = np.isfinite(newton) & (newton > lo_a) & (newton < hi_a) & (it < 40)
+        en = np.where(phi == 0, e, np.where(inside, newton, lo_a + 0.5 * (hi_a - lo_a)))
+        tol = 8 * _EPS * np.maximum(1.0, np.abs(en))
+        done = (phi == 0) | (np.abs(en - e) <= tol) | (hi_a - lo_a <= tol)
+        an2, an1 = expit(en), expit(-en)
+        with np.errstate(invalid="ignore", over="ignore"):
+            guess = x + dmu * (an2 - a2[active])
+        mu[active] = _solve_mu(la, na, an1[:, None] * s1 + an2[:, None] * s2, m, guess, zr)
+        ell[active], a2[active], a1[active] = en, an2, an1
+        active = active[~done]
+    else:  # pragma: no cover - the bracket halves every step after step 40
+        raise KappaConvergenceError("covariate_shift: the alpha2 iteration did not converge", a2[active])
+    return mu, a2
 
 
 def _solve_block(lam, n, p2, s1, s2, m, d_eff):
-    """(μ, α₂) for 1-D arrays lam, n, p2 (one block of points): Illinois on α₂ ∈ [0, 1], μ(α₂) inside."""
+    """(μ, α₂) for one block of points (positive eigenvalues only)."""
     zero_root = (lam == 0) & (d_eff <= n)
-    alpha = p2.copy()  # exact at the ends: p₂ = 0 (no synthetic rows), p₂ = 1 (no real rows)
+    alpha = p2.copy()  # exact when Σ₂ = Σ₁ and at p₂ ∈ {0, 1} (no rows of one population)
     inner = np.flatnonzero((p2 > 0) & (p2 < 1))
-    mu_guess = np.full(lam.size, np.nan)
-    if inner.size:
-        la, na, pa, za = lam[inner], n[inner], p2[inner], zero_root[inner]
-        lo, hi = np.zeros(inner.size), np.ones(inner.size)
-        flo, fhi = -pa, 1.0 - pa  # F(0) = −p₂ < 0 < F(1) = 1 − p₂
-        side = np.zeros(inner.size, dtype=int)
-        a = pa.copy()  # first guess α₂ = p₂ (the root when Σ₂ = Σ₁)
-        mu_i = np.full(inner.size, np.nan)
-        act = np.arange(inner.size)
-        for it in range(200):
-            if act.size == 0:
-                break
-            F, mu_i[act] = _alpha_residual(a[act], la[act], na[act], pa[act], s1, s2, m, mu_i[act], za[act])
-            pos, neg = F > 0, F < 0
-            # Illinois: when the same end is replaced twice in a row, halve the function value kept at the other
-            flo[act] = np.where(pos & (side[act] == 1), 0.5 * flo[act], flo[act])
-            fhi[act] = np.where(neg & (side[act] == -1), 0.5 * fhi[act], fhi[act])
-            hi[act] = np.where(pos, a[act], hi[act])
-            fhi[act] = np.where(pos, F, fhi[act])
-            lo[act] = np.where(neg, a[act], lo[act])
-            flo[act] = np.where(neg, F, flo[act])
-            side[act] = np.where(pos, 1, np.where(neg, -1, 0))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                an = (lo[act] * fhi[act] - hi[act] * flo[act]) / (fhi[act] - flo[act])
-            mid = lo[act] + 0.5 * (hi[act] - lo[act])
-            an = np.where(~np.isfinite(an) | (an <= lo[act]) | (an >= hi[act]) | (it > 60), mid, an)
-            done = (F == 0) | (hi[act] - lo[act] <= 4 * _EPS * hi[act]) | (np.abs(an - a[act]) <= 2 * _EPS * a[act])
-            a[act] = np.where(F == 0, a[act], an)
-            act = act[~done]
-        else:  # pragma: no cover - the bracket halves at least every other step after step 60
-            raise KappaConvergenceError("covariate_shift: the alpha2 iteration did not converge", a[act])
-        alpha[inner] = a
-        mu_guess[inner] = mu_i
-    S = (1.0 - alpha)[:, None] * s1 + alpha[:, None] * s2
-    mu = _solve_mu(lam, n, S, m, mu_guess, zero_root)  # μ at the final α₂
+    mu = np.empty_like(lam)
+    if inner.size and np.any(s2 != s1):
+        mu[inner], alpha[inner] = _shift_solve(lam[inner], n[inner], p2[inner], s1, s2, m, zero_root[inner])
+        rest = np.flatnonzero(~((p2 > 0) & (p2 < 1)))
+    else:
+        rest = np.arange(lam.size)
+    if rest.size:
+        S = (1.0 - alpha[rest])[:, None] * s1 + alpha[rest][:, None] * s2
+        mu[rest] = _solve_mu(lam[rest], n[rest], S, m, np.full(rest.size, np.nan), zero_root[rest])
     return mu, alpha
 
 
@@ -229,11 +263,14 @@ def _prepare(lam, n, p2):
 
 
 def _fixed_point_flat(lam, n, p2, s1, s2, m):
-    d_eff = float(m[s1 > 0].sum())
+    pos = (s1 > 0) & (m > 0)  # zero eigenvalues (shared by Σ₁ and Σ₂) enter no trace
+    s1, s2, m = s1[pos], s2[pos], m[pos]
+    d_eff = float(m.sum())
     mu = np.empty_like(lam)
     alpha = np.empty_like(lam)
-    for sl in _blocks(lam.size, s1.size):
-        mu[sl], alpha[sl] = _solve_block(lam[sl], n[sl], p2[sl], s1, s2, m, d_eff)
+    with threadpool_limits(limits=1):  # small matrix-vector products: threads only contend
+        for sl in _blocks(lam.size, s1.size):
+            mu[sl], alpha[sl] = _solve_block(lam[sl], n[sl], p2[sl], s1, s2, m, d_eff)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(mu > 0, lam / np.where(mu > 0, mu, 1.0), np.maximum(1.0 - d_eff / n, 0.0))
     return mu, alpha, t
@@ -243,13 +280,19 @@ def _fixed_point_flat(lam, n, p2, s1, s2, m):
 def fixed_point(n, p2, lam, eigenvalues, eigenvalues2, multiplicities=None) -> ShiftFixedPoint:
     """Solve the two-population fixed point τ_k = tr Σ_k R̄/n, R̄ = (λ + Σ_k p_kΣ_k/(1+τ_k))⁻¹.
 
-    Returned in scaled units (see the module docstring): μ, α₂, t = λ/μ and τ₁, τ₂. Robust by
-    construction: for each α₂, μ solves the convex κ equation of the spectrum Σ_α by Newton from the
-    right (monotone, no overshoot); α₂ is the unique root of
-    F(α₂) = α₂ + α₁α₂·tr(Σ₂ − Σ₁)(μ + Σ_α)⁻¹/n − p₂ on the bracket [0, 1] (F(0) = −p₂ ≤ 0,
-    F(1) = 1 − p₂ ≥ 0), found by the Illinois method with a bisection safeguard. λ = 0 works in both
-    regimes (μ = 0 when d_eff ≤ n, μ > 0 the ridgeless root when d_eff > n). ``lam`` is in the (1/n)-scaled
-    ("mean") penalty convention. docs/covariate_shift.md §2.
+    Returned in scaled units (see the module docstring): μ, α₂, t = λ/μ and τ₁, τ₂. The solve is a
+    reduction to monotone 1-D brackets with a Newton fast path:
+
+    - for fixed α₂, μ is the root of the convex κ equation of the spectrum Σ_α, bracketed by
+      [λ, λ + tr Σ_α/n] (safeguarded Newton, bisection fallback);
+    - α₂ is the unique root of F(α₂) = α₂ + α₁α₂·tr(Σ₂ − Σ₁)(μ(α₂) + Σ_α)⁻¹/n − p₂ on [0, 1], where
+      F(0) = −p₂ ≤ 0 ≤ F(1) = 1 − p₂;
+    - in ℓ = logit α₂ the bracket is finite: the ratio ρ = (1+τ₁)/(1+τ₂) lies between
+      min(1, min s₁ᵢ/s₂ᵢ) and max(1, max s₁ᵢ/s₂ᵢ); Newton on log(F + p₂) in ℓ (bisection whenever a step
+      leaves the bracket), μ(α₂) re-solved at every step. Σ₂ = Σ₁ gives α₂ = p₂ exactly, μ = κ.
+
+    λ = 0 works in both regimes (μ = 0 when d_eff ≤ n; μ > 0 the ridgeless root when d_eff > n).
+    ``lam`` is in the (1/n)-scaled ("mean") penalty convention. docs/covariate_shift.md §2.
     """
     s1, m = spectrum_arrays(eigenvalues, multiplicities, "fixed_point")
     s2 = second_spectrum(eigenvalues2, s1, "fixed_point")
