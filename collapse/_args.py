@@ -127,10 +127,26 @@ def spectrum_values(args):
     return eigenvalues("isotropic" if kind == "isotropic" else f"powerlaw:{beta}", args.d)
 
 
+def add_spectrum2(p: argparse.ArgumentParser, help_text: str) -> None:
+    """--spectrum2: the synthetic rows' spectrum (covariate shift), any kind --spectrum accepts."""
+    p.add_argument("--spectrum2", type=spectrum, default=None, help=help_text + " (default: --spectrum)")
+
+
+def spectrum2_values(args):
+    """Eigenvalues of --spectrum2, built exactly as --spectrum's (the same parser and kinds); None if not given."""
+    if getattr(args, "spectrum2", None) is None:
+        return None
+    return spectrum_values(argparse.Namespace(**{**vars(args), "spectrum": args.spectrum2}))
+
+
 def mixture_setting(args) -> dict:
-    """The keywords of the ridge-mixture twins from the shared mixture flags."""
-    return dict(n=args.n, p2=args.p2, lam=args.lam, eigenvalues=spectrum_values(args), c2=args.c2, r2=args.r2,
-                sigma=args.sigma, sigma2=args.sigma2, penalty=args.penalty, include_noise=args.mse)
+    """The keywords of the ridge-mixture twins from the shared mixture flags (+ eigenvalues2 from --spectrum2)."""
+    out = dict(n=args.n, p2=args.p2, lam=args.lam, eigenvalues=spectrum_values(args), c2=args.c2, r2=args.r2,
+               sigma=args.sigma, sigma2=args.sigma2, penalty=args.penalty, include_noise=args.mse)
+    w2 = spectrum2_values(args)
+    if w2 is not None:
+        out["eigenvalues2"] = w2
+    return out
 
 
 def note_realised_p2(n: int, p2: float) -> None:
