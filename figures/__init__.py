@@ -21,6 +21,7 @@ _MODULES = [
     "model_collapse.figures.cot_kde",
     "model_collapse.figures.sed_collapse",
     "model_collapse.figures.sed_ngram",
+    "model_collapse.figures.smc_covariate_shift",
 ]
 
 

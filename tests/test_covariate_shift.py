@@ -362,6 +362,32 @@ def test_invalid_eigenvalues2_is_refused_naming_it(fn, bad):
         fn(50, 0.3, 0.01, np.ones(10), eigenvalues2=bad, **kw)
 
 
+# ---------------------------------------------------------------------------------------------------------
+# The figure's data (quick config): simulation points agree with theory, floors are the n → ∞ limit
+
+
+def test_figure_data_agrees_and_floors_are_the_large_n_limit():
+    from model_collapse.figures import registry
+    from model_collapse.figures import smc_covariate_shift as fig
+    from model_collapse.figures._base import rows
+
+    tab = registry()["smc_covariate_shift"].compute(True, 0)
+    w1 = np.ones(fig.D)
+    sim = rows(tab, kind="simulation")
+    assert len(sim["n"]) >= 12
+    for name, p2, n, v, se in zip(sim["sigma2_spectrum"], sim["p2"], sim["n"], sim["value"], sim["se"], strict=True):
+        theory = float(th.predict(n, p2, fig.LAM, w1, eigenvalues2=fig.spectrum2(name), c2=fig.C2,
+                                  sigma=fig.SIGMA).total)
+        assert_agrees(theory, v, se, finite_rtol=finite_rtol(n, fig.D), label=f"{name} p2={p2} n={n}")
+    lam = fig.LAM
+    for name, p2, floor in zip(*(rows(tab, kind="floor")[k] for k in ("sigma2_spectrum", "p2", "value")), strict=True):
+        w2 = fig.spectrum2(name)
+        sp_ = (1 - p2) * w1 + p2 * w2
+        gam = dlt = isotropic_prior(w1, 1.0)  # r² = c² = 1
+        limit = lam**2 * np.sum(gam * w1 / (sp_ + lam) ** 2) + p2**2 * np.sum(dlt * w1 * w2**2 / (sp_ + lam) ** 2)
+        assert floor == pytest.approx(limit, rel=1e-6), name
+
+
 if __name__ == "__main__":  # measure the worst deviation / allowance ratio over the default and slow grids
     worst = (0.0, None)
     for d, trials, grid in ((D, TRIALS, GRID), (300, 12, [(750, 0.3, 1e-2), (150, 0.6, 1e-3), (750, 0.5, 0.0),
