@@ -382,6 +382,28 @@ def test_no_synthetic_rows_ignore_sigma2_spectrum():
     assert np.isfinite(full.total) and float(full.zeta) > 0
 
 
+def test_multiplicities_equal_expanded_spectra_in_both_twins():
+    w1, w2 = np.array([2.0, 1.0, 0.5, 0.1]), np.array([0.3, 1.0, 2.0, 0.05])
+    m = np.array([10, 20, 30, 40])
+    e1, e2 = np.repeat(w1, m), np.repeat(w2, m)
+    for n, lam in ((50, 1e-2), (300, 0.0), (60, 0.0)):
+        a = th.predict(n, 0.4, lam, w1, eigenvalues2=w2, multiplicities=m, **KW)
+        b = th.predict(n, 0.4, lam, e1, eigenvalues2=e2, **KW)
+        for key in ("bias", "variance", "zeta", "total", "kappa", "u"):
+            assert float(getattr(a, key)) == pytest.approx(float(getattr(b, key)), rel=1e-12), key
+    x = mc.simulate(50, 0.4, 1e-2, w1, eigenvalues2=w2, multiplicities=m, n_trials=3, seed=4, **KW)
+    y = mc.simulate(50, 0.4, 1e-2, e1, eigenvalues2=e2, n_trials=3, seed=4, **KW)
+    assert x.total.mean == pytest.approx(y.total.mean, rel=1e-12)
+
+
+def test_penalty_sum_and_include_noise_pass_through():
+    w1, w2 = np.ones(60), powerlaw(60, 1.0)
+    a = th.predict(200, 0.3, 2.0, w1, eigenvalues2=w2, penalty="sum", include_noise=True, **KW)
+    b = th.predict(200, 0.3, 2.0 / 200, w1, eigenvalues2=w2, **KW)
+    assert float(a.total) == pytest.approx(float(b.total) + KW["sigma"] ** 2, rel=1e-13)
+    assert float(a.zeta) == pytest.approx(float(b.zeta), rel=1e-13)
+
+
 @pytest.mark.parametrize("fn", [th.predict, mc.simulate, cs.predict])
 @pytest.mark.parametrize("bad", [np.ones(5), -np.ones(10), np.array([1.0] * 9 + [0.0]), np.full(10, np.nan)])
 def test_invalid_eigenvalues2_is_refused_naming_it(fn, bad):
