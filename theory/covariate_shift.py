@@ -355,7 +355,7 @@ def _pieces_flat(mu, alpha, t, n, s1, s2, m, gam, dlt):
         y1 = np.where(det > 0, y1, np.where(a1 > 0, np.inf, 0.0))
         y2 = np.where(det > 0, y2, np.where(a2 > 0, np.inf, 0.0))
         bias = np.where(sums[4] > 0, (1.0 + y1) * sums[4], 0.0) + np.where(sums[5] > 0, y2 * sums[5], 0.0)
-        zeta = (np.where(sums[6] > 0, a2 * a2 * (1.0 + y1) * sums[6], 0.0)
+        zeta = (np.where((sums[6] > 0) & (a2 > 0), a2 * a2 * (1.0 + y1) * sums[6], 0.0)
                 + np.where((sums[7] > 0) & (a2 > 0), y2 * sums[7], 0.0))
     return bias, y1, y2, zeta
 
@@ -427,6 +427,9 @@ def predict(
             total = total + times_square(sig1, 1.0)
         u = y1 + y2
     threshold = ~np.isfinite(u)
+    if any(np.any(np.isnan(x)) for x in (bias, variance, zeta, total)):  # only for spectra ratios near 1e300
+        raise UnrepresentableError("The 'eigenvalues2' parameter of predict is too far from 'eigenvalues' (ratios "
+                                   "eigenvalues2/eigenvalues beyond the float64 range); rescale one of them.")
     if np.any(~np.isfinite(total) & ~threshold):
         raise UnrepresentableError("The 'sigma', 'r2' and 'c2' parameters of predict give a test error beyond the "
                                    "float64 range (1.8e308); scale them down.")
