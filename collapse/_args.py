@@ -183,13 +183,29 @@ def spectrum_values(args):
     return data_spectra.spectrum_eigenvalues(args.spectrum, args.d)
 
 
+def add_spectrum2(p: argparse.ArgumentParser, help_text: str) -> None:
+    """--spectrum2: the synthetic rows' spectrum (covariate shift), any kind --spectrum accepts."""
+    p.add_argument("--spectrum2", type=spectrum, default=None, help=help_text + " (default: --spectrum)")
+
+
+def spectrum2_values(args):
+    """Eigenvalues of --spectrum2, built exactly as --spectrum's (the same parser and kinds); None if not given."""
+    if getattr(args, "spectrum2", None) is None:
+        return None
+    return spectrum_values(argparse.Namespace(**{**vars(args), "spectrum": args.spectrum2}))
+
+
 def mixture_setting(args) -> dict:
-    """The keywords of the ridge-mixture twins from the shared mixture flags (gamma only with a data --teacher)."""
+    """The keywords of the ridge-mixture twins from the shared mixture flags (gamma only with a data --teacher;
+    eigenvalues2 only with --spectrum2)."""
     out = dict(n=args.n, p2=args.p2, lam=args.lam, eigenvalues=spectrum_values(args), c2=args.c2, r2=args.r2,
                sigma=args.sigma, sigma2=args.sigma2, penalty=args.penalty, include_noise=args.mse)
     gamma = teacher_gamma(args)
     if gamma is not None:
         out["gamma"] = gamma
+    w2 = spectrum2_values(args)
+    if w2 is not None:
+        out["eigenvalues2"] = w2
     return out
 
 

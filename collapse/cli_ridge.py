@@ -19,11 +19,24 @@ def add_setting_arguments(p: argparse.ArgumentParser) -> None:
     _args.add_mixture_setting(
         p, lam_help="ridge penalty λ ≥ 0 for the (1/n)-scaled loss (use --penalty sum for ‖Xw−y‖² + λ‖w‖²)",
         spectrum_help=_args.SPECTRUM_FORMS + " (default: %(default)s)")
+    _args.add_spectrum2(p, "covariate shift: the synthetic rows' spectrum, same kinds as --spectrum, in the same "
+                           "eigenbasis (docs/covariate_shift.md)")
     _args.add_penalty_and_mse(p)
 
 
 def setting(args) -> dict:
-    return _args.mixture_setting(args)
+    s = _args.mixture_setting(args)
+    if "eigenvalues2" in s:
+        from model_collapse.theory.covariate_shift import second_spectrum
+        from model_collapse.validation import InvalidParameterError
+
+        try:
+            second_spectrum(s["eigenvalues2"], s["eigenvalues"], "predict")
+        except InvalidParameterError as exc:  # name the flag, not the keyword
+            raise InvalidParameterError(str(exc).replace("The 'eigenvalues2' parameter of predict",
+                                                         "The '--spectrum2' parameter", 1)
+                                        .replace("'eigenvalues'", "--spectrum")) from None
+    return s
 
 
 def notes(args) -> None:

@@ -26,6 +26,7 @@ _MODULES = [
     "model_collapse.figures.real_digits_mixture",
     "model_collapse.figures.real_digits_retraining",
     "model_collapse.figures.real_text_lm",
+    "model_collapse.figures.smc_covariate_shift",
 ]
 
 

@@ -53,6 +53,7 @@ from model_collapse.montecarlo.trials import (
 )
 from model_collapse.montecarlo.wishart import wishart_factor
 from model_collapse.numerics import noise_and_prior_scales, refuse_unrepresentable, times_square, unit_total
+from model_collapse.theory.covariate_shift import second_spectrum
 from model_collapse.theory.ridge import spectrum_arrays
 from model_collapse.theory.ridge_mixture import PENALTY, effective_lambda, resolve_priors
 from model_collapse.validation import (
@@ -342,6 +343,7 @@ def simulate(
     multiplicities=None,
     penalty: str = "mean",
     include_noise: bool = False,
+    eigenvalues2=None,
     n_trials: int = 100,
     seed=0,
     method: str = "conditional",
@@ -352,13 +354,21 @@ def simulate(
     Scalar settings only (n a positive integer, p₂ ∈ [0, 1], λ ≥ 0); n₂ = round(p₂·n) synthetic rows.
     ``multiplicities`` must be integers (eigenvalue ω_i is repeated m_i times). Returns mean ± SE over
     ``n_trials`` of bias, variance, zeta and total (see the module docstring for ``method``).
+
+    ``eigenvalues2`` (covariate shift, docs/covariate_shift.md): the synthetic rows' covariance Σ₂ =
+    diag(eigenvalues2) in Σ₁'s eigenbasis (same length and multiplicities, zero exactly where Σ₁ is); None
+    means Σ₂ = Σ₁ and draws exactly the same random numbers as before the keyword existed. The priors stay
+    normalised by Σ₁ and the test error is measured on Σ₁.
     """
     require_scalars("simulate", n=n, p2=p2, lam=lam, sigma=sigma, sigma2=sigma2)
     w, m = spectrum_arrays(eigenvalues, multiplicities, "simulate")
+    w2 = None if eigenvalues2 is None else second_spectrum(eigenvalues2, w, "simulate")
     # Priors are given per distinct eigenvalue (as in the theory): resolve them there, then expand all three.
     gam, dlt = resolve_priors(w, m, r2, c2, gamma, delta, "simulate")
     if multiplicities is not None:
         gam, dlt = _expand(gam, m), _expand(dlt, m)
+    if w2 is not None:
+        w2 = _expand(w2, None if multiplicities is None else m)
     w = _expand(w, None if multiplicities is None else m)
     n = int(n)
     d = w.size
@@ -368,6 +378,13 @@ def simulate(
     s1 = float(sigma)
     s2 = s1 if sigma2 is None else float(sigma2)
     sqrt_w = np.sqrt(w)
+    # Covariate shift: synthetic rows are X₂ = Z₂·diag(√ω₂) = (Z₂·diag(√(ω₂/ω₁)))·diag(√ω₁), i.e. in Σ₁'s
+    # whitened units their factor is the standard one with columns scaled by √(ω₂/ω₁) (1 on Σ₁ = Σ₂).
+    shift_scale = None
+    if w2 is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shift_scale = np.where(w > 0, np.sqrt(w2 / np.where(w > 0, w, 1.0)), 0.0)
+    sqrt_w2 = sqrt_w if w2 is None else np.sqrt(w2)
     rngs = trial_generators(seed, n_trials)
     out = np.empty((4, n_trials))
     per_trial = (n * d if method == "sample" else min(n, d) * d) + 8 * d * d
@@ -377,12 +394,16 @@ def simulate(
             if method == "conditional":
                 F1 = np.stack([wishart_factor(rngs[i], n1, d) for i in chunk])
                 F2 = np.stack([wishart_factor(rngs[i], n2, d) for i in chunk])
+                if shift_scale is not None:
+                    F2 = F2 * shift_scale
                 bias, v1, v2, zeta = unit_error_parts(F1, F2, lam_n, w, w * gam, w * dlt)
                 var = times_square(s1, v1) + times_square(s2, v2)
                 with np.errstate(over="ignore"):
                     total = bias + var + zeta
             else:
                 X = np.stack([rngs[i].standard_normal((n, d)) for i in chunk]) * sqrt_w
+                if w2 is not None:
+                    X[:, n1:] *= sqrt_w2 / np.where(sqrt_w > 0, sqrt_w, 1.0)
                 bias, var, zeta, total = _sample_parts(X, n1, lam_n, w, gam, dlt, s1, s2, [rngs[i] for i in chunk])
             out[:, chunk.start : chunk.stop] = np.stack([bias, var, zeta, total])
             done += len(chunk)
@@ -392,7 +413,8 @@ def simulate(
         with np.errstate(over="ignore"):
             out[3] = out[3] + times_square(s1, 1.0)
     if not np.all(np.isfinite(out)):  # finite in exact arithmetic, beyond float64: name the scale, its range
-        setting = dict(n=n, p2=p2, lam=lam, eigenvalues=eigenvalues, gamma=gamma, delta=delta, r2=r2, c2=c2,
+        setting = dict(n=n, p2=p2, lam=lam, eigenvalues=eigenvalues, eigenvalues2=eigenvalues2, gamma=gamma,
+                       delta=delta, r2=r2, c2=c2,
                        multiplicities=multiplicities, penalty=penalty, include_noise=include_noise, n_trials=n_trials,
                        seed=seed, method=method)
         refuse_unrepresentable("simulate", lambda name: unit_total(simulate, setting, name, sigma2 is not None),

@@ -189,6 +189,7 @@ def predict(
     multiplicities=None,
     penalty: str = "mean",
     include_noise: bool = False,
+    eigenvalues2=None,
 ) -> RidgeMixtureRisk:
     """Deterministic-equivalent test error B + V + ζ of ridge on n pooled samples, a fraction p₂ synthetic.
 
@@ -203,12 +204,24 @@ def predict(
     multiplicities : weights m_i of the eigenvalues (traces are Σ m_i f(ω_i)).
     penalty : "mean" (λ with the (1/n)-scaled loss, default) or "sum" (λ next to the summed loss).
     include_noise : add σ₁² to the total (full test MSE instead of excess risk).
+    eigenvalues2 : covariate shift: the synthetic rows' covariance Σ₂ (eigenvalues in Σ₁'s eigenbasis, same
+        length and multiplicities). None (default) or equal to ``eigenvalues``: Σ₂ = Σ₁, the formulas below.
+        Otherwise delegates to :func:`model_collapse.theory.covariate_shift.predict` (two-population fixed
+        point; kappa is then μ and u = y₁ + y₂, see that module; docs/covariate_shift.md).
 
     Formula (module docstring): B = (1+u)κ²tr ΓΣ(Σ+κ)⁻², V = σ̄²u, ζ = p₂²(D₃ + uκ²D₁) + p₁p₂u·c².
     Ridgeless at the interpolation threshold (λ = 0, n = d_eff) u = inf, so variance and total are inf
     (zeta too when 0 < p₂ < 1 and c² > 0). Source: SMC §3, docs/theory.md §2.
     """
     w, m = spectrum_arrays(eigenvalues, multiplicities, "predict")
+    if eigenvalues2 is not None:
+        from model_collapse.theory import covariate_shift
+
+        w2 = covariate_shift.second_spectrum(eigenvalues2, w, "predict")
+        if not np.array_equal(w2, w):
+            return covariate_shift.predict(n, p2, lam, w, eigenvalues2=w2, c2=c2, r2=r2, sigma=sigma, sigma2=sigma2,
+                                           gamma=gamma, delta=delta, multiplicities=multiplicities, penalty=penalty,
+                                           include_noise=include_noise)
     gam, dlt = resolve_priors(w, m, r2, c2, gamma, delta, "predict")
     sig1 = np.asarray(sigma, dtype=float)
     sig2 = sig1 if sigma2 is None else np.asarray(sigma2, dtype=float)
