@@ -77,12 +77,19 @@ def _blocks(npoints: int, d: int):
         yield slice(start, min(start + step, npoints))
 
 
+def _rowdot(a: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Σ_i a[p, i]·m_i for each row p: numpy's pairwise sum along each row, so a point's number does not depend
+    on how many other points share the call (BLAS ``a @ m`` sums a row differently by its position in the block:
+    a grid evaluated at once then differs from point-by-point calls in the last bits)."""
+    return np.sum(a * m, axis=-1)
+
+
 def spectral_sum(kappa_flat: np.ndarray, w: np.ndarray, m: np.ndarray, term) -> np.ndarray:
     """Σ_i m_i·term(κ, ω_i) for each κ in ``kappa_flat`` (1-D), evaluated in memory-bounded blocks."""
     out = np.empty(kappa_flat.shape, dtype=float)
     for sl in _blocks(kappa_flat.size, w.size):
         k = kappa_flat[sl, None]
-        out[sl] = term(k, w[None, :]) @ m
+        out[sl] = _rowdot(term(k, w[None, :]), m)
     return out
 
 
@@ -99,7 +106,7 @@ def _n_minus_df1(k: np.ndarray, w: np.ndarray, m: np.ndarray, n: np.ndarray) -> 
         with np.errstate(invalid="ignore", divide="ignore"):
             small_term = np.where(big, 0.0, w[None, :] / np.where(denom > 0, denom, 1.0))
             big_term = np.where(big, kk / denom, 0.0)
-        out[sl] = (n[sl] - big @ m) + big_term @ m - small_term @ m
+        out[sl] = (n[sl] - _rowdot(big, m)) + _rowdot(big_term, m) - _rowdot(small_term, m)
     return out
 
 
@@ -114,7 +121,7 @@ def _n_minus_df2(k: np.ndarray, w: np.ndarray, m: np.ndarray, n: np.ndarray) -> 
         small_term = np.where(big, 0.0, (w[None, :] / safe) ** 2)
         # (κ/(ω+κ))·((2ω+κ)/(ω+κ)), not κ(2ω+κ)/(ω+κ)²: (ω+κ)² underflows to 0 for ω ≈ 1e-302
         big_term = np.where(big, (kk / safe) * ((2 * w[None, :] + kk) / safe), 0.0)
-        out[sl] = (n[sl] - big @ m) + big_term @ m - small_term @ m
+        out[sl] = (n[sl] - _rowdot(big, m)) + _rowdot(big_term, m) - _rowdot(small_term, m)
     return out
 
 
