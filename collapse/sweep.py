@@ -90,6 +90,14 @@ class SweepPoint:
     predict_args: argparse.Namespace | None
     simulate_args: argparse.Namespace | None
     key: tuple[int, ...]                  # spawn key of its seed: a digest of its canonical parameters
+    # the keyword settings computed when the spec was validated (arrays shared between points); not sent to
+    # Dask workers, which recompute them from the flags
+    predict_setting: dict | None = field(default=None, repr=False, compare=False)
+    simulate_setting: dict | None = field(default=None, repr=False, compare=False)
+
+    def bare(self) -> SweepPoint:
+        """The point without its cached settings (what a remote worker receives)."""
+        return replace(self, predict_setting=None, simulate_setting=None)
 
 
 @dataclass(frozen=True)
@@ -224,9 +232,9 @@ def _canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_jsonable, allow_nan=True)
 
 
-def _spawn_key(identity: dict) -> tuple[int, ...]:
+def _spawn_key(identity: str) -> tuple[int, ...]:
     """Four 32-bit words of sha256(canonical JSON of the point's parameters): a stable, salt-free spawn key."""
-    digest = hashlib.sha256(_canonical(identity).encode()).digest()
+    digest = hashlib.sha256(identity.encode()).digest()
     return struct.unpack(">4I", digest[:16])
 
 
@@ -403,7 +411,7 @@ def _validate(raw: dict, src: str) -> SweepSpec:
     cache: dict = {}
 
     def parsed(cmd: str, key: str, value: Any) -> Any:
-        ck = (cmd, key, type(value).__name__, _canonical(value))
+        ck = (cmd, key, type(value), value)
         if ck not in cache:
             action = acts[cmd].get(key)
             cache[ck] = _convert(action, value, f"{src}: [{where_of[key]}] {key} = {_show(value)}") \
@@ -432,9 +440,11 @@ def _validate(raw: dict, src: str) -> SweepSpec:
                 raise SpecError(f"{src}: {_spec_words(str(exc), allowed)}") from None
         return bases[pk]
 
+    defaults = {cmd: {dest: sp.get_default(dest) for dest in acts[cmd]} for cmd, sp in parsers.items()}
     constraints = {"predict": getattr(fam.predict, "parameter_constraints", {}),
                    "simulate": getattr(fam.simulate, "parameter_constraints", {})}
     checked: set = set()
+    interned: dict = {}
     points = []
     identities: dict[str, int] = {}
     total_work = 0.0
@@ -452,7 +462,7 @@ def _validate(raw: dict, src: str) -> SweepSpec:
                 ns.trials, ns.seed = trials, seed
             nss[cmd] = ns
             for k, v in vals.items():
-                if v is not _MISSING and v != _default(parsers[cmd], k) and k not in identity:
+                if v is not _MISSING and k not in identity and not _same(v, defaults[cmd].get(k)):
                     identity[k] = _jsonable(v)
         text = _canonical(identity)
         if text in identities:
@@ -460,11 +470,13 @@ def _validate(raw: dict, src: str) -> SweepSpec:
                             f"({_describe(params)}); remove the repeated value")
         identities[text] = pid
         try:
-            total_work += _check_point(fam, mod, nss, constraints, checked)
+            work, settings = _check_point(fam, mod, nss, constraints, checked, interned)
         except InvalidParameterError as exc:
             raise SpecError(f"{src}: point {pid} ({_describe(params)}): "
                             f"{_spec_words(str(exc).splitlines()[0], allowed)}") from None
-        points.append(SweepPoint(pid, params, nss["predict"], nss["simulate"], _spawn_key(identity)))
+        total_work += work
+        points.append(SweepPoint(pid, params, nss["predict"], nss["simulate"], _spawn_key(text),
+                                 settings.get("predict"), settings.get("simulate")))
 
     if chunk is None:
         per_point = total_work / len(points) / resources.FLOPS_PER_SECOND
@@ -481,8 +493,11 @@ def _validate(raw: dict, src: str) -> SweepSpec:
 _MISSING = object()
 
 
-def _default(sp: argparse.ArgumentParser, dest: str) -> Any:
-    return sp.get_default(dest)
+def _same(a: Any, b: Any) -> bool:
+    """Equal parsed values (arrays element by element)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and bool(np.all(a == b))
+    return type(a) is type(b) and a == b
 
 
 def _argv_text(v: Any) -> str:
@@ -515,10 +530,27 @@ def _spec_words(msg: str, keys: list[str]) -> str:
     return msg
 
 
-def _check_point(fam, mod, nss: dict, constraints: dict, checked: set) -> float:
+def _intern(s: dict, interned: dict) -> dict:
+    """The setting with each array replaced by one shared, read-only copy of equal arrays (a 10⁴-point grid
+    at d = 1000 holds one spectrum, not 10⁴)."""
+    out = {}
+    for k, v in s.items():
+        if isinstance(v, np.ndarray):
+            fk = _freeze(v)
+            if fk not in interned:
+                a = v.copy()
+                a.flags.writeable = False
+                interned[fk] = a
+            v = interned[fk]
+        out[k] = v
+    return out
+
+
+def _check_point(fam, mod, nss: dict, constraints: dict, checked: set, interned: dict) -> tuple[float, dict]:
     """Every check the CLI makes before computing (and the theory's/simulator's declared constraints); the
-    estimated work in floating-point operations."""
+    estimated work in floating-point operations and the keyword settings."""
     work = 0.0
+    settings = {}
     for cmd, ns in nss.items():
         if ns is None:
             continue
@@ -527,7 +559,7 @@ def _check_point(fam, mod, nss: dict, constraints: dict, checked: set) -> float:
             resources.check(mod.resources(ns, simulate))
         if not simulate and hasattr(mod, "check_predict"):
             mod.check_predict(ns)
-        s = mod.setting(ns)
+        s = settings[cmd] = _intern(mod.setting(ns), interned)
         if simulate and hasattr(mod, "simulate_options"):
             mod.simulate_options(ns)
         where = "predict" if not simulate else "simulate"
@@ -535,7 +567,7 @@ def _check_point(fam, mod, nss: dict, constraints: dict, checked: set) -> float:
             value = s.get(name)
             if c is None or value is None:
                 continue
-            if np.ndim(value) == 0 and not isinstance(value, np.ndarray):
+            if type(value) in (int, float, str, bool):
                 ck = (cmd, name, type(value).__name__, repr(value))
                 if ck in checked:
                     continue
@@ -545,7 +577,7 @@ def _check_point(fam, mod, nss: dict, constraints: dict, checked: set) -> float:
                 check_param(name, value, c, where)
         if hasattr(mod, "work"):
             work += float(mod.work(ns, simulate))
-    return work
+    return work, settings
 
 
 # ------------------------------------------------------------------------------------------------------ compute
@@ -596,10 +628,12 @@ def _split(res: Any, size: int) -> list | None:
             for j in range(size)]
 
 
-def predict_points(fam, mod, args_list: list[argparse.Namespace]) -> list[dict]:
+def predict_points(fam, mod, args_list: list[argparse.Namespace], settings: list[dict] | None = None) -> list[dict]:
     """``collapse predict`` on each namespace (the CLI's output dict), in one call per group of points that
-    differ only in the family's broadcast keywords (``Family.broadcast``): exactly the per-point numbers."""
-    settings = [mod.setting(a) for a in args_list]
+    differ only in the family's broadcast keywords (``Family.broadcast``): exactly the per-point numbers.
+    ``settings``: the namespaces' keyword settings when already computed (``mod.setting(args)``)."""
+    if settings is None:
+        settings = [mod.setting(a) for a in args_list]
     out: list[dict | None] = [None] * len(settings)
     groups: dict = {}
     for i, s in enumerate(settings):
@@ -628,44 +662,48 @@ def predict_points(fam, mod, args_list: list[argparse.Namespace]) -> list[dict]:
     return out  # type: ignore[return-value]
 
 
-def simulate_point(fam, mod, args: argparse.Namespace, trials: int, seed: int, key: tuple[int, ...]) -> dict:
+def simulate_point(fam, mod, args: argparse.Namespace, trials: int, seed: int, key: tuple[int, ...],
+                   setting: dict | None = None) -> dict:
     """``collapse simulate`` at one point, seeded by ``point_seed(seed, *key)`` (the point's own stream)."""
     kw: dict = dict(n_trials=trials, seed=point_seed(seed, *key))
     if fam.methods:
         kw["method"] = args.method
     if hasattr(mod, "simulate_options"):
         kw.update(mod.simulate_options(args))
-    return fam.simulate(**mod.setting(args), **kw).as_dict()
+    return fam.simulate(**(mod.setting(args) if setting is None else setting), **kw).as_dict()
 
 
 def _run_chunk(task: _Task) -> _ChunkResult:
     """Compute one chunk of points (in-process or on a Dask worker): the rows of its part file."""
     fam, mod = _family_and_module(task.family)
     counts: dict[str, int] = {}
+    pts = task.points
+    need = (["predict"] if task.mode != "simulate" else []) + (["simulate"] if task.mode != "predict" else [])
+    if any(getattr(p, f"{c}_setting") is None for p in pts for c in need):  # a remote worker: from the flags
+        pts = tuple(replace(p, **{f"{c}_setting": mod.setting(getattr(p, f"{c}_args")) for c in need}) for p in pts)
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"), \
             execution(workers=task.threads):
         warnings.simplefilter("always")
         theory: list = [None] * len(task.points)
         if task.mode in ("predict", "both"):
             try:
-                theory = predict_points(fam, mod, [p.predict_args for p in task.points])
+                theory = predict_points(fam, mod, [p.predict_args for p in pts], [p.predict_setting for p in pts])
             except InvalidParameterError:
                 theory = []
-                for p in task.points:  # name the point that is refused
+                for p in pts:  # name the point that is refused
                     try:
-                        theory += predict_points(fam, mod, [p.predict_args])
+                        theory += predict_points(fam, mod, [p.predict_args], [p.predict_setting])
                     except InvalidParameterError as exc:
                         raise _stopped(p, exc) from None
         rows = []
-        for p, th in zip(task.points, theory, strict=True):
+        for p, th in zip(pts, theory, strict=True):
             sim = None
             if task.mode in ("simulate", "both"):
                 try:
-                    sim = simulate_point(fam, mod, p.simulate_args, task.trials, task.seed, p.key)
+                    sim = simulate_point(fam, mod, p.simulate_args, task.trials, task.seed, p.key, p.simulate_setting)
                 except InvalidParameterError as exc:
                     raise _stopped(p, exc) from None
-            args = p.simulate_args if p.simulate_args is not None else p.predict_args
-            rows += _rows(p, th, sim, mod.setting(args))
+            rows += _rows(p, th, sim, p.simulate_setting if p.simulate_setting is not None else p.predict_setting)
     for w in caught:
         if not issubclass(w.category, DeprecationWarning):
             msg = str(w.message).splitlines()[0] if str(w.message) else w.category.__name__
@@ -950,7 +988,9 @@ def _dask(tasks: list[_Task], workers: int | None, scheduler: str | None, info: 
                 raise InvalidParameterError(f"The '--scheduler' parameter: the cluster's workers run model_collapse "
                                             f"{theirs} (this is {__version__}); install the same version there.")
             info["dask_workers"] = len(client.scheduler_info().get("workers", {}))
-            futures = [client.submit(_run_chunk, t, pure=False) for t in tasks]
+            info["_compute_start"] = time.perf_counter()
+            futures = [client.submit(_run_chunk, replace(t, points=tuple(p.bare() for p in t.points)), pure=False)
+                       for t in tasks]
             try:
                 for _fut, result in as_completed(futures, with_results=True):
                     yield result
@@ -1020,6 +1060,7 @@ def run_sweep(spec: SweepSpec | str | os.PathLike | Mapping, out: str | os.PathL
     counts: dict[str, int] = dict(manifest.get("warnings", {}))
     computed = 0
     run_record = {"started": started, "workers": workers, "scheduler": scheduler}
+    loop_start = time.perf_counter()
     try:
         results = _dask(tasks, workers, scheduler, info) if use_dask and tasks else _serial(tasks)
         for res in results:
@@ -1031,7 +1072,10 @@ def run_sweep(spec: SweepSpec | str | os.PathLike | Mapping, out: str | os.PathL
             bar.update(n)
     finally:
         bar.close()
-        run_record.update(seconds=round(time.perf_counter() - t0, 3), points_computed=computed, **info)
+        now = time.perf_counter()
+        compute_start = info.pop("_compute_start", loop_start)
+        run_record.update(seconds=round(now - t0, 3), compute_seconds=round(now - compute_start, 3),
+                          points_computed=computed, **info)
         manifest["runs"] = [*manifest.get("runs", []), run_record]
         manifest["warnings"] = dict(sorted(counts.items()))
         if computed + skipped < len(spec.points):
