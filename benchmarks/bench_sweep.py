@@ -47,7 +47,7 @@ t = 100
 per_iteration = true
 [grid]
 workflow = ["replace", "accumulate"]
-n = [50, 100, 200, 400, 800]
+n = [20, 50, 100, 200, 400]
 d = [2, 4, 6, 8, 10, 12, 14, 16, 18, 20]
 """
 

@@ -94,6 +94,7 @@ class SweepPoint:
     # Dask workers, which recompute them from the flags
     predict_setting: dict | None = field(default=None, repr=False, compare=False)
     simulate_setting: dict | None = field(default=None, repr=False, compare=False)
+    work: float = field(default=0.0, compare=False)  # estimated floating-point operations
 
     def bare(self) -> SweepPoint:
         """The point without its cached settings (what a remote worker receives)."""
@@ -476,7 +477,7 @@ def _validate(raw: dict, src: str) -> SweepSpec:
                             f"{_spec_words(str(exc).splitlines()[0], allowed)}") from None
         total_work += work
         points.append(SweepPoint(pid, params, nss["predict"], nss["simulate"], _spawn_key(text),
-                                 settings.get("predict"), settings.get("simulate")))
+                                 settings.get("predict"), settings.get("simulate"), work))
 
     if chunk is None:
         per_point = total_work / len(points) / resources.FLOPS_PER_SECOND
@@ -989,8 +990,10 @@ def _dask(tasks: list[_Task], workers: int | None, scheduler: str | None, info: 
                                             f"{theirs} (this is {__version__}); install the same version there.")
             info["dask_workers"] = len(client.scheduler_info().get("workers", {}))
             info["_compute_start"] = time.perf_counter()
+            # the largest chunks first (longest-processing-time order): no worker is left with a big one at the end
+            ordered = sorted(tasks, key=lambda t: -sum(p.work for p in t.points))
             futures = [client.submit(_run_chunk, replace(t, points=tuple(p.bare() for p in t.points)), pure=False)
-                       for t in tasks]
+                       for t in ordered]
             try:
                 for _fut, result in as_completed(futures, with_results=True):
                     yield result
