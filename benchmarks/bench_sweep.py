@@ -53,7 +53,8 @@ d = [2, 4, 6, 8, 10, 12, 14, 16, 18, 20]
 
 
 def _load() -> str:
-    return "load %.2f %.2f %.2f" % os.getloadavg()
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 def predict_benchmark(repeat: int, tmp: Path) -> None:
