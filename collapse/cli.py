@@ -160,7 +160,7 @@ def build_parser() -> Parser:
                         formatter_class=_Formatter)
     sw.add_argument("spec", help="TOML spec: family, mode, trials, seed, [fixed], [grid], [zip] (docs/sweep.md)")
     sw.add_argument("--out", required=True, help="output folder: a Parquet dataset and _manifest.json")
-    sw.add_argument("--workers", type=_args.positive_int, default=None,
+    sw.add_argument("--workers", type=_args.positive_int, default=None, metavar="K",
                     help="run on a local Dask cluster of K processes (default: in-process, serially)")
     sw.add_argument("--scheduler", metavar="ADDRESS", default=None,
                     help="run on an existing Dask cluster, e.g. tcp://host:8786 (default: none)")

@@ -415,8 +415,14 @@ def _validate(raw: dict, src: str) -> SweepSpec:
         ck = (cmd, key, type(value), value)
         if ck not in cache:
             action = acts[cmd].get(key)
-            cache[ck] = _convert(action, value, f"{src}: [{where_of[key]}] {key} = {_show(value)}") \
-                if action is not None else _MISSING
+            try:
+                cache[ck] = _convert(action, value, f"{src}: [{where_of[key]}] {key} = {_show(value)}") \
+                    if action is not None else _MISSING
+            except SpecError as exc:
+                if mode != "both":
+                    raise
+                raise SpecError(f"{exc} (for 'collapse {cmd} {fam.cli}': mode = both needs a value both commands "
+                                "accept)") from None
         return cache[ck]
 
     bases: dict = {}
