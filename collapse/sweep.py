@@ -284,7 +284,11 @@ def load_spec(spec: str | os.PathLike | Mapping) -> SweepSpec:
     raises :class:`SpecError` (an :class:`InvalidParameterError`) with one line naming the key.
     """
     if isinstance(spec, Mapping):
-        return _validate(json.loads(json.dumps(dict(spec), default=_jsonable)), "spec")
+        try:
+            plain = json.loads(json.dumps(dict(spec), default=_jsonable))
+        except (TypeError, ValueError) as exc:
+            raise SpecError(f"spec: values must be numbers, strings, booleans, lists and tables ({exc})") from None
+        return _validate(plain, "spec")
     path = Path(spec)
     try:
         text = path.read_text(encoding="utf-8")
