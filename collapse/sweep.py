@@ -222,6 +222,8 @@ def _jsonable(v: Any) -> Any:
         return v.tolist()
     if isinstance(v, tuple):
         return [_jsonable(x) for x in v]
+    if isinstance(v, np.bool_):
+        return bool(v)
     if isinstance(v, np.integer):
         return int(v)
     if isinstance(v, np.floating):
@@ -229,8 +231,16 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
+def _json_default(v: Any) -> Any:
+    """``json.dumps(default=...)``: numpy values and tuples as plain values; anything else is refused."""
+    out = _jsonable(v)
+    if out is v:
+        raise TypeError(f"a {type(v).__name__} value")
+    return out
+
+
 def _canonical(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_jsonable, allow_nan=True)
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_json_default, allow_nan=True)
 
 
 def _spawn_key(identity: str) -> tuple[int, ...]:
@@ -285,7 +295,7 @@ def load_spec(spec: str | os.PathLike | Mapping) -> SweepSpec:
     """
     if isinstance(spec, Mapping):
         try:
-            plain = json.loads(json.dumps(dict(spec), default=_jsonable))
+            plain = json.loads(json.dumps(dict(spec), default=_json_default))
         except (TypeError, ValueError) as exc:
             raise SpecError(f"spec: values must be numbers, strings, booleans, lists and tables ({exc})") from None
         return _validate(plain, "spec")
@@ -858,7 +868,7 @@ def _write_table(path: Path, table) -> None:
 
 
 def _write_json(path: Path, obj: dict) -> None:
-    _atomic(path, lambda tmp: tmp.write_text(json.dumps(obj, indent=2, default=_jsonable) + "\n", encoding="utf-8"))
+    _atomic(path, lambda tmp: tmp.write_text(json.dumps(obj, indent=2, default=_json_default) + "\n", encoding="utf-8"))
 
 
 def _finalise(out: Path, n_chunks: int, params: list[str]) -> int:
