@@ -1,4 +1,4 @@
-"""`collapse`: predict (closed forms), simulate (Monte Carlo), figures (regenerate paper figures).
+"""`collapse`: predict (closed forms), simulate (Monte Carlo), figures (regenerate paper figures), sweep (grids).
 
 Every model family of :mod:`model_collapse.families` has a CLI module listed in :data:`MODELS` that defines
 
@@ -157,6 +157,18 @@ def build_parser() -> Parser:
     figs.add_argument("--quick", action="store_true", help="small configuration (seconds, for smoke tests)")
     figs.add_argument("--seed", type=_args.seed, default=0, help="simulation seed")
     figs.set_defaults(run=run_figures)
+
+    sw = sub.add_parser("sweep", help="one family over a grid of settings (TOML spec) into a Parquet table",
+                        formatter_class=_Formatter)
+    sw.add_argument("spec", help="TOML spec: family, mode, trials, seed, [fixed], [grid], [zip] (docs/sweep.md)")
+    sw.add_argument("--out", required=True, help="output folder: a Parquet dataset and _manifest.json")
+    sw.add_argument("--workers", type=_args.positive_int, default=None, metavar="K",
+                    help="run on a local Dask cluster of K processes (default: in-process, serially)")
+    sw.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                    help="run on an existing Dask cluster, e.g. tcp://host:8786 (default: none)")
+    sw.add_argument("--resume", action="store_true", help="finish the sweep already in --out (skips finished points)")
+    sw.add_argument("--progress", action="store_true", help="show a progress bar even when stderr is not a terminal")
+    sw.set_defaults(run=run_sweep)
     return parser
 
 
@@ -234,6 +246,12 @@ def run_figures(args: argparse.Namespace) -> None:
         print(f"{fig.id}: wrote {', '.join(str(p) for p in paths)} ({took:.1f} s)", flush=True)
     print(f"figures written to {out_dir}")
     return None
+
+
+def run_sweep(args: argparse.Namespace) -> None:
+    from model_collapse import sweep
+
+    return sweep.run_cli(args)
 
 
 def _walk(value, path: str, found: list[tuple[str, float]]):

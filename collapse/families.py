@@ -72,6 +72,9 @@ class Family:
     signed_keys: frozenset = frozenset()  # output keys that may be negative (all others are >= 0)
     diagnostics: frozenset = frozenset()  # result fields of one twin with no counterpart in the other
     note: str = ""
+    # keywords over which ``predict`` broadcasts elementwise, giving each element exactly the number of a scalar
+    # call (collapse sweep evaluates points that differ only in these in one call; tests/test_sweep.py checks it)
+    broadcast: frozenset = frozenset()
     extra: Mapping = field(default_factory=dict)  # cli_reference: CLI flags of a small setting
 
     def reference_setting(self) -> dict:
@@ -105,6 +108,7 @@ FAMILIES: tuple[Family, ...] = (
         figures=("strong_collapse",),
         methods=("conditional", "sample"),
         note="Strong Model Collapse: ridge on n samples, a fraction p2 synthetic (docs/theory.md §2).",
+        broadcast=frozenset({"n", "p2", "lam", "sigma", "sigma2"}),
         extra=MappingProxyType({"cli_reference": ("--n", "300", "--d", "60", "--p2", "0.3", "--c2", "1", "--lam",
                                                   "0.01", "--sigma", "0.5")}),
     ),

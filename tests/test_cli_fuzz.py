@@ -256,3 +256,59 @@ def test_help_shows_every_default():
 @given(lines=command_lines("ridge"))
 def test_fuzz_ridge_with_pinned_examples(lines):
     _fuzz("ridge", lines)
+
+
+# ---- collapse sweep: a spec value is checked exactly like the flag it names (one line, exit 2, nothing written)
+SWEEP_BASE = 'family = "ridge"\nmode = "predict"\n[fixed]\nd = 4\nc2 = 1\nlam = 0.1\nsigma = 1\n'
+PINNED_SWEEP = [
+    (SWEEP_BASE + "[grid]\nn = [3]\np2 = [1e400]\n", "p2"),        # TOML reads 1e400 as inf
+    (SWEEP_BASE + "[grid]\nn = [9007199254740993]\np2 = [0]\n", "n"),
+    (SWEEP_BASE + "[grid]\nn = [-1]\np2 = [0]\n", "n"),
+    (SWEEP_BASE + "[grid]\nn = [3]\np2 = [nan]\n", "p2"),
+    (SWEEP_BASE + "[grid]\nn = [3]\np2 = [true]\n", "p2"),
+    (SWEEP_BASE + "[grid]\nn = [3]\np2 = [[0.1]]\n", "p2"),
+    (SWEEP_BASE + "[grid]\nn = [3]\np2 = [0]\n[grid.sub]\nx = 1\n", "sub"),
+    (SWEEP_BASE.replace('"ridge"', '"scaling"') + "[grid]\nn = [3]\n", "family"),
+    (SWEEP_BASE + "[grid]\nn = [3]\np2 = [0]\nspectrum = [\"powerlaw:\"]\n", "spectrum"),
+    ("\x00", "TOML"),
+]
+
+
+@pytest.mark.parametrize("text,key", PINNED_SWEEP, ids=[k for _, k in PINNED_SWEEP])
+def test_pinned_sweep_refusals(text, key, tmp_path):
+    pytest.importorskip("pyarrow")
+    spec = tmp_path / "s.toml"
+    spec.write_text(text)
+    out = cli.run(["sweep", str(spec), "--out", str(tmp_path / "out")])
+    lines = out.stderr.strip().splitlines()
+    assert out.exit_code == 2 and len(lines) == 1 and key in lines[0], out.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values=st.lists(st.one_of(st.sampled_from(FLOATS + HOSTILE_FLOATS), st.integers(-3, 10**20),
+                                 st.booleans()), min_size=1, max_size=3),
+       key=st.sampled_from(["n", "p2", "lam", "sigma", "d"]))
+def test_fuzz_sweep_grid_values(values, key, tmp_path_factory):
+    pytest.importorskip("pyarrow")
+    tmp = tmp_path_factory.mktemp("sweep")
+    fixed = {"d": "4", "c2": "1", "lam": "0.1", "sigma": "1", "n": "3", "p2": "0.5"}
+    fixed.pop(key)
+
+    def toml(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int):
+            return str(v)
+        return json.dumps(v)  # a string value: parsed by the flag's type, like the CLI
+    text = ('family = "ridge"\n[fixed]\n' + "".join(f"{k} = {v}\n" for k, v in fixed.items())
+            + f"[grid]\n{key} = [{', '.join(toml(v) for v in values)}]\n")
+    spec = tmp / "s.toml"
+    spec.write_text(text)
+    out = cli.run(["sweep", str(spec), "--out", str(tmp / "out")])
+    assert out.exit_code in (0, 2), out.stderr
+    assert "Traceback" not in out.stderr
+    if out.exit_code == 2:
+        assert len(out.stderr.strip().splitlines()) == 1 and key in out.stderr or "same setting" in out.stderr, \
+            out.stderr
+        assert not (tmp / "out").exists() or "stopped at point" in out.stderr

@@ -85,8 +85,24 @@ def _rowdot(a: np.ndarray, m: np.ndarray) -> np.ndarray:
     return np.sum(a, axis=-1)
 
 
+def _distinct(*flat: np.ndarray) -> tuple[list[np.ndarray], np.ndarray] | None:
+    """The distinct tuples of equal-length 1-D arrays and the index of each element's tuple, or None when
+    all are distinct (a grid's n × p2 × σ points share one κ per (λ, n): solved once, not per point)."""
+    if flat[0].size < 2:
+        return None
+    keys = np.stack([np.asarray(a, dtype=float) for a in flat], axis=-1)
+    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    if uniq.shape[0] == keys.shape[0]:
+        return None
+    return [uniq[:, j].copy() for j in range(len(flat))], inverse.reshape(-1)
+
+
 def spectral_sum(kappa_flat: np.ndarray, w: np.ndarray, m: np.ndarray, term) -> np.ndarray:
     """Σ_i m_i·term(κ, ω_i) for each κ in ``kappa_flat`` (1-D), evaluated in memory-bounded blocks."""
+    dup = _distinct(kappa_flat)
+    if dup is not None:
+        (k_unique,), inverse = dup
+        return spectral_sum(k_unique, w, m, term)[inverse]
     out = np.empty(kappa_flat.shape, dtype=float)
     for sl in _blocks(kappa_flat.size, w.size):
         k = kappa_flat[sl, None]
@@ -262,7 +278,12 @@ def kappa(lam, eigenvalues, n, multiplicities=None) -> np.ndarray:
     w, m = spectrum_arrays(eigenvalues, multiplicities, "kappa")
     lam_b, n_b = np.broadcast_arrays(np.asarray(lam, dtype=float), np.asarray(n, dtype=float))
     shape = lam_b.shape
-    res = _solve_kappa(lam_b.ravel().copy(), n_b.ravel().copy(), w, m)
+    lam_f, n_f = lam_b.ravel().copy(), n_b.ravel().copy()
+    dup = _distinct(lam_f, n_f)
+    if dup is not None:  # each distinct (λ, n) once: exactly the same numbers (row sums do not mix points)
+        (lam_u, n_u), inverse = dup
+        return _solve_kappa(lam_u, n_u, w, m)[inverse].reshape(shape)
+    res = _solve_kappa(lam_f, n_f, w, m)
     return res.reshape(shape)
 
 
@@ -275,6 +296,10 @@ def u(kappa, eigenvalues, n, multiplicities=None) -> np.ndarray:
     w, m = spectrum_arrays(eigenvalues, multiplicities, "u")
     k_b, n_b = np.broadcast_arrays(np.asarray(kappa, dtype=float), np.asarray(n, dtype=float))
     k, nn = k_b.ravel(), n_b.ravel()
+    dup = _distinct(k, nn)
+    if dup is not None:
+        (k_u, n_u), inverse = dup
+        return u(k_u, w, n_u, m)[inverse].reshape(k_b.shape)
     t = _n_minus_df2(k, w, m, nn)  # the denominator, cancellation-free near the threshold
     d2 = spectral_sum(k, w, m, _sq_ratio)  # df2 itself, directly (n − t would cancel when df2 << n)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -1,0 +1,115 @@
+"""Benchmark (prints numbers; not a test): `collapse sweep` end to end (issue 14).
+
+1. Predict: a 10⁴-point sweep of the ridge mixture at d = 1000 (power-law spectrum; grid n × p2 × lam × sigma,
+   10 values each). Target < 5 s end to end: the command line in a fresh interpreter (imports, spec
+   validation of every point, the theory in vectorised groups (``Family.broadcast``), 32 Parquet parts,
+   manifest), and the same in-process (``run_sweep``).
+2. Simulate: 100 points × 100 trials of the Gaussian workflows (replace / accumulate × n × d, t = 1..100
+   per iteration) on a local Dask cluster of 1 and of 2 worker processes. Target: 2 workers ≥ 1.7× the
+   speed of 1. Printed: end to end (cluster start included) and the compute phase alone (from the first
+   submitted chunk to the last part written), best of ``repeats`` runs.
+
+Run: python benchmarks/bench_sweep.py [repeats]   (default 2). The machine is shared: the numbers vary
+with the load (the script prints ``os.getloadavg()`` before each measurement).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PREDICT_SPEC = """
+family = "ridge"
+mode = "predict"
+[fixed]
+d = 1000
+spectrum = "powerlaw:1.5"
+c2 = 1.0
+[grid]
+n = [100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000]
+p2 = [0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9]
+lam = [1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0]
+sigma = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+"""
+
+SIMULATE_SPEC = """
+family = "gaussian"
+mode = "both"
+trials = 100
+seed = 0
+[fixed]
+t = 100
+per_iteration = true
+[grid]
+workflow = ["replace", "accumulate"]
+n = [20, 50, 100, 200, 400]
+d = [2, 4, 6, 8, 10, 12, 14, 16, 18, 20]
+"""
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def predict_benchmark(repeat: int, tmp: Path) -> None:
+    from model_collapse.sweep import load_spec, run_sweep
+
+    spec_path = tmp / "ridge.toml"
+    spec_path.write_text(PREDICT_SPEC)
+    cli_times, api_times = [], []
+    for i in range(repeat):
+        print(f"  ({_load()})")
+        out = tmp / f"ridge-cli-{i}"
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "model_collapse", "sweep", str(spec_path), "--out", str(out)],
+                       check=True, capture_output=True)
+        cli_times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        res = run_sweep(load_spec(spec_path), tmp / f"ridge-api-{i}")
+        api_times.append(time.perf_counter() - t0)
+    flag = "ok" if min(cli_times) < 5 else "OVER TARGET"
+    print(f"predict ridge, {res.points} points, d = 1000: command line {min(cli_times):.2f} s (best; median "
+          f"{sorted(cli_times)[len(cli_times) // 2]:.2f} s), in-process {min(api_times):.2f} s ({flag}; target < 5 s)")
+
+
+def simulate_benchmark(repeat: int, tmp: Path) -> None:
+    from model_collapse.sweep import load_spec, run_sweep
+
+    path = tmp / "gaussian.toml"
+    path.write_text(SIMULATE_SPEC)
+    spec = load_spec(path)
+    result = {}
+    for workers in (1, 2):
+        ends, computes = [], []
+        for i in range(repeat):
+            print(f"  ({_load()})")
+            out = tmp / f"gauss-{workers}-{i}"
+            t0 = time.perf_counter()
+            run_sweep(spec, out, workers=workers)
+            ends.append(time.perf_counter() - t0)
+            run = json.loads((out / "_manifest.json").read_text())["runs"][-1]
+            computes.append(run["compute_seconds"])
+        result[workers] = (min(ends), min(computes))
+        print(f"simulate gaussian, {len(spec.points)} points x {spec.trials} trials, {workers} worker(s): "
+              f"end to end {min(ends):.2f} s, compute {min(computes):.2f} s (best of {repeat})")
+    (e1, c1), (e2, c2) = result[1], result[2]
+    flag = "ok" if c1 / c2 >= 1.7 else "UNDER TARGET"
+    print(f"speed-up 2 workers vs 1: compute {c1 / c2:.2f}x, end to end {e1 / e2:.2f}x ({flag}; target >= 1.7x)")
+
+
+def main() -> None:
+    repeat = int(sys.argv[1]) if len(sys.argv) > 1 else 2
+    print(f"machine: {os.cpu_count()} cores; best of {repeat}")
+    with tempfile.TemporaryDirectory() as d:
+        predict_benchmark(repeat, Path(d))
+        simulate_benchmark(repeat, Path(d))
+
+
+if __name__ == "__main__":
+    main()
