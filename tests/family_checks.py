@@ -88,7 +88,8 @@ def invalid_values(constraint) -> list:
     vals: list = [np.nan, "text"]
     if constraint.low is not None:
         vals.append(constraint.low - 1.0 if constraint.closed in ("both", "left") else constraint.low)
-    if constraint.high is not None:  # just past the bound (a relative step: 1e150 + 1 is 1e150 in float64)
+    # just past a finite upper bound (a relative step: 1e150 + 1 is 1e150 in float64)
+    if constraint.high is not None and np.isfinite(constraint.high):
         vals.append(constraint.high + max(1.0, abs(constraint.high)) if constraint.closed in ("both", "right")
                     else constraint.high)
     if constraint.kind.__name__ == "Integral":
