@@ -52,6 +52,8 @@ def add_predict_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--r2", type=_args.nonnegative, default=1.0, help="signal strength r² = tr ΓΣ" + dflt)
     p.add_argument("--spectrum", type=_args.spectrum, default=_args.DEFAULT_SPECTRUM,
                    help=_args.SPECTRUM_FORMS + "; default isotropic")
+    _args.add_spectrum2(p, "covariate shift: the synthetic rows' spectrum, same kinds as --spectrum, in the same "
+                           "eigenbasis (docs/covariate_shift.md)")
     _args.add_teacher_argument(p)
     _args.add_penalty_and_mse(p)
     p.add_argument("--max-synthetic", type=_count_or_inf, default=math.inf,
@@ -75,6 +77,9 @@ def _setting(args) -> dict:
     gamma = _args.teacher_gamma(args)
     if gamma is not None:
         out["gamma"] = gamma
+    w2 = _args.spectrum2_values(args)
+    if w2 is not None:
+        out["eigenvalues2"] = w2
     return out
 
 
@@ -115,8 +120,8 @@ def simulate(args, progress) -> dict:
     resources.check([("--d", 8.0 * 12 * d * d), ("--trials", 8.0 * 4 * args.trials)])
     resources.note_time(2 * args.trials * 6 * d**3)
     kw = dict(n_trials=args.trials, method=args.method)
-    sim = {k_: s[k_] for k_ in ("eigenvalues", "c2", "r2", "sigma", "sigma2", "penalty", "include_noise", "gamma")
-           if k_ in s}
+    sim = {k_: s[k_] for k_ in ("eigenvalues", "c2", "r2", "sigma", "sigma2", "penalty", "include_noise", "gamma",
+                                "eigenvalues2") if k_ in s}
     real = mc.simulate(args.n_real, 0.0, args.lam, **sim, seed=point_seed(args.seed, 0), **kw)
     best = mc.simulate(n_best, k / n_best if n_best else 0.0, args.lam, **sim, seed=point_seed(args.seed, 1), **kw)
     gain = real.total.mean - best.total.mean

@@ -453,3 +453,20 @@ if __name__ == "__main__":  # measure the worst deviation / allowance ratio over
                     print(f"d={d} {shift:12s} n={n:5d} p2={p2} lam={lam:g} {part:8s} ratio={r:.3f}")
                     worst = max(worst, (r, (d, shift, n, p2, lam, part)), key=lambda x: x[0])
     print("worst", worst)
+
+
+def test_collapse_floor_is_the_large_n_limit_and_reduces_without_shift():
+    """covariate_shift.collapse_floor equals the closed form at n = 1e14 (the O(d/n) remainder is ~1e-12) and the
+    single-covariance floor at Σ₂ = Σ₁; twin: the single-covariance floor (Σ₂ ignored) differs at λ > 0."""
+    from model_collapse.theory import ridge_mixture as rm
+
+    w1, w2 = np.ones(100), np.arange(1, 101, dtype=float) ** -1.0
+    for lam in (0.0, 1e-3, 0.1):
+        for p2 in (0.1, 0.5, 1.0):
+            floor = float(cs.collapse_floor(lam, p2, w1, w2, c2=1.0))
+            far = float(rm.predict(1e14, p2, lam, w1, eigenvalues2=w2, c2=1.0, sigma=0.5).total)
+            assert floor == pytest.approx(far, rel=1e-8)
+    assert float(cs.collapse_floor(0.01, 0.3, w2, w2, c2=1.0)) == pytest.approx(
+        float(rm.collapse_floor(0.01, 0.3, w2, c2=1.0)), rel=1e-13)
+    shifted, ignored = cs.collapse_floor(0.1, 0.5, w1, w2, c2=1.0), rm.collapse_floor(0.1, 0.5, w1, c2=1.0)
+    assert abs(float(shifted) - float(ignored)) > 0.01

@@ -59,13 +59,16 @@ def budget_settings(draw):
         n1 = d + 3
     sigma = draw(st.floats(0.2, 2.0))
     c2 = draw(st.floats(0.01, 3.0))
-    return dict(n1=n1, lam=lam, w=w, c2=c2, sigma=sigma, sigma2=draw(st.floats(0.0, 2.0)))
+    # covariate shift in a third of the cases: synthetic rows with their own power-law spectrum
+    w2 = draw(st.one_of(st.none(), st.none(), st.floats(0.25, 1.5).map(
+        lambda b: 2.0 * np.arange(1, d + 1, dtype=float) ** (-b))))
+    return dict(n1=n1, lam=lam, w=w, c2=c2, sigma=sigma, sigma2=draw(st.floats(0.0, 2.0)), w2=w2)
 
 
 @settings(max_examples=40, deadline=None)
 @given(budget_settings())
 def test_best_k_and_break_even_equal_a_dense_search(s):
-    kw = dict(c2=s["c2"], sigma=s["sigma"], sigma2=s["sigma2"])
+    kw = dict(c2=s["c2"], sigma=s["sigma"], sigma2=s["sigma2"], eigenvalues2=s["w2"])
     res = sb.synthetic_budget(s["n1"], s["lam"], s["w"], max_synthetic=K_MAX, **kw)
     k, e = dense(s["n1"], s["lam"], s["w"], **kw)
     kd, ed, be = dense_answer(k, e)
@@ -118,6 +121,19 @@ def test_borderline_limit_is_unbounded():
     the limit by more than 1e-12, so the answer is the limit (k = inf), not a round-off minimiser."""
     res = sb.synthetic_budget(1000, 0.0, np.ones(100), c2=0.05, sigma=1.0)
     assert math.isinf(res.best_n_synthetic) and res.best_total == pytest.approx(0.05, rel=1e-12)
+
+
+def test_covariate_shift_limit_is_the_all_synthetic_floor():
+    """With Σ₂ ≠ Σ₁ the k → ∞ limit is λ²tr ΓΣ₁(Σ₂ + λ)⁻² + tr ΔΣ₁Σ₂²(Σ₂ + λ)⁻² (covariate_shift.collapse_floor at
+    p₂ = 1): it equals the curve far out. (Ridgeless it is c² whatever Σ₂ is; at finite k the shift matters: the
+    twin "Σ₂ ignored" gives another best k and break-even count.)"""
+    w1, w2 = np.ones(100), 2.0 * np.arange(1, 101, dtype=float) ** -0.5
+    res = sb.synthetic_budget(1000, 1e-3, w1, c2=0.2, sigma=1.0, eigenvalues2=w2)
+    far = float(sb.error_curve(1000, 1e13, 1e-3, w1, c2=0.2, sigma=1.0, eigenvalues2=w2).total)
+    assert res.limit_total == pytest.approx(far, rel=1e-8)
+    same = sb.synthetic_budget(1000, 1e-3, w1, c2=0.2, sigma=1.0)
+    assert (res.best_n_synthetic, res.break_even_n_synthetic) == (1038, 3712)
+    assert (same.best_n_synthetic, same.break_even_n_synthetic) == (399, 1275)
 
 
 def test_bounded_search_and_no_help():
@@ -201,6 +217,15 @@ def test_cli_unbounded_is_null_with_reason_and_simulate_refuses():
     assert out["best_n_synthetic"] is None and any("keeps falling" in w for w in out["warnings"])
     r = run(["simulate", "synthetic-budget", *argv, "--trials", "5"])
     assert r.exit_code == 2 and "--max-synthetic" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_cli_spectrum2_is_the_covariate_shift_budget():
+    r = run(["predict", "synthetic-budget", *BASE, "--lam", "0.001", "--spectrum2", "powerlaw:0.5", "--json"])
+    assert r.exit_code == 0, r.stderr
+    out = json.loads(r.stdout)
+    w = np.ones(100)
+    ref = sb.synthetic_budget(1000, 0.001, w, c2=0.2, sigma=1.0, eigenvalues2=np.arange(1, 101.0) ** -0.5)
+    assert out["best_n_synthetic"] == ref.best_n_synthetic and out["limit_total"] == pytest.approx(ref.limit_total)
 
 
 def test_cli_simulate_reports_both_errors():

@@ -58,6 +58,7 @@ __all__ = [
     "risk_pieces",
     "predict",
     "second_spectrum",
+    "collapse_floor",
 ]
 
 _EPS = np.finfo(float).eps
@@ -439,3 +440,34 @@ def predict(
         warnings.warn("ridgeless fit at the interpolation threshold (lam = 0, n = d): u, the variance and the "
                       "total are infinite", RuntimeWarning, stacklevel=2)
     return RidgeMixtureRisk(bc(bias), bc(variance), bc(zeta), bc(total), bc(mu.reshape(shape)), bc(u))
+
+
+@validate(lam=NONNEGATIVE, p2=PROBABILITY)
+def collapse_floor(lam, p2, eigenvalues, eigenvalues2, *, c2: float = 1.0, r2: float = 1.0, gamma=None, delta=None,
+                   multiplicities=None) -> np.ndarray:
+    """The n → ∞ limit of the covariate-shift test error at fixed d (τ_k → 0, R̄ → (Σ_p + λ)⁻¹):
+
+        E_∞ = λ²·tr ΓΣ₁(Σ_p + λ)⁻² + p₂²·tr ΔΣ₁Σ₂²(Σ_p + λ)⁻²,    Σ_p = p₁Σ₁ + p₂Σ₂
+
+    (the pooled ridge tends to (Σ_p + λ)⁻¹(Σ_p w₁ + p₂Σ₂δ)). Ridgeless: p₂²·tr ΔΣ₁Σ₂²Σ_p⁻², so covariate shift
+    moves the floor p₂²c² of the single-covariance case (which it equals at Σ₂ = Σ₁). ``lam`` and ``p2``
+    broadcast; priors as in :func:`predict` (defaults normalised by tr Σ₁). docs/theory.md §2.7.
+    """
+    from model_collapse.theory.ridge_mixture import resolve_priors
+
+    s1, m = spectrum_arrays(eigenvalues, multiplicities, "collapse_floor")
+    s2 = second_spectrum(eigenvalues2, s1, "collapse_floor")
+    gam, dlt = resolve_priors(s1, m, r2, c2, gamma, delta, "collapse_floor")
+    lam_b, p2_b = np.broadcast_arrays(np.asarray(lam, dtype=float), np.asarray(p2, dtype=float))
+    lam_f, p2_f = lam_b.ravel()[:, None], p2_b.ravel()[:, None]
+    sp = (1.0 - p2_f) * s1 + p2_f * s2
+    pos = s1 > 0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        den = sp + lam_f
+        shrink = np.where(pos, np.where(den > 0, lam_f / den, 0.0), 0.0)  # λ/(σ_p + λ), bounded ratios
+        signal = np.where(pos, np.where(den > 0, p2_f * s2 / den, 0.0), 0.0)  # p₂σ₂/(σ_p + λ)
+        out = np.sum(m * s1 * (gam * shrink**2 + dlt * signal**2), axis=-1)
+    if not np.all(np.isfinite(out)):
+        raise UnrepresentableError("The 'r2' and 'c2' parameters of collapse_floor give a floor beyond the float64 "
+                                   "range (1.8e308); scale them down.")
+    return out.reshape(lam_b.shape)

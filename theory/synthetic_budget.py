@@ -11,6 +11,9 @@ with the same conventions as the ridge mixture (penalty (1/n)-scaled by default,
 
     E(∞) = λ²·tr ΓΣ(Σ + λ)⁻² + tr ΔΣ³(Σ + λ)⁻²     (λ → 0 there for ``penalty="sum"``; ridgeless: c²).
 
+With covariate shift (``eigenvalues2``: the synthetic rows' spectrum Σ₂, docs/theory.md §2.7) E(k) is the
+two-population closed form and E(∞) = λ²·tr ΓΣ₁(Σ₂ + λ)⁻² + tr ΔΣ₁Σ₂²(Σ₂ + λ)⁻².
+
 :func:`synthetic_budget` reports E(0) (``real_only_total``), the best k over the integers k ≥ 0
 (``best_n_synthetic``; ``inf`` when the infimum is only approached as k → ∞, i.e. no finite k's error is below
 E(∞) by more than a relative 1e-12), its error ``best_total``, ``helps`` (E(best) < E(0)) and
@@ -38,7 +41,7 @@ from numbers import Real
 
 import numpy as np
 from model_collapse.arrays import plain
-from model_collapse.theory import ridge_mixture
+from model_collapse.theory import covariate_shift, ridge_mixture
 from model_collapse.theory.ridge import spectrum_arrays
 from model_collapse.validation import NONNEGATIVE, POSITIVE, Interval, InvalidParameterError, validate
 from scipy import optimize
@@ -69,9 +72,10 @@ class SyntheticBudget:
                 "limit_total": plain(self.limit_total)}
 
 
-def _curve_kwargs(c2, r2, sigma, sigma2, gamma, delta, multiplicities, penalty, include_noise) -> dict:
+def _curve_kwargs(c2, r2, sigma, sigma2, gamma, delta, multiplicities, penalty, include_noise,
+                  eigenvalues2=None) -> dict:
     return dict(c2=c2, r2=r2, sigma=sigma, sigma2=sigma2, gamma=gamma, delta=delta, multiplicities=multiplicities,
-                penalty=penalty, include_noise=include_noise)
+                penalty=penalty, include_noise=include_noise, eigenvalues2=eigenvalues2)
 
 
 @validate(n_real=POSITIVE, n_synthetic=NONNEGATIVE, lam=NONNEGATIVE)
@@ -90,12 +94,14 @@ def error_curve(
     multiplicities=None,
     penalty: str = "mean",
     include_noise: bool = False,
+    eigenvalues2=None,
 ) -> ridge_mixture.RidgeMixtureRisk:
     """The ridge-mixture risk after adding ``n_synthetic`` = k synthetic samples to ``n_real`` = n₁ real ones.
 
     E(k) = :func:`ridge_mixture.predict` at n = n₁ + k, p₂ = k/(n₁ + k) (every field: bias, variance, zeta,
     total, kappa, u). ``n_real`` and ``n_synthetic`` broadcast against each other (a (n₁, k) heat map is
-    ``error_curve(n1[:, None], k[None, :], ...)``); the other keywords are the ridge mixture's.
+    ``error_curve(n1[:, None], k[None, :], ...)``); the other keywords are the ridge mixture's, including
+    ``eigenvalues2`` (synthetic rows' spectrum: covariate shift, docs/theory.md §2.7).
     """
     n1 = np.asarray(n_real, dtype=float)
     k = np.asarray(n_synthetic, dtype=float)
@@ -104,7 +110,7 @@ def error_curve(
         p2 = np.where(k > 0, k / n, 0.0)
     return ridge_mixture.predict(n, np.clip(p2, 0.0, 1.0), lam, eigenvalues,
                                  **_curve_kwargs(c2, r2, sigma, sigma2, gamma, delta, multiplicities, penalty,
-                                                 include_noise))
+                                                 include_noise, eigenvalues2))
 
 
 @validate(n_real=POSITIVE, lam=NONNEGATIVE, max_synthetic=COUNT_OR_INF)
@@ -122,6 +128,7 @@ def synthetic_budget(
     multiplicities=None,
     penalty: str = "mean",
     include_noise: bool = False,
+    eigenvalues2=None,
     max_synthetic: float = math.inf,
 ) -> SyntheticBudget:
     """Best number k* of synthetic samples to add to n₁ = ``n_real`` real ones (module docstring).
@@ -138,7 +145,7 @@ def synthetic_budget(
                                         f"Got an array of shape {np.shape(value)} instead.")
     w, _m = spectrum_arrays(eigenvalues, multiplicities, "synthetic_budget")
     n1 = float(n_real)
-    kw = _curve_kwargs(c2, r2, sigma, sigma2, gamma, delta, multiplicities, penalty, include_noise)
+    kw = _curve_kwargs(c2, r2, sigma, sigma2, gamma, delta, multiplicities, penalty, include_noise, eigenvalues2)
 
     def total(k):
         with warnings.catch_warnings():
@@ -151,8 +158,11 @@ def synthetic_budget(
         limit = float(total(float(max_synthetic)))
     else:
         lam_limit = 0.0 if penalty == "sum" else float(lam)
-        limit = float(ridge_mixture.collapse_floor(lam_limit, 1.0, eigenvalues, c2=c2, r2=r2, gamma=gamma,
-                                                   delta=delta, multiplicities=multiplicities))
+        floor_kw = dict(c2=c2, r2=r2, gamma=gamma, delta=delta, multiplicities=multiplicities)
+        if eigenvalues2 is None:
+            limit = float(ridge_mixture.collapse_floor(lam_limit, 1.0, eigenvalues, **floor_kw))
+        else:  # all synthetic rows, covariance Σ₂: λ²tr ΓΣ₁(Σ₂ + λ)⁻² + tr ΔΣ₁Σ₂²(Σ₂ + λ)⁻²
+            limit = float(covariate_shift.collapse_floor(lam_limit, 1.0, eigenvalues, eigenvalues2, **floor_kw))
         if include_noise:
             limit += float(sigma) ** 2
     top = float(max_synthetic) if bounded else (n1 + w.size) * 10.0**_DECADES_BEYOND
