@@ -23,6 +23,7 @@ import importlib
 import io
 import json
 import math
+import re
 import sys
 import time
 import warnings
@@ -51,7 +52,17 @@ EXIT_INTERNAL = 1
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, but every error is one line on stderr and exit code 2 (no usage block)."""
+    """argparse, but every error is one line on stderr and exit code 2 (no usage block).
+
+    A negative number in exponent form (``--sigma -1e-3``) is read as the flag's value, so the flag's own type
+    refuses it with the allowed range, instead of argparse's "expected one argument" (argparse's own pattern
+    for negative numbers, a private attribute that newer Pythons widen themselves, lacks exponents)."""
+
+    _NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^-(inf|infinity|nan)$", re.IGNORECASE)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = self._NEGATIVE_NUMBER
 
     def error(self, message: str):  # type: ignore[override]
         sys.stderr.write(f"{self.prog}: error: {message}\n")
@@ -337,13 +348,12 @@ def print_result(result: dict, as_json: bool, messages: list[str]) -> None:
 
 
 #: Library keywords whose CLI flag is not simply "--" + the name with dashes.
-_FLAG_OF = {"eigenvalues": "--spectrum", "include_noise": "--mse", "n_trials": "--trials"}
+_FLAG_OF = {"eigenvalues": "--spectrum", "eigenvalues2": "--spectrum2", "include_noise": "--mse",
+            "n_trials": "--trials"}
 
 
 def _flag_message(exc: InvalidParameterError, args: argparse.Namespace) -> str:
     """Name the CLI flag: "The 'lam' parameter of predict must be ..." -> "The '--lam' parameter must be ..."."""
-    import re
-
     msg = str(exc).splitlines()[0] if str(exc) else "invalid input"
     m = re.match(r"The '([A-Za-z0-9_\-]+)' parameter( of [A-Za-z_]+)?", msg)
     if not m:

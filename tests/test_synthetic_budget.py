@@ -248,3 +248,19 @@ def test_cli_bad_input_is_one_line_exit_2(bad, flag):
         argv += bad
     r = run(["predict", "synthetic-budget", *argv])
     assert r.exit_code == 2 and flag in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_cli_max_synthetic_zero_and_one_are_answers():
+    """--max-synthetic 0 (no search grid at all) answers k = 0; 1 searches the single count k = 1."""
+    out0 = json.loads(run(["predict", "synthetic-budget", *BASE, "--max-synthetic", "0", "--json"]).stdout)
+    assert (out0["best_n_synthetic"], out0["helps"], out0["break_even_n_synthetic"]) == (0, False, 0)
+    out1 = json.loads(run(["predict", "synthetic-budget", *BASE, "--max-synthetic", "1", "--json"]).stdout)
+    assert out1["best_n_synthetic"] == 1 and out1["best_total"] < out1["real_only_total"]
+
+
+@pytest.mark.parametrize("value", ["-1e-3", "-1E+2", "-inf", "-.5e1"])
+def test_cli_negative_exponent_numbers_are_refused_by_the_flag_type(value):
+    """A negative number in exponent form is the flag's value (refused with the allowed range), not a flag."""
+    r = run(["predict", "synthetic-budget", *BASE[:-2], "--sigma", value])
+    assert r.exit_code == 2 and "argument --sigma: must be a finite number >= 0" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1

@@ -167,7 +167,7 @@ def synthetic_budget(
             limit += float(sigma) ** 2
     top = float(max_synthetic) if bounded else (n1 + w.size) * 10.0**_DECADES_BEYOND
     grid = _bracket_grid(top)
-    values = total(grid)
+    values = total(grid) if grid.size else np.zeros(0)
     best_k, best_e = _minimise(total, grid, values)
     if e0 <= best_e:
         best_k, best_e = 0.0, e0
