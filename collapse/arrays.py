@@ -26,8 +26,8 @@ def require_scalars(where: str, **values: Any) -> None:
     """Raise :class:`InvalidParameterError` naming the first argument that is not a scalar."""
     for name, value in values.items():
         if value is not None and np.ndim(value) != 0:
-            raise InvalidParameterError(
-                f"The '{name}' parameter of {where} must be a scalar. Got an array of shape {np.shape(value)} instead."
+            raise InvalidParameterError.of(
+                name, where, f"must be a scalar. Got an array of shape {np.shape(value)} instead."
             )
 
 

@@ -1,51 +1,28 @@
 """`collapse`: predict (closed forms), simulate (Monte Carlo), figures (regenerate paper figures), sweep (grids).
 
-Every model family of :mod:`model_collapse.families` has a CLI module listed in :data:`MODELS` that defines
-
-- ``NAME`` (the subcommand word, e.g. ``ridge``), ``FAMILY`` (its registry name) and ``HELP``;
-- ``add_setting_arguments(parser)`` and ``setting(args) -> dict``: the flags of the setting, shared by
-  ``predict`` and ``simulate``, and the keywords they map to (the theory function's keywords);
-- optionally ``add_predict_options``/``predict_extras(args, setting, out)`` (extra outputs of predict),
-  ``add_simulate_options``/``simulate_options(args)`` (simulator-only options), ``notes(args)`` (stderr
-  notes) and ``EXTRA_KEYS`` (the extra output keys).
+Every command word comes from the registry (:mod:`model_collapse.families`): each entry's declared parameters
+(:class:`model_collapse.params.Param`) become its flags (``generator_samples`` -> ``--generator-samples``), with
+their defaults in ``--help``; the values are parsed and checked by the same declarations that sweeps and Python
+callers use (:func:`model_collapse.families.resolve`). There is no per-family CLI code.
 
 ``predict`` prints the theory result's fields, ``simulate`` the same fields as ``{"mean", "se"}``. ``--json``
 prints strict JSON (RFC 8259): an infinite value is written as ``null`` and named, with its reason, in a
 ``warnings`` list; the text output prints ``inf`` and the reason once on stderr. Bad input prints one line on
-stderr naming the flag and what is allowed, and exits with code 2.
+stderr naming the flag and what is allowed, and exits with code 2. ``--json`` also echoes the ``setting`` the run
+used, defaults included.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import io
-import json
-import math
 import re
 import sys
 import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
-from model_collapse import _args, resources
-from model_collapse.validation import InvalidParameterError
-
-MODELS = [
-    "model_collapse.cli_ridge",
-    "model_collapse.cli_gaussian",
-    "model_collapse.cli_linreg",
-    "model_collapse.cli_rp",
-    "model_collapse.cli_retrain",
-    "model_collapse.cli_scaling",
-    "model_collapse.cli_kde",
-    "model_collapse.cli_lm",
-    "model_collapse.cli_synthetic_budget",
-    "model_collapse.cli_mixing",
-]
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
@@ -67,6 +44,24 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str):  # type: ignore[override]
         sys.stderr.write(f"{self.prog}: error: {message}\n")
         raise SystemExit(EXIT_BAD_INPUT)
+
+
+def _integer(text: str, minimum: int, allowed: str) -> int:
+    try:
+        x = int(text.strip().replace("_", ""), 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {allowed}; got {text!r}") from None
+    if x < minimum:
+        raise argparse.ArgumentTypeError(f"must be {allowed}; got {text!r}")
+    return x
+
+
+def _seed(text: str) -> int:
+    return _integer(text, 0, "a non-negative integer")
+
+
+def _positive_int(text: str) -> int:
+    return _integer(text, 1, "a positive integer")
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -100,80 +95,82 @@ class ProgressBar:
             self.bar.close()
 
 
-def _models():
-    return [importlib.import_module(name) for name in MODELS]
+def _help(text: str) -> str:
+    return text.replace("%", "%%")
 
 
-def _family(mod):
-    from model_collapse.families import family
+def add_params(parser: argparse.ArgumentParser, params) -> None:
+    """One flag per declared parameter (:class:`model_collapse.params.Param`): the flag, the help with its
+    default and the metavar come from the declaration; the value is kept as typed (``None`` = not given) and
+    parsed and checked by :func:`model_collapse.families.resolve`, which names the flag in any refusal."""
+    from model_collapse.params import Switch
+    from model_collapse.validation import Options
 
-    return family(mod.FAMILY)
+    for p in params:
+        switch = isinstance(p.constraint, Switch)
+        kind = {"action": "store_true"} if switch else {"metavar": p.metavar or (
+            "{" + ",".join(p.constraint.values) + "}" if isinstance(p.constraint, Options) else p.name.upper())}
+        parser.add_argument(p.flag, dest=p.name, default=None, help=_help(p.help_text()), **kind)
+        for alias in p.aliases:  # deprecated spellings: accepted, not shown, noted on stderr
+            parser.add_argument("--" + alias.replace("_", "-"), dest=alias, default=None, help=argparse.SUPPRESS,
+                                **kind)
 
 
-def _add_setting(mod, p, simulate: bool) -> None:
-    """The module's setting flags; modules whose simulate setting differs take ``simulate=``."""
-    import inspect
+class _Version(argparse.Action):
+    """``--version``: the installed version (read only when asked: the package metadata costs ~30 ms)."""
 
-    if "simulate" in inspect.signature(mod.add_setting_arguments).parameters:
-        mod.add_setting_arguments(p, simulate=simulate)
-    else:
-        mod.add_setting_arguments(p)
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from model_collapse import __version__
+
+        parser.exit(message=f"collapse {__version__}\n")
 
 
-def build_parser() -> Parser:
+def build_parser(argv: Sequence[str] | None = None) -> Parser:
+    """The command line, from the registry (:mod:`model_collapse.families`).
+
+    With ``argv`` only what parsing it needs is built: the registry is read only for ``predict``/``simulate``,
+    and only the named entry gets its flags (the others are listed with their help). ``None``: everything."""
     parser = Parser(prog="collapse", description=__doc__.split("\n")[0], formatter_class=_Formatter)
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-
     predict = sub.add_parser("predict", help="closed-form prediction (milliseconds)")
     psub = predict.add_subparsers(dest="model", required=True, parser_class=Parser)
     simulate = sub.add_parser("simulate", help="Monte-Carlo simulation of the same setting")
     ssub = simulate.add_subparsers(dest="model", required=True, parser_class=Parser)
-    for mod in _models():
-        if not hasattr(mod, "FAMILY"):  # a theory-only command (no registry entry): its own predict/simulate
-            p = psub.add_parser(mod.NAME, help=mod.HELP, formatter_class=_Formatter)
-            mod.add_predict_arguments(p)
-            p.add_argument("--json", action="store_true", help="print strict JSON")
-            p.set_defaults(run=lambda args, m=mod: m.predict(args))
-            s = ssub.add_parser(mod.NAME, help=mod.HELP, formatter_class=_Formatter)
-            mod.add_simulate_arguments(s)
-            s.add_argument("--json", action="store_true", help="print strict JSON")
-            s.set_defaults(run=lambda args, m=mod: m.simulate(args, None))
-            continue
-        fam = _family(mod)
-        p = psub.add_parser(mod.NAME, help=mod.HELP, formatter_class=_Formatter)
-        _add_setting(mod, p, simulate=False)
-        if hasattr(mod, "add_predict_options"):
-            mod.add_predict_options(p)
-        p.add_argument("--json", action="store_true", help="print strict JSON")
-        p.set_defaults(run=lambda args, m=mod: run_predict(m, args))
-        s = ssub.add_parser(mod.NAME, help=mod.HELP, formatter_class=_Formatter)
-        _add_setting(mod, s, simulate=True)
-        s.add_argument("--trials", type=_args.positive_int, default=100, help="number of independent trials")
-        s.add_argument("--seed", type=_args.seed, default=0, help="seed of numpy's SeedSequence")
-        if fam.methods:
-            import inspect
+    words = [a for a in (argv or []) if not a.startswith("-")]
+    if argv is None or (words and words[0] in ("predict", "simulate")):
+        from model_collapse import families
 
-            default = inspect.signature(fam.simulate).parameters["method"].default
-            s.add_argument("--method", choices=fam.methods, default=default,
-                           help=f"simulation method (see {fam.simulate.__module__})")
-        if hasattr(mod, "add_simulate_options"):
-            mod.add_simulate_options(s)
-        s.add_argument("--progress", action="store_true", help="show a progress bar even when stderr is not a terminal")
-        s.add_argument("--json", action="store_true", help="print strict JSON")
-        s.set_defaults(run=lambda args, m=mod: run_simulate(m, args))
+        chosen = words[1] if argv is not None and len(words) > 1 else None
+        for fam in families.entries():
+            for command, group in (("predict", psub), ("simulate", ssub)):
+                if command == "simulate" and fam.simulate is None:
+                    continue
+                p = group.add_parser(fam.cli, help=fam.help, description=fam.help, formatter_class=_Formatter)
+                if argv is not None and fam.cli != chosen:
+                    continue
+                add_params(p, families.command_params(fam, command))
+                if command == "simulate":
+                    p.add_argument("--progress", action="store_true",
+                                   help="show a progress bar even when stderr is not a terminal")
+                p.add_argument("--json", action="store_true", help="print strict JSON (with the setting used)")
+                p.set_defaults(run=lambda args, f=fam: run_family(f, args))
 
     figs = sub.add_parser("figures", help="regenerate the paper figures (PNG + CSV + JSON)", formatter_class=_Formatter)
     figs.add_argument("--out", default="collapse-figures", help="output folder")
     figs.add_argument("--only", metavar="NAME", help="regenerate only this figure id")
     figs.add_argument("--quick", action="store_true", help="small configuration (seconds, for smoke tests)")
-    figs.add_argument("--seed", type=_args.seed, default=0, help="simulation seed")
+    figs.add_argument("--seed", type=_seed, default=0, help="simulation seed")
     figs.set_defaults(run=run_figures)
 
     sw = sub.add_parser("sweep", help="one family over a grid of settings (TOML spec) into a Parquet table",
                         formatter_class=_Formatter)
     sw.add_argument("spec", help="TOML spec: family, mode, trials, seed, [fixed], [grid], [zip] (docs/sweep.md)")
     sw.add_argument("--out", required=True, help="output folder: a Parquet dataset and _manifest.json")
-    sw.add_argument("--workers", type=_args.positive_int, default=None, metavar="K",
+    sw.add_argument("--workers", type=_positive_int, default=None, metavar="K",
                     help="run on a local Dask cluster of K processes (default: in-process, serially)")
     sw.add_argument("--scheduler", metavar="ADDRESS", default=None,
                     help="run on an existing Dask cluster, e.g. tcp://host:8786 (default: none)")
@@ -183,70 +180,48 @@ def build_parser() -> Parser:
     return parser
 
 
-def _setting(mod, args, simulate: bool = False) -> dict:
-    """The keyword setting, after checking that the run fits in memory (and noting a long run time)."""
-    if hasattr(mod, "resources"):
-        resources.check(mod.resources(args, simulate))
-    s = mod.setting(args)
-    if hasattr(mod, "work"):
-        resources.note_time(mod.work(args, simulate))
-    return s
+def values_from_args(fam, args: argparse.Namespace):
+    """The checked values of ``collapse predict|simulate WORD ...`` (see :func:`model_collapse.families.resolve`)."""
+    from model_collapse import families
+
+    params = families.command_params(fam, args.command)
+    given = {name: getattr(args, name, None) for p in params for name in (p.name, *p.aliases)}
+    return families.resolve(fam, args.command, given)
 
 
-def run_predict(mod, args) -> dict:
-    fam = _family(mod)
-    if hasattr(mod, "check_predict"):
-        mod.check_predict(args)
-    s = _setting(mod, args)
-    out = fam.predict(**s).as_dict()
-    if hasattr(mod, "predict_extras"):
-        mod.predict_extras(args, s, out)
+def run_family(fam, args: argparse.Namespace) -> dict:
+    from model_collapse import families
+
+    values = values_from_args(fam, args)
+    progress = ProgressBar(f"simulate {fam.cli}", force=args.progress) if args.command == "simulate" else None
+    out = families.run(fam, values, progress=progress)
+    if getattr(args, "json", False):
+        from model_collapse.report import echo
+
+        out["setting"] = echo(values)
     return out
-
-
-def run_simulate(mod, args) -> dict:
-    fam = _family(mod)
-    s = _setting(mod, args, simulate=True)
-    if hasattr(mod, "notes"):
-        mod.notes(args)
-    kw = dict(n_trials=args.trials, seed=args.seed, progress=ProgressBar(f"simulate {mod.NAME}", force=args.progress))
-    if fam.methods:
-        kw["method"] = args.method
-    if hasattr(mod, "simulate_options"):
-        kw.update(mod.simulate_options(args))
-    return fam.simulate(**s, **kw).as_dict()
 
 
 def setting_from_args(fam, argv: Sequence[str]) -> dict:
     """The keyword setting that ``collapse predict|simulate WORD ARGS`` passes to the family's functions."""
+    from model_collapse import families
+
     args = build_parser().parse_args(list(argv))
-    mod = next(m for m in _models() if getattr(m, "FAMILY", None) == fam.name)
-    return _setting(mod, args)
-
-
-def _check_out_dir(text: str):
-    from pathlib import Path
-
-    if not text.strip():
-        raise InvalidParameterError("The '--out' parameter must be a folder name. Got '' instead.")
-    path = Path(text)
-    for parent in (path, *path.parents):
-        if parent.exists() and not parent.is_dir():
-            raise InvalidParameterError(
-                f"The '--out' parameter must be a folder (or a new path) not under a file. Got {text!r} "
-                f"instead ({str(parent)!r} is a file).")
-    return path
+    return families.prepare(fam, values_from_args(fam, args))[0]
 
 
 def run_figures(args: argparse.Namespace) -> None:
     from model_collapse.figures import registry, render
+    from model_collapse.validation import InvalidParameterError
 
     reg = registry()
     if args.only is not None and args.only not in reg:
         raise InvalidParameterError(
             f"The '--only' parameter must be one of {', '.join(sorted(reg))}. Got {args.only!r} instead."
         )
-    out_dir = _check_out_dir(args.out)
+    from model_collapse.paths import check_out_dir
+
+    out_dir = check_out_dir(args.out)
     chosen = [reg[args.only]] if args.only else list(reg.values())
     for k, fig in enumerate(chosen, 1):
         sys.stderr.write(f"collapse: [{k}/{len(chosen)}] {fig.id}: computing ...\n")
@@ -265,112 +240,49 @@ def run_sweep(args: argparse.Namespace) -> None:
     return sweep.run_cli(args)
 
 
-def _walk(value, path: str, found: list[tuple[str, float]]):
-    """Replace non-finite floats by None (strict JSON), recording (path, value)."""
-    if isinstance(value, dict):
-        return {k: _walk(v, f"{path}.{k}" if path else k, found) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_walk(v, f"{path}[{i}]", found) for i, v in enumerate(value)]
-    if isinstance(value, float | np.floating) and not math.isfinite(float(value)):
-        found.append((path, float(value)))
-        return None
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    return value
+def _flag_message(exc, args: argparse.Namespace) -> str:
+    """The refusal with every parameter named by the flag the user typed (from the error's data: the parameter
+    it is about, and the declared parameter that keyword comes from)."""
+    from model_collapse import families
 
+    fam = None
+    if getattr(args, "model", None) is not None:
+        try:
+            fam = families.by_cli(args.model)
+        except KeyError:
+            fam = None
 
-def _non_finite(result: dict) -> list[tuple[str, float]]:
-    found: list[tuple[str, float]] = []
-    _walk(result, "", found)
-    return found
+    def spell(name: str) -> str:
+        if name.startswith("-"):
+            return name
+        owner = fam.owner(name) if fam is not None else None
+        if owner is not None:  # named as typed, also when typed under a deprecated spelling
+            typed = [a for a in owner.aliases if a == name or (
+                getattr(args, a, None) is not None and getattr(args, owner.name, None) is None)]
+            return "--" + typed[0].replace("_", "-") if typed else owner.flag
+        if name in ("trials", "seed", "method", "n_trials"):
+            return "--trials" if name == "n_trials" else "--" + name
+        return name
 
-
-def _top(found: list[tuple[str, float]]) -> list[str]:
-    return list(dict.fromkeys(p.split(".")[0].split("[")[0] for p, _ in found))
-
-
-def _reason(name: str, messages: list[str]) -> str:
-    """The reason for field ``name``: warnings starting "name:" are its own; other warnings are general."""
-    own = [m[len(name) + 1:].strip() for m in messages if m.startswith(f"{name}:")]
-    general = [m for m in messages if ":" not in m.split(" ")[0]]
-    chosen = own or general
-    if chosen:
-        return "; ".join(dict.fromkeys(chosen))
-    if name.endswith(("_limit", "_bound")):  # an infinite limit or bound is an answer, not a singularity
-        return "the quantity grows without bound as the iterations go on (no finite value; see docs/theory.md)"
-    return "no finite value at this setting (see docs/theory.md)"
-
-
-def _reasons(found: list[tuple[str, float]], messages: list[str]) -> list[str]:
-    """One warning per non-finite field: the field, its value and the reason the computation gave."""
-    return [f"{name} is {'inf' if any(v > 0 for p, v in found if p.startswith(name)) else '-inf'}: "
-            f"{_reason(name, messages)}" for name in _top(found)]
-
-
-def _format_value(v) -> str:
-    if isinstance(v, dict) and set(v) == {"mean", "se"}:
-        if isinstance(v["mean"], list):
-            return "\n" + "\n".join(
-                f"    [{i}] {m:.6g} ± {s:.2g}" for i, (m, s) in enumerate(zip(v["mean"], v["se"], strict=True))
-            )
-        return f"{v['mean']:.6g} ± {v['se']:.2g}"
-    if isinstance(v, list):
-        return "[" + ", ".join(_format_value(x) for x in v) + "]"
-    if isinstance(v, float | np.floating):
-        return f"{float(v):.6g}"
-    return str(v)
-
-
-def print_result(result: dict, as_json: bool, messages: list[str]) -> None:
-    found = _non_finite(result)
-    nan = [p for p, v in found if math.isnan(v)]
-    if nan:  # never print a NaN: it is a bug, say so
-        raise RuntimeError(f"internal error: NaN in {', '.join(nan)}")
-    reasons = _reasons(found, messages) if found else []
-    if as_json:
-        clean = _walk(result, "", [])
-        if reasons:
-            clean["warnings"] = reasons
-        print(json.dumps(clean, indent=2, allow_nan=False))
-    if found:  # each reason once, naming the infinite fields it explains
-        by_reason: dict[str, list[str]] = {}
-        for name in _top(found):
-            by_reason.setdefault(_reason(name, messages), []).append(name)
-        for reason, names in by_reason.items():
-            sys.stderr.write(f"collapse: warning: infinite {', '.join(names)}: {reason}\n")
-    if as_json:
-        return
-    width = max(len(k) for k in result)
-    for key, value in result.items():
-        print(f"{key:<{width}}  {_format_value(value)}")
-
-
-#: Library keywords whose CLI flag is not simply "--" + the name with dashes.
-_FLAG_OF = {"eigenvalues": "--spectrum", "eigenvalues2": "--spectrum2", "include_noise": "--mse",
-            "n_trials": "--trials"}
-
-
-def _flag_message(exc: InvalidParameterError, args: argparse.Namespace) -> str:
-    """Name the CLI flag: "The 'lam' parameter of predict must be ..." -> "The '--lam' parameter must be ..."."""
-    msg = str(exc).splitlines()[0] if str(exc) else "invalid input"
-    m = re.match(r"The '([A-Za-z0-9_\-]+)' parameter( of [A-Za-z_]+)?", msg)
-    if not m:
-        return msg
-    name = m.group(1)
-    if name.startswith("--"):
-        return msg
-    flag = _FLAG_OF.get(name, "--" + name.replace("_", "-"))
-    if hasattr(args, flag[2:].replace("-", "_")):
-        return msg.replace(m.group(0), f"The '{flag}' parameter", 1)
-    return msg
+    if exc.parameter is None or exc.requirement is None:
+        return str(exc).splitlines()[0] if str(exc) else "invalid input"
+    known = exc.parameter.startswith("-") or (fam is not None and fam.owner(exc.parameter) is not None) or \
+        exc.parameter in ("trials", "seed", "method", "n_trials")
+    return (exc.render(spell) if known else str(exc)).splitlines()[0]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 internal error, 2 bad input, 130 interrupted).
+
+    Only what the command needs is imported: ``collapse --help`` imports no numerics, ``collapse predict
+    WORD`` the registry, that entry's theory module and what it imports."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
+    import numpy as np
+    from model_collapse import resources
+    from model_collapse.validation import InvalidParameterError
+
     messages: list[str] = []
     notes: list[str] = []
     try:
@@ -398,6 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in dict.fromkeys(notes):
         sys.stderr.write(f"collapse: note: {line}\n")
     if result is not None:
+        from model_collapse.report import print_result
+
         try:
             print_result(result, getattr(args, "json", False), messages)
         except RuntimeError as exc:

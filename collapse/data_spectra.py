@@ -46,6 +46,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from model_collapse.spectra_named import eigenvalues as named_eigenvalues
+from model_collapse.spectra_named import parse_spectrum as parse_named
 from model_collapse.validation import InvalidParameterError
 
 __all__ = [
@@ -93,7 +95,7 @@ class SpectrumSpec:
     def theory_text(self) -> str:
         """``isotropic`` / ``powerlaw:BETA``, the string the theory modules take (named spectra only)."""
         if not self.named:
-            raise InvalidParameterError(f"The 'spectrum' parameter {self.text!r} is a data spectrum, not a named one.")
+            raise InvalidParameterError.of("spectrum", None, f"{self.text!r} is a data spectrum, not a named one.")
         return "isotropic" if self.kind == "isotropic" else f"powerlaw:{self.beta!r}"
 
     def __str__(self) -> str:
@@ -102,7 +104,7 @@ class SpectrumSpec:
 
 def _refuse(text, why: str = "") -> InvalidParameterError:
     extra = f" ({why})" if why else ""
-    return InvalidParameterError(f"The 'spectrum' parameter must be {ALLOWED}{extra}. Got {text!r} instead.")
+    return InvalidParameterError.of("spectrum", None, f"must be {ALLOWED}{extra}. Got {text!r} instead.")
 
 
 def _number(text, value: str, name: str, positive: bool) -> float:
@@ -165,9 +167,7 @@ def parse_spectrum(text) -> SpectrumSpec:
         raise _refuse(text)
     raw = text.strip()
     low = raw.lower()
-    if low == "isotropic" or low.startswith("powerlaw:"):  # the named grammar lives in theory.spectrum
-        from model_collapse.theory.spectrum import parse_spectrum as parse_named
-
+    if low == "isotropic" or low.startswith("powerlaw:"):  # the named grammar lives in spectra_named
         try:
             kind, beta = parse_named(raw)
         except InvalidParameterError:
@@ -235,7 +235,7 @@ def _load_file(spec: SpectrumSpec) -> np.ndarray:
     try:
         arr = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as exc:
-        raise InvalidParameterError(f"The 'spectrum' parameter names a file that cannot be read as .npy: "
+        raise InvalidParameterError.of("spectrum", None, "names a file that cannot be read as .npy: "
                                     f"{spec.source!r} ({type(exc).__name__}).") from None
     if arr.ndim not in (1, 2) or arr.size == 0 or arr.dtype.kind not in "fiu":
         raise InvalidParameterError(f"The 'spectrum' parameter's file must hold a non-empty numeric 1-D eigenvalue "
@@ -262,7 +262,7 @@ def source_matrix(spec: SpectrumSpec) -> np.ndarray:
         return _digits()[0]
     if spec.kind == "file":
         return _load_file(spec)
-    raise InvalidParameterError(f"The 'spectrum' parameter {spec.text!r} names no data.")
+    raise InvalidParameterError.of("spectrum", None, f"{spec.text!r} names no data.")
 
 
 def _scale_gamma(x: np.ndarray, gamma: float | None) -> float:
@@ -278,7 +278,7 @@ def feature_matrix(spec: SpectrumSpec) -> np.ndarray:
     :func:`empirical_spectrum`, whose coordinates are the kernel-PCA features). Not centred."""
     x = source_matrix(spec)
     if x.ndim == 1:
-        raise InvalidParameterError(f"The 'spectrum' parameter {spec.text!r} is an eigenvalue list, not features.")
+        raise InvalidParameterError.of("spectrum", None, f"{spec.text!r} is an eigenvalue list, not features.")
     if spec.feature_map is None:
         return x
     p, m = x.shape[1], int(spec.width)
@@ -291,7 +291,7 @@ def feature_matrix(spec: SpectrumSpec) -> np.ndarray:
         w = rng.standard_normal((p, m)) * math.sqrt(2.0 * g)
         b = rng.uniform(0.0, 2.0 * math.pi, m)
         return math.sqrt(2.0 / m) * np.cos(x @ w + b)
-    raise InvalidParameterError(f"The 'spectrum' parameter {spec.text!r}: rbf has no explicit features.")
+    raise InvalidParameterError.of("spectrum", None, f"{spec.text!r}: rbf has no explicit features.")
 
 
 def _kept(w: np.ndarray, size: int) -> np.ndarray:
@@ -346,7 +346,7 @@ def empirical_spectrum(spec: SpectrumSpec | str) -> EmpiricalSpectrum:
     """Eigenvalues and eigen-coordinates of a data/file spectrum (cached per text; module docstring)."""
     spec = parse_spectrum(spec) if isinstance(spec, str) else spec
     if spec.named:
-        raise InvalidParameterError(f"The 'spectrum' parameter {spec.text!r} is a named spectrum, not data.")
+        raise InvalidParameterError.of("spectrum", None, f"{spec.text!r} is a named spectrum, not data.")
     return _empirical(spec)
 
 
@@ -356,28 +356,27 @@ def data_dimension(spec: SpectrumSpec | str) -> int | None:
     return None if spec.named else empirical_spectrum(spec).d
 
 
-def spectrum_eigenvalues(spec: SpectrumSpec | str, d: int | None = None, *, flag: str = "--d") -> np.ndarray:
+def spectrum_eigenvalues(spec: SpectrumSpec | str, d: int | None = None) -> np.ndarray:
     """The eigenvalues a spectrum text names: a named spectrum in dimension ``d`` (required), a data
-    spectrum in its own dimension (``d`` None or equal to it; a different ``d`` is refused naming ``flag``)."""
-    from model_collapse.theory.spectrum import eigenvalues
-
+    spectrum in its own dimension (``d`` None or equal to it; a different ``d`` is refused, naming ``d``)."""
     spec = parse_spectrum(spec) if isinstance(spec, str) else spec
     if spec.named:
         if d is None:
-            raise InvalidParameterError(f"The '{flag}' parameter is required with the named spectrum {spec.text!r} "
-                                        "(data spectra take their dimension from the data).")
-        return eigenvalues(spec.theory_text(), d)
+            raise InvalidParameterError.of("d", None, f"is required with the named spectrum {spec.text!r} "
+                                           "(data spectra take their dimension from the data).")
+        return named_eigenvalues(spec.theory_text(), d)
     emp = empirical_spectrum(spec)
     if d is not None and int(d) != emp.d:
-        raise InvalidParameterError(f"The '{flag}' parameter must be omitted or equal {emp.d} with --spectrum "
-                                    f"{spec.text} (the rank of its centred features). Got {d} instead.")
+        raise InvalidParameterError.of("d", None, f"must be omitted or equal {emp.d} with {{spectrum}} "
+                                       f"{spec.text} (the rank of its centred features). Got {d} instead.",
+                                       refs=("spectrum",))
     return np.array(emp.eigenvalues)
 
 
 def digits_targets(target: str) -> np.ndarray:
     """The regression target of the digits (n,) or (n, 10): parity +1 even / −1 odd, digit 0..9, onehot."""
     if target not in TARGETS:
-        raise InvalidParameterError(f"The 'target' parameter must be one of {', '.join(TARGETS)}. Got {target!r} "
+        raise InvalidParameterError.of("target", None, f"must be one of {', '.join(TARGETS)}. Got {target!r} "
                                     "instead.")
     y = _digits()[1]
     if target == "parity":
@@ -408,7 +407,7 @@ def teacher(spec: SpectrumSpec | str, target: str = "parity") -> Teacher:
     """Project the real labels on Σ̂'s eigenbasis: a = diag(ω)⁻¹ZᵀY_c/n (least squares on the population)."""
     spec = parse_spectrum(spec) if isinstance(spec, str) else spec
     if spec.kind != "data":
-        raise InvalidParameterError(f"The 'teacher' parameter needs labelled data (--spectrum data:digits[+MAP]); "
+        raise InvalidParameterError.of("teacher", None, "needs labelled data (--spectrum data:digits[+MAP]); "
                                     f"{spec.text!r} has no labels.")
     emp = empirical_spectrum(spec)
     y = digits_targets(target)

@@ -51,11 +51,11 @@ def require_representable(where: str, quantity: str, value, param: str, given, u
         uf = float(np.max(np.asarray(unit_factor, dtype=float)))
         if np.isfinite(uf) and uf > 0:
             bound = FLOAT_MAX ** (1.0 / power) / uf ** (1.0 / power) / (1.0 + 1e-12)
-            raise UnrepresentableError(
-                f"The '{param}' parameter of {where} must be in the range [0, {bound:.4g}] at this setting "
+            raise UnrepresentableError.of(
+                param, where, f"must be in the range [0, {bound:.4g}] at this setting "
                 f"(the {quantity} would exceed the float64 range, 1.8e308). Got {given!r} instead.")
-    raise UnrepresentableError(
-        f"The '{param}' parameter of {where} is too large at this setting: the {quantity} would exceed the "
+    raise UnrepresentableError.of(
+        param, where, f"is too large at this setting: the {quantity} would exceed the "
         f"float64 range (1.8e308). Got {given!r} instead.")
 
 
@@ -84,14 +84,14 @@ def refuse_unrepresentable(where: str, unit_total, scales, margin: float = 4.0, 
         if best is None or log_contrib > best[0]:
             best = (log_contrib, name, given, unit, power)
     if best is None:
-        raise UnrepresentableError(
-            f"The '{fallback}' parameter of {where} is too large at this setting: the {quantity} would exceed the "
+        raise UnrepresentableError.of(
+            fallback, where, f"is too large at this setting: the {quantity} would exceed the "
             "float64 range (1.8e308).")
     _, name, given, unit, power = best
     bound = float(np.exp((np.log(FLOAT_MAX) - np.log(margin * unit)) / power))
     shown = float(np.max(np.asarray(given, dtype=float)))
-    raise UnrepresentableError(
-        f"The '{name}' parameter of {where} must be in the range [0, {bound:.4g}] at this setting (the "
+    raise UnrepresentableError.of(
+        name, where, f"must be in the range [0, {bound:.4g}] at this setting (the "
         f"{quantity} would exceed the float64 range, 1.8e308). Got {shown!r} instead.")
 
 

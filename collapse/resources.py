@@ -1,9 +1,9 @@
 """Estimate the memory and time a command needs before allocating anything, and refuse what cannot fit.
 
-Each CLI module lists its big allocations as ``(flag, bytes)`` pairs (``resources(args, simulate)``) and its
-work in floating-point operations (``work(args, simulate)``); :func:`check` refuses a setting whose largest
-allocation exceeds the memory budget (half of this machine's physical memory) with one line naming the flag
-and how much it would need, and :func:`note_time` says on stderr when a run will take more than ~10 s.
+Each registry entry's cost hook (``Hooks.cost``) lists its big allocations as ``(parameter, bytes)`` pairs and
+its work in floating-point operations; :func:`check` refuses a setting whose largest allocation exceeds the
+memory budget (half of this machine's physical memory) with one line naming the parameter and how much it
+would need, and :func:`note_time` says on stderr when a run will take more than ~10 s.
 """
 
 from __future__ import annotations
@@ -39,15 +39,16 @@ def human_bytes(x: float) -> str:
 
 
 def check(items: list[tuple[str, float]]) -> None:
-    """Raise :class:`InvalidParameterError` naming the flag of the first allocation that cannot fit."""
+    """Raise :class:`InvalidParameterError` about the parameter of the first allocation that cannot fit.
+
+    ``items``: ``(parameter name, bytes)`` pairs (a family's cost hook); the command line names the flag."""
     budget = memory_budget()
     total = sum(b for _, b in items)
-    for flag, need in sorted(items, key=lambda it: -it[1]):
+    for name, need in sorted(items, key=lambda it: -it[1]):
         if need > budget or total > budget:
-            raise InvalidParameterError(
-                f"The '{flag}' parameter is too large for this machine: the run would need "
-                f"{human_bytes(max(need, total))} of memory (limit {human_bytes(budget)}, half of the physical memory)."
-            )
+            raise InvalidParameterError.of(
+                name, None, f"is too large for this machine: the run would need {human_bytes(max(need, total))} of "
+                f"memory (limit {human_bytes(budget)}, half of the physical memory).")
 
 
 def note_time(flops: float) -> None:

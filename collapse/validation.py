@@ -27,6 +27,7 @@ __all__ = [
     "Options",
     "SeedLike",
     "validate",
+    "renamed",
     "check_param",
     "POSITIVE",
     "NONNEGATIVE",
@@ -40,7 +41,38 @@ __all__ = [
 
 
 class InvalidParameterError(ValueError, TypeError):
-    """A public function received a parameter outside its documented domain."""
+    """A public function received a parameter outside its documented domain.
+
+    The error carries what it is about as data: ``parameter`` (the keyword, or ``None`` for an error about no
+    single parameter), ``where`` (the function that refused it, or ``None``) and ``requirement`` (the sentence
+    after the parameter's name, e.g. ``"must be a float in the range [0, 1]. Got 1.5 instead."``). ``refs``
+    names other parameters that ``requirement`` mentions as ``{name}`` placeholders. :meth:`render` writes
+    the message with each name spelled as the caller typed it: the command line passes flags (``--p2``), a
+    sweep its spec keys, Python the keywords (``str(error)``). Build one with :meth:`of`.
+    """
+
+    def __init__(self, message: str = "", *, parameter: str | None = None, where: str | None = None,
+                 requirement: str | None = None, refs: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.parameter, self.where, self.requirement, self.refs = parameter, where, requirement, tuple(refs)
+
+    @classmethod
+    def of(cls, parameter: str, where: str | None, requirement: str, *, refs: tuple[str, ...] = ()
+           ) -> InvalidParameterError:
+        """The error "The 'PARAMETER' parameter of WHERE REQUIREMENT" (``where`` None: no "of" clause)."""
+        err = cls("", parameter=parameter, where=where, requirement=requirement, refs=refs)
+        err.args = (err.render(),)
+        return err
+
+    def render(self, spell: Callable[[str], str] | None = None) -> str:
+        """The message with every parameter name passed through ``spell`` (default: the keyword itself);
+        with a ``spell`` the "of WHERE" clause is left out (the caller did not call WHERE by name)."""
+        if self.parameter is None or self.requirement is None:
+            return str(self.args[0]) if self.args else ""
+        name = spell or (lambda k: k)
+        text = self.requirement.format_map({r: name(r) for r in self.refs}) if self.refs else self.requirement
+        where = f" of {self.where}" if self.where and spell is None else ""
+        return f"The '{name(self.parameter)}' parameter{where} {text}"
 
 
 @dataclass(frozen=True)
@@ -142,9 +174,7 @@ def check_param(name: str, value: Any, constraint: Interval | Options | SeedLike
         shown = _describe_got(elem)
         if np.ndim(value) > 0 and not isinstance(value, str):
             shown = f"an array containing {shown}"
-        raise InvalidParameterError(
-            f"The '{name}' parameter of {where} must be {constraint.describe()}. Got {shown} instead."
-        )
+        raise InvalidParameterError.of(name, where, f"must be {constraint.describe()}. Got {shown} instead.")
 
 
 def validate(**constraints: Interval | Options | None) -> Callable:
@@ -173,6 +203,35 @@ def validate(**constraints: Interval | Options | None) -> Callable:
             return func(*bound.args, **bound.kwargs)
 
         wrapper.parameter_constraints = dict(constraints)  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def renamed(**old_to_new: str) -> Callable:
+    """Decorator: accept the deprecated keyword spellings ``old=...`` for one release.
+
+    ``@renamed(sigma2="variance")`` maps a call's ``sigma2=`` to ``variance=`` with a ``DeprecationWarning``
+    naming both; giving both is refused (:class:`InvalidParameterError`). Apply it outside ``@validate`` so that
+    validation sees the new name. ``func.renamed_keywords`` records the mapping (docs/theory.md §0 lists them).
+    """
+
+    def decorate(func: Callable) -> Callable:
+        import warnings
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            for old, new in old_to_new.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise InvalidParameterError.of(old, func.__name__, f"is the deprecated spelling of '{new}'; "
+                                                       "give only one of them.")
+                    warnings.warn(f"{func.__name__}: the keyword '{old}' is deprecated, use '{new}' (it will be "
+                                  "removed in the next release)", DeprecationWarning, stacklevel=2)
+                    kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+
+        wrapper.renamed_keywords = dict(old_to_new)  # type: ignore[attr-defined]
         return wrapper
 
     return decorate

@@ -41,7 +41,7 @@ def theory_totals(problem, generations, lam, isotropic: bool = False) -> np.ndar
         r2 = float(np.sum(w * problem.teacher**2))
         kw.update(spectrum=np.full(w.size, w.mean()), r2=r2)
     else:
-        kw.update(spectrum=w, teacher=problem.teacher**2)
+        kw.update(spectrum=w, gamma=problem.teacher**2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return it.predict(generations, T, T0, w.size, **kw).total + problem.sigma2

@@ -48,7 +48,7 @@ def compute(quick: bool, seed: int) -> Table:
     gens = np.arange(1, m + 1)
     parts: list[Table] = []
     for j, wf in enumerate(WORKFLOWS):
-        e = mc.ngram_experiment(tab, generations=m, workflow=wf, n_trials=runs,
+        e = mc.ngram_experiment(tab, t=m, workflow=wf, n_trials=runs,
                                 seed=np.random.SeedSequence(seed, spawn_key=(j,)))
         w = e.real_counts / e.real_counts.sum()
         theory = np.zeros(m)

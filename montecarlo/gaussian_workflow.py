@@ -58,6 +58,7 @@ from model_collapse.validation import (
     SEED,
     InvalidParameterError,
     Options,
+    renamed,
     validate,
 )
 
@@ -258,10 +259,11 @@ def _subsample_trial(n, d, t, estimator, rng, data, out):
     return out
 
 
-@validate(n=N_SAMPLES, d=DIM, t=ITERATION, workflow=WORKFLOW, estimator=ESTIMATOR, sigma2=POSITIVE,
+@renamed(sigma2="variance")
+@validate(n=N_SAMPLES, d=DIM, t=ITERATION, workflow=WORKFLOW, estimator=ESTIMATOR, variance=POSITIVE,
           n_trials=POSITIVE_INT, seed=SEED, method=METHOD)
 def trajectories(n: int, d: int, t: int, *, workflow: str = "accumulate", estimator: str = "mle",
-                 sigma2: float = 1.0, n_trials: int = 100, seed: int = 0, method: str = "auto",
+                 variance: float = 1.0, n_trials: int = 100, seed: int = 0, method: str = "auto",
                  refit: bool = False, progress: Progress = None) -> dict[str, np.ndarray | None]:
     """Per-trial metric trajectories: name -> array (n_trials, t) for iterations 1..t (see module doc).
 
@@ -270,13 +272,13 @@ def trajectories(n: int, d: int, t: int, *, workflow: str = "accumulate", estima
     accumulate only) refits on the concatenated pool instead of the pooled recursion.
     """
     if np.ndim(t) != 0:
-        raise InvalidParameterError("The 't' parameter of trajectories must be a single int (the last iteration).")
+        raise InvalidParameterError.of("t", "trajectories", "must be a single int (the last iteration).")
     n, d, t = int(n), int(d), int(t)
     if method == "auto":
         method = "samples" if workflow == "accumulate-subsample" else "sufficient"
     if method == "sufficient" and workflow == "accumulate-subsample":
-        raise InvalidParameterError(
-            "The 'method' parameter of trajectories must be 'samples' or 'auto' for accumulate-subsample "
+        raise InvalidParameterError.of(
+            "method", "trajectories", "must be 'samples' or 'auto' for accumulate-subsample "
             "(the subsample needs the pool of points). Got 'sufficient' instead."
         )
     refit = bool(refit)
@@ -311,10 +313,10 @@ def trajectories(n: int, d: int, t: int, *, workflow: str = "accumulate", estima
                 progress(i + 1, n_trials)
     if n <= d:
         out["log_det_ratio"] = None
-    out["mean_sq_error"] *= sigma2
+    out["mean_sq_error"] *= variance
     out["w2_squared"] = None
     if d == 1:
-        out["w2_squared"] = out["mean_sq_error"] + sigma2 * (np.sqrt(out["cov_trace_ratio"]) - 1.0) ** 2
+        out["w2_squared"] = out["mean_sq_error"] + variance * (np.sqrt(out["cov_trace_ratio"]) - 1.0) ** 2
     return out
 
 
@@ -327,11 +329,12 @@ def _scaled_estimate(x: np.ndarray) -> MCEstimate:
     return MCEstimate(mean=e.mean * scale, sem=e.sem * scale, n_trials=e.n_trials)
 
 
-@validate(n=N_SAMPLES, d=DIM, t=ITERATION, workflow=WORKFLOW, estimator=ESTIMATOR, sigma2=POSITIVE,
+@renamed(sigma2="variance")
+@validate(n=N_SAMPLES, d=DIM, t=ITERATION, workflow=WORKFLOW, estimator=ESTIMATOR, variance=POSITIVE,
           n_trials=POSITIVE_INT, seed=SEED, method=METHOD)
 @blas_capped
 def simulate(n: int, d: int, t, *, workflow: str = "accumulate", estimator: str = "mle",
-             sigma2: float = 1.0, n_trials: int = 100, seed=0, method: str = "auto",
+             variance: float = 1.0, n_trials: int = 100, seed=0, method: str = "auto",
              refit: bool = False, progress: Progress = None) -> GaussianWorkflowEstimate:
     """Mean ± SE over ``n_trials`` runs of every metric at iteration(s) t (an int or an array of ints).
 
@@ -340,11 +343,11 @@ def simulate(n: int, d: int, t, *, workflow: str = "accumulate", estimator: str 
     loop) and ``progress``. Each run is simulated to max(t); the fields are read at t.
     """
     its = iterations(t)
-    tr = trajectories(n, d, int(its.max()), workflow=workflow, estimator=estimator, sigma2=sigma2,
+    tr = trajectories(n, d, int(its.max()), workflow=workflow, estimator=estimator, variance=variance,
                       n_trials=n_trials, seed=seed, method=method, refit=refit, progress=progress)
     for key in ("mean_sq_error", "w2_squared"):  # the only fields scaled by σ²
         if tr[key] is not None:
-            require_representable("simulate", key.replace("_", " "), tr[key][:, its - 1], "sigma2", sigma2,
+            require_representable("simulate", key.replace("_", " "), tr[key][:, its - 1], "variance", variance,
                                   power=1.0)
 
     def est(key):

@@ -48,6 +48,7 @@ from model_collapse.validation import (
     InvalidParameterError,
     Options,
     check_param,
+    renamed,
     validate,
 )
 from scipy.linalg import solve_triangular
@@ -179,6 +180,7 @@ def _sample_trial(rng, n, t, t0, d, sqrt_w, c2, lam_t, s, s0):
     return bias, var, total - bias - var
 
 
+@renamed(teacher="gamma")
 @validate(generations=NONNEGATIVE_INT, samples=POSITIVE_INT, generator_samples=POSITIVE_INT, d=POSITIVE_INT,
           sigma=SCALE, sigma0=SCALE, lam=SCALE, r2=SCALE, source_r=EXPONENT,
           n_trials=POSITIVE_INT, method=METHOD)
@@ -195,7 +197,7 @@ def simulate(
     spectrum="isotropic",
     r2: float = 1.0,
     source_r: float | None = None,
-    teacher=None,
+    gamma=None,
     n_trials: int = 100,
     seed=0,
     method: str = "conditional",
@@ -209,12 +211,12 @@ def simulate(
     for name, value in (("generations", generations), ("samples", samples), ("lam", lam), ("sigma", sigma),
                         ("sigma0", sigma0)):
         if np.ndim(value) != 0:
-            raise InvalidParameterError(f"The '{name}' parameter of simulate must be a scalar. Got an array instead.")
+            raise InvalidParameterError.of(name, "simulate", "must be a scalar. Got an array instead.")
     if not isinstance(seed, np.random.SeedSequence):
         check_param("seed", seed, NONNEGATIVE_INT, "simulate")
     check_param("lam", lam, NONNEGATIVE, "simulate")
     check_param("samples", samples, POSITIVE, "simulate")
-    w, c2 = teacher_coefficients(spectrum, d, r2, source_r, teacher)
+    w, c2 = teacher_coefficients(spectrum, d, r2, source_r, gamma)
     n, t, t0, d = int(generations), int(samples), int(generator_samples), int(d)
     sqrt_w = np.sqrt(w)
     energy = w * c2  # v0_j² in whitened coordinates
@@ -234,16 +236,16 @@ def simulate(
                     else:
                         out[:, i] = _sample_trial(rngs[i], n, t, t0, d, sqrt_w, c2, lam_t, s, s0)
                 except np.linalg.LinAlgError:  # not yet on the SVD path of the ridge-mixture simulator
-                    raise InvalidParameterError(
-                        "The 'spectrum' parameter makes a Gram matrix singular in floating point at this setting "
+                    raise InvalidParameterError.of(
+                        "spectrum", None, "makes a Gram matrix singular in floating point at this setting "
                         f"(smallest eigenvalue {float(sqrt_w.min()) ** 2:.3g} against lam = {lam!r}); use a flatter "
                         "spectrum or a larger lam.") from None
             done += len(chunk)
             if progress is not None:
                 progress(done, n_trials)
     if not np.all(np.isfinite(out)):
-        raise InvalidParameterError(
-            "The 'spectrum' parameter makes the chain's linear algebra overflow at this setting (a Gram matrix is "
+        raise InvalidParameterError.of(
+            "spectrum", None, "makes the chain's linear algebra overflow at this setting (a Gram matrix is "
             "singular in floating point); use a flatter spectrum, a larger lam or smaller scales.")
     # bias and variance are expectations of squares; the conditional method evaluates them through traces
     # whose floating-point round-off can fall a few ulps below 0 when they vanish (e.g. lam = 1e100): clip it

@@ -61,7 +61,15 @@ from model_collapse.theory.kde_workflow import (
     WORKFLOW,
     WORKFLOWS,
 )
-from model_collapse.validation import NONNEGATIVE_INT, POSITIVE_INT, Interval, InvalidParameterError, Options, validate
+from model_collapse.validation import (
+    NONNEGATIVE_INT,
+    POSITIVE_INT,
+    Interval,
+    InvalidParameterError,
+    Options,
+    check_param,
+    validate,
+)
 
 __all__ = ["WORKFLOWS", "KdeEstimate", "make_dataset", "trajectories", "simulate"]
 
@@ -272,8 +280,8 @@ def _batch(rngs, t, workflow, dataset, D, hs, n, n_test, centers, test_centers, 
 def _check(dataset, dim, h, bandwidth, n, centers, test_centers, where) -> int:
     natural = DATASET_DIM[dataset]
     if natural is not None and dim is not None and int(dim) != natural:
-        raise InvalidParameterError(
-            f"The 'dim' parameter of {where} must be {natural} (or None) for dataset {dataset!r}. Got {dim} instead."
+        raise InvalidParameterError.of(
+            "dim", where, f"must be {natural} (or None) for dataset {dataset!r}. Got {dim} instead."
         )
     if (h is None) == (bandwidth is None):
         raise InvalidParameterError(
@@ -281,14 +289,15 @@ def _check(dataset, dim, h, bandwidth, n, centers, test_centers, where) -> int:
             "(a rule, 'scott' or 'silverman')."
         )
     if n is None:
-        raise InvalidParameterError(f"The 'n' parameter of {where} is required (points drawn per iteration).")
+        raise InvalidParameterError.of("n", where, "is required (points drawn per iteration).")
     if dataset != "blobs" and (centers is not None or test_centers is not None):
-        raise InvalidParameterError(f"The 'centers' parameter of {where} applies to dataset 'blobs' only.")
+        given = "centers" if centers is not None else "test_centers"
+        raise InvalidParameterError.of(given, where, "applies to dataset 'blobs' only.")
     for name, c in (("centers", centers), ("test_centers", test_centers)):
         if c is not None:
             c = np.asarray(c, dtype=float)
             if c.ndim != 2 or c.shape[1] != 2 or not np.all(np.isfinite(c)):
-                raise InvalidParameterError(f"The '{name}' parameter of {where} must be a finite (k, 2) array.")
+                raise InvalidParameterError.of(name, where, "must be a finite (k, 2) array.")
     return natural if natural is not None else (2 if dim is None else int(dim))
 
 
@@ -306,10 +315,8 @@ def trajectories(t: int, *, workflow: str = "accumulate", dataset: str = "gaussi
     ``kernel_count`` (n_trials, t + 1) at the last iteration (module docstring). ``method``: ``"fast"``
     (= ``"auto"``: carry the kernel sums when h is fixed) or ``"direct"`` (rescore every training point)."""
     if np.ndim(t) != 0:
-        raise InvalidParameterError("The 't' parameter of trajectories must be a single int (the last iteration).")
+        raise InvalidParameterError.of("t", "trajectories", "must be a single int (the last iteration).")
     if not isinstance(seed, np.random.SeedSequence):
-        from model_collapse.validation import check_param
-
         check_param("seed", seed, NONNEGATIVE_INT, "trajectories")
     D = _check(dataset, dim, h, bandwidth, n, centers, test_centers, "trajectories")
     t, n = int(t), int(n)

@@ -61,6 +61,7 @@ from model_collapse.validation import (
     InvalidParameterError,
     Options,
     check_param,
+    renamed,
     validate,
 )
 from scipy.optimize import brentq
@@ -244,67 +245,66 @@ def _run_batch(q, real, synthetic, generations, workflow, rngs, follow, max_gene
     return sq, dev, dirac, T, token, collapsed
 
 
-@validate(real=COUNT, synthetic=COUNT, generations=GENERATION, workflow=WORKFLOW, n_trials=POSITIVE_INT,
+@renamed(generations="t")
+@validate(real=COUNT, synthetic=COUNT, t=GENERATION, workflow=WORKFLOW, n_trials=POSITIVE_INT,
           seed=None, max_generations=POSITIVE_INT, window=WINDOW)
-def trajectories(p, real: int, synthetic: int, generations: int, *, workflow: str = "fully-synthetic",
+def trajectories(p, real: int, synthetic: int, t: int, *, workflow: str = "fully-synthetic",
                  window: int | None = None, n_trials: int = 100, seed=0, max_generations: int = MAX_GENERATIONS,
                  keep_models: bool = False, progress: Progress = None) -> dict[str, np.ndarray | None]:
     """Per-run trajectories for an explicit law ``p`` (weights over the vocabulary; normalised here).
 
-    Returns ``sq_norm``, ``deviation`` (‖p⁽ᵐ⁾ − p⁽¹⁾‖₁) and ``collapsed`` as arrays (n_trials, generations)
-    for generations 1..m; under ``fully-synthetic`` also ``collapse_time`` (T per run, run until absorption
-    or ``max_generations``), ``token`` (the vocabulary index it is absorbed at, −1 if censored) and
-    ``censored`` (bool per run); these three are None for the other workflows (partially synthetic and
-    accumulate never collapse unless p⁽¹⁾ does; in accumulate-subsample, random-past and recent-window a Dirac
-    model is not absorbing, so T is not followed there). ``window`` (K) is required by recent-window.
-    ``keep_models=True`` (fully synthetic, partially synthetic, accumulate) adds ``models``: every
-    generation's law, an array (n_trials, generations, vocabulary size) (e.g. for simplex plots). Same
-    ``seed`` gives identical output.
+    Returns ``sq_norm``, ``deviation`` (‖p⁽ᵐ⁾ − p⁽¹⁾‖₁) and ``collapsed`` as arrays (n_trials, t) for generations 1..m,
+    m = ``t`` (SED's m; t = 1 is the fit on the real tokens); under ``fully-synthetic`` also ``collapse_time`` (T
+    per run, run until absorption or ``max_generations``), ``token`` (the vocabulary index it is absorbed at, −1 if
+    censored) and ``censored`` (bool per run); these three are None for the other workflows (partially synthetic and
+    accumulate never collapse unless p⁽¹⁾ does; in accumulate-subsample, random-past and recent-window a Dirac model
+    is not absorbing, so T is not followed there). ``window`` (K) is required by recent-window. ``keep_models=True``
+    (fully synthetic, partially synthetic, accumulate) adds ``models``: every generation's law, an array (n_trials,
+    t, vocabulary size) (e.g. for simplex plots). Same ``seed`` gives identical output.
     """
     _check_seed(seed, "trajectories")
     if workflow == "recent-window" and window is None:
-        raise InvalidParameterError("The 'window' parameter of trajectories is required for workflow "
+        raise InvalidParameterError.of("window", "trajectories", "is required for workflow "
                                     "'recent-window' (an int >= 1). Got None instead.")
     w = np.asarray(p, dtype=float)
     if w.ndim != 1 or w.size == 0 or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-        raise InvalidParameterError("The 'p' parameter of trajectories must be a 1-D array of non-negative finite "
+        raise InvalidParameterError.of("p", "trajectories", "must be a 1-D array of non-negative finite "
                                     "weights with a positive sum.")
-    if np.ndim(generations) != 0:
-        raise InvalidParameterError("The 'generations' parameter of trajectories must be a single int (the last "
-                                    "generation).")
-    generations = int(generations)
+    if np.ndim(t) != 0:
+        raise InvalidParameterError.of("t", "trajectories", "must be a single int (the last generation m).")
+    t = int(t)
     follow = workflow == "fully-synthetic"
-    if follow and max_generations < generations:
-        raise InvalidParameterError(f"The 'max_generations' parameter of trajectories must be at least "
-                                    f"generations = {generations}. Got {max_generations} instead.")
+    if follow and max_generations < t:
+        raise InvalidParameterError.of("max_generations", "trajectories", f"must be at least t = {t}. Got "
+                                    f"{max_generations} instead.")
     keep = np.flatnonzero(w > 0)
     q = w[keep] / w[keep].sum()
     rngs = trial_generators(seed, n_trials)
-    per_run = _chunk(synthetic) * synthetic + generations * 3
+    per_run = _chunk(synthetic) * synthetic + t * 3
     size = max(1, _BATCH_TOKENS // per_run)
     out = {k: [] for k in ("sq_norm", "deviation", "collapsed", "collapse_time", "token", "censored")}
     done = 0
     if keep_models and workflow in ("accumulate-subsample", "recent-window", "random-past"):
-        raise InvalidParameterError("The 'keep_models' parameter of trajectories is offered for fully-synthetic, "
+        raise InvalidParameterError.of("keep_models", "trajectories", "is offered for fully-synthetic, "
                                     f"partially-synthetic and accumulate only. Got True with {workflow!r}.")
     if workflow in ("accumulate-subsample", "recent-window", "random-past"):
         runs = []
         for i, rng in enumerate(rngs):
             if workflow == "accumulate-subsample":
-                runs.append(_subsample_run(q, real, synthetic, generations, rng))
+                runs.append(_subsample_run(q, real, synthetic, t, rng))
             else:
-                runs.append(_variant_run(q, real, synthetic, generations, rng, workflow, window))
+                runs.append(_variant_run(q, real, synthetic, t, rng, workflow, window))
             if progress is not None and ((i + 1) % 64 == 0 or i + 1 == n_trials):
                 progress(i + 1, n_trials)
         return {"sq_norm": np.stack([r[0] for r in runs]), "deviation": np.stack([r[1] for r in runs]),
                 "collapsed": np.stack([r[2] for r in runs]), "collapse_time": None, "token": None, "censored": None}
     for start in range(0, n_trials, size):
         batch = rngs[start : start + size]
-        kept = np.zeros((len(batch), generations, q.size)) if keep_models else None
-        sq, dev, dirac, T, token, collapsed = _run_batch(q, real, synthetic, generations, workflow, batch, follow,
+        kept = np.zeros((len(batch), t, q.size)) if keep_models else None
+        sq, dev, dirac, T, token, collapsed = _run_batch(q, real, synthetic, t, workflow, batch, follow,
                                                          max_generations, kept)
         if keep_models:
-            full = np.zeros((len(batch), generations, w.size))
+            full = np.zeros((len(batch), t, w.size))
             full[:, :, keep] = kept
             out.setdefault("models", []).append(full)
         out["sq_norm"].append(sq)
@@ -324,7 +324,7 @@ def trajectories(p, real: int, synthetic: int, generations: int, *, workflow: st
 
 @dataclass(frozen=True)
 class LMEstimate:
-    """Mean ± SE over runs at the requested generation(s) (the shape of ``generations``).
+    """Mean ± SE over runs at the requested generation(s) (the shape of ``t``).
 
     ``sq_norm`` is the twin of the prediction's S_m. The rest are simulation diagnostics without a closed-form
     field of the same name: ``collapse_prob`` (fraction of runs collapsed by generation m; the theory gives
@@ -343,36 +343,37 @@ class LMEstimate:
     n_trials: int
 
     def as_dict(self) -> dict:
-        """name -> {"mean", "se"} (lists when ``generations`` is an array); None fields are left out."""
+        """name -> {"mean", "se"} (lists when ``t`` is an array); None fields are left out."""
         return {k: getattr(self, k).as_dict() for k in ("sq_norm", "collapse_prob", "collapse_time", "deviation")
                 if getattr(self, k) is not None}
 
 
-@validate(workflow=WORKFLOW, real=COUNT, synthetic=COUNT, generations=GENERATION, s0=SQ_NORM, support=SIZE,
+@renamed(generations="t")
+@validate(workflow=WORKFLOW, real=COUNT, synthetic=COUNT, t=GENERATION, s0=SQ_NORM, support=SIZE,
           vocab=SIZE, window=WINDOW, n_trials=POSITIVE_INT, seed=None, max_generations=POSITIVE_INT)
 @blas_capped
-def simulate(workflow: str, real: int, synthetic: int, generations, s0: float, support: int | None = None,
+def simulate(workflow: str, real: int, synthetic: int, t, s0: float, support: int | None = None,
              vocab: int | None = None, window: int | None = None, *, n_trials: int = 100, seed=0,
              max_generations: int = MAX_GENERATIONS, progress: Progress = None) -> LMEstimate:
-    """Mean ± SE over ``n_trials`` runs at generation(s) m (an int or an array; each run goes to max m) for the
-    canonical law :func:`law` (s0, support, vocab). Same keywords as :func:`theory.language_model.predict` plus
-    ``n_trials``, ``seed``, ``max_generations`` (the stopping rule of the
-    collapse-time run) and ``progress``. Needs ``support`` or ``vocab``.
+    """Mean ± SE over ``n_trials`` runs at generation(s) m = ``t`` (SED's m; t = 1 is the fit on the real tokens;
+    an int or an array; each run goes to max m) for the canonical law :func:`law` (s0, support, vocab). Same
+    keywords as :func:`theory.language_model.predict` plus ``n_trials``, ``seed``, ``max_generations`` (the
+    stopping rule of the collapse-time run) and ``progress``. Needs ``support`` or ``vocab``.
     """
     check_setting(s0, support, vocab, "simulate")
     _check_seed(seed, "simulate")
     if support is None and vocab is None:
         raise InvalidParameterError("simulate needs 'support' or 'vocab' to build the law; got neither.")
     p = law(s0, support, vocab)
-    its = iterations(generations)
+    its = iterations(t)
     tr = trajectories(p, real, synthetic, int(its.max()), workflow=workflow, window=window, n_trials=n_trials,
                       seed=seed, max_generations=max_generations, progress=progress)
 
     def at(x):
         e = estimate(np.asarray(x, dtype=float)[:, its - 1], axis=0)
-        if np.ndim(generations) == 0:
+        if np.ndim(t) == 0:
             return MCEstimate(float(e.mean[0]), float(e.sem[0]), e.n_trials)
-        return MCEstimate(e.mean.reshape(np.shape(generations)), e.sem.reshape(np.shape(generations)), e.n_trials)
+        return MCEstimate(e.mean.reshape(np.shape(t)), e.sem.reshape(np.shape(t)), e.n_trials)
 
     sq = at(tr["sq_norm"])
     dev = at(tr["deviation"])
@@ -437,7 +438,7 @@ def ngram_table(text: str | None = None, *, order: int = 2, held_out: float = 0.
     never seen in training are dropped (from the held-out positions too)."""
     text = default_text() if text is None else text
     if not isinstance(text, str) or len(text) < 10 * (order + 1):
-        raise InvalidParameterError("The 'text' parameter of ngram_table must be a string of at least "
+        raise InvalidParameterError.of("text", "ngram_table", "must be a string of at least "
                                     f"{10 * (order + 1)} characters.")
     alphabet = "".join(sorted(set(text)))
     lookup = {c: i for i, c in enumerate(alphabet)}
@@ -463,7 +464,8 @@ def ngram_table(text: str | None = None, *, order: int = 2, held_out: float = 0.
 
 @dataclass(frozen=True)
 class NgramEstimate:
-    """Mean ± SE over runs at generations 1..m of the n-gram experiment (:func:`ngram_experiment`).
+    """Mean ± SE over runs at generations 1..m of the n-gram experiment (:func:`ngram_experiment`); ``t`` = 1..m
+    (SED's m; t = 1 is the fit on the real tokens).
 
     ``sq_norm`` and ``deviation``: Σ_j w_j σ_j and Σ_j w_j ‖p_j⁽ᵐ⁾ − p_j⁽¹⁾‖₁ with w_j the context's share of
     the training tokens; ``heldout_loss``: cross-entropy of the held-out text (nats per character) under
@@ -471,7 +473,7 @@ class NgramEstimate:
     count is 0; ``lost_by_count``: the same per real-count bin :data:`COUNT_BINS` (arrays (bins, m)).
     """
 
-    generations: np.ndarray
+    t: np.ndarray
     sq_norm: MCEstimate
     deviation: MCEstimate
     heldout_loss: MCEstimate
@@ -483,14 +485,16 @@ class NgramEstimate:
     n_trials: int
 
 
-@validate(generations=GENERATION, workflow=Options(("fully-synthetic", "partially-synthetic", "accumulate")),
+@renamed(generations="t")
+@validate(t=GENERATION, workflow=Options(("fully-synthetic", "partially-synthetic", "accumulate")),
           synthetic_ratio=Interval(Real, 0, None, closed="neither"),
           smoothing=Interval(Real, 0, None, closed="neither"), n_trials=POSITIVE_INT, seed=None)
-def ngram_experiment(table: NgramTable, *, generations: int = 10, workflow: str = "fully-synthetic",
+def ngram_experiment(table: NgramTable, *, t: int = 10, workflow: str = "fully-synthetic",
                      synthetic_ratio: float = 1.0, smoothing: float = 0.01, n_trials: int = 5, seed=0,
                      progress: Progress = None) -> NgramEstimate:
     """Retrain a real-text n-gram model on its own samples, one next-token law per context (the paper's
-    statistical model applied context by context, each context keeping its own counts).
+    statistical model applied context by context, each context keeping its own counts), for generations 1..m,
+    m = ``t`` (SED's m; t = 1 is the fit on the real tokens).
 
     Generation 1 is the model fitted on the real text (deterministic: p_j⁽¹⁾ = counts_j/N_j). Generation
     m ≥ 2 per context j: ``fully-synthetic``: n_j tokens from p_j⁽ᵐ⁻¹⁾; ``partially-synthetic``: the N_j real
@@ -506,11 +510,11 @@ def ngram_experiment(table: NgramTable, *, generations: int = 10, workflow: str 
     p1 = C1 / N[:, None]
     real_types = C1 > 0
     bins = [(C1 >= lo) & (C1 <= (hi if hi is not None else np.inf)) for lo, hi in COUNT_BINS]
-    m = int(generations)
+    m = int(t)
     out = {k: np.empty((n_trials, m)) for k in ("sq_norm", "deviation", "heldout_loss", "types_lost")}
     lost = np.empty((n_trials, len(COUNT_BINS), m))
     s = C1.shape[1]
-    for t, rng in enumerate(trial_generators(seed, n_trials)):
+    for i, rng in enumerate(trial_generators(seed, n_trials)):
         C = C1.copy()
         for g in range(1, m + 1):
             if g > 1:
@@ -519,19 +523,19 @@ def ngram_experiment(table: NgramTable, *, generations: int = 10, workflow: str 
                 C = X if workflow == "fully-synthetic" else (C1 + X if workflow == "partially-synthetic" else C + X)
             total = C.sum(axis=1)
             pm = C / total[:, None]
-            out["sq_norm"][t, g - 1] = w @ np.sum(pm**2, axis=1)
-            out["deviation"][t, g - 1] = w @ np.sum(np.abs(pm - p1), axis=1)
+            out["sq_norm"][i, g - 1] = w @ np.sum(pm**2, axis=1)
+            out["deviation"][i, g - 1] = w @ np.sum(np.abs(pm - p1), axis=1)
             smooth = (C[table.held_context, table.held_token] + smoothing) / (total[table.held_context] + smoothing * s)
-            out["heldout_loss"][t, g - 1] = -np.mean(np.log(smooth))
+            out["heldout_loss"][i, g - 1] = -np.mean(np.log(smooth))
             gone = real_types & (C == 0)
-            out["types_lost"][t, g - 1] = gone.sum() / real_types.sum()
+            out["types_lost"][i, g - 1] = gone.sum() / real_types.sum()
             for b, mask in enumerate(bins):
-                lost[t, b, g - 1] = (gone & mask).sum() / max(mask.sum(), 1)
+                lost[i, b, g - 1] = (gone & mask).sum() / max(mask.sum(), 1)
         if progress is not None:
-            progress(t + 1, n_trials)
+            progress(i + 1, n_trials)
     firsts = np.sum(p1**2, axis=1)
     return NgramEstimate(
-        generations=np.arange(1, m + 1),
+        t=np.arange(1, m + 1),
         sq_norm=estimate(out["sq_norm"], axis=0),
         deviation=estimate(out["deviation"], axis=0),
         heldout_loss=estimate(out["heldout_loss"], axis=0),
@@ -571,7 +575,7 @@ def simulate_family(family: str, n: int, t: int, *, workflow: str = "accumulate"
     _check_seed(seed, "simulate_family")
     theta = float(_DEFAULT_THETA[family] if theta is None else theta)
     if family == "bernoulli" and not theta < 1.0:
-        raise InvalidParameterError(f"The 'theta' parameter of simulate_family must be in (0, 1) for bernoulli. "
+        raise InvalidParameterError.of("theta", "simulate_family", "must be in (0, 1) for bernoulli. "
                                     f"Got {theta!r} instead.")
     t, n = int(t), int(n)
     rngs = trial_generators(seed, n_trials)

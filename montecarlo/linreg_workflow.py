@@ -177,8 +177,8 @@ def _check_design(design, n, d):
         return None
     X = np.asarray(design, dtype=float)
     if X.shape != (n, d) or not np.all(np.isfinite(X)):
-        raise InvalidParameterError(
-            f"The 'design' parameter of simulate must be a finite array of shape (n, d) = ({n}, {d}). "
+        raise InvalidParameterError.of(
+            "design", "simulate", f"must be a finite array of shape (n, d) = ({n}, {d}). "
             f"Got shape {X.shape} instead."
         )
     return X
@@ -191,7 +191,7 @@ def trajectories(n: int, d: int, t: int, *, workflow: str = "accumulate", sigma:
                  design=None, refit: bool = False, progress: Progress = None) -> np.ndarray:
     """Per-trial test error at iterations 1..t: an array (n_trials, t). See the module docstring."""
     if np.ndim(t) != 0:
-        raise InvalidParameterError("The 't' parameter of trajectories must be a single int (the last iteration).")
+        raise InvalidParameterError.of("t", "trajectories", "must be a single int (the last iteration).")
     n, d, t, sigma = int(n), int(d), int(t), float(sigma)
     X = _check_design(design, n, d)
     rngs = trial_generators(seed, n_trials)

@@ -26,10 +26,12 @@ generator of :func:`mixture_problem` from ``SeedSequence(seed)``.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 
 import numpy as np
 from model_collapse import data_spectra
+from model_collapse.montecarlo.language_model import default_text
 from model_collapse.montecarlo.trials import MCEstimate, Progress, estimate, trial_generators
 from model_collapse.validation import (
     NONNEGATIVE,
@@ -38,6 +40,7 @@ from model_collapse.validation import (
     POSITIVE_INT,
     PROBABILITY,
     InvalidParameterError,
+    renamed,
     validate,
 )
 from threadpoolctl import threadpool_limits
@@ -112,7 +115,7 @@ def mixture_problem(spectrum: str = "data:digits", target: str = "parity", *, n0
     emp = data_spectra.empirical_spectrum(spectrum)
     t = data_spectra.teacher(spectrum, target)
     if not n0 < emp.n:
-        raise InvalidParameterError(f"The 'n0' parameter of mixture_problem must be < {emp.n} (the population). "
+        raise InvalidParameterError.of("n0", "mixture_problem", f"must be < {emp.n} (the population). "
                                     f"Got {n0} instead.")
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     rng = np.random.default_rng(ss)
@@ -152,10 +155,10 @@ def simulate_mixture(problem: MixtureProblem, n: int, p2: float, lam: float, *, 
     if n_test is None:
         n_test = pool.size - int(n)
     if not (isinstance(n_test, int | np.integer) and n_test >= 1):
-        raise InvalidParameterError(f"The 'n_test' parameter of simulate_mixture must be a positive integer. Got "
+        raise InvalidParameterError.of("n_test", "simulate_mixture", "must be a positive integer. Got "
                                     f"{n_test!r} instead.")
     if n + n_test > pool.size:
-        raise InvalidParameterError(f"The 'n' parameter of simulate_mixture must be <= {pool.size - n_test} (pool "
+        raise InvalidParameterError.of("n", "simulate_mixture", f"must be <= {pool.size - n_test} (pool "
                                     f"{pool.size} minus n_test {n_test}). Got {n} instead.")
     z, y = problem.coordinates, problem.labels
     w2 = problem.teacher + problem.shift
@@ -188,7 +191,7 @@ class RetrainProblem:
 def retrain_problem(spectrum: str = "data:digits+rbf:top=100", target: str = "parity") -> RetrainProblem:
     """The population of a data spectrum with a single-output target (parity or digit)."""
     if target not in ("parity", "digit"):
-        raise InvalidParameterError(f"The 'target' parameter of retrain_problem must be parity or digit (one output). "
+        raise InvalidParameterError.of("target", "retrain_problem", "must be parity or digit (one output). "
                                     f"Got {target!r} instead.")
     emp = data_spectra.empirical_spectrum(spectrum)
     t = data_spectra.teacher(spectrum, target)
@@ -218,7 +221,7 @@ def simulate_retraining(problem: RetrainProblem, generations: int, samples: int,
     pool_size = n_rows - n_test
     for name, value in (("samples", samples), ("generator_samples", generator_samples)):
         if value > pool_size:
-            raise InvalidParameterError(f"The '{name}' parameter of simulate_retraining must be <= {pool_size} (rows "
+            raise InvalidParameterError.of(name, "simulate_retraining", f"must be <= {pool_size} (rows "
                                         f"minus n_test). Got {value} instead.")
     s = float(np.sqrt(problem.sigma2)) if sigma is None else float(sigma)
     s0 = float(np.sqrt(problem.sigma2)) if sigma0 is None else float(sigma0)
@@ -318,13 +321,9 @@ def word_tokens(text: str | None = None) -> np.ndarray:
     """The words of ``text`` (default: the Python Language Reference shipped with CPython,
     :func:`montecarlo.language_model.default_text`) as integer codes: lower case, maximal runs of the letters
     a-z (64,285 words, 3,118 types in CPython 3.11), in text order."""
-    import re
-
-    from model_collapse.montecarlo.language_model import default_text
-
     words = re.findall(r"[a-z]+", (default_text() if text is None else text).lower())
     if len(words) < 2:
-        raise InvalidParameterError("The 'text' parameter of word_tokens must contain at least 2 words.")
+        raise InvalidParameterError.of("text", "word_tokens", "must contain at least 2 words.")
     _, codes = np.unique(np.array(words), return_inverse=True)
     return codes.astype(np.int64)
 
@@ -343,11 +342,13 @@ class TextChainEstimate:
         return {"sq_norm": self.sq_norm.as_dict(), "first_sq_norm": self.first_sq_norm.as_dict(), "s0": self.s0}
 
 
-@validate(real=POSITIVE_INT, synthetic=POSITIVE_INT, generations=POSITIVE_INT, n_trials=POSITIVE_INT)
-def simulate_text_chain(tokens, real: int, synthetic: int, generations: int, *, workflow: str = "fully-synthetic",
+@renamed(generations="t")
+@validate(real=POSITIVE_INT, synthetic=POSITIVE_INT, t=POSITIVE_INT, n_trials=POSITIVE_INT)
+def simulate_text_chain(tokens, real: int, synthetic: int, t: int, *, workflow: str = "fully-synthetic",
                         sampling: str = "contiguous", n_trials: int = 40, seed=0,
                         progress: Progress = None) -> TextChainEstimate:
-    """The language model of docs/theory.md §6 retrained on its own samples, started from REAL text.
+    """The language model of docs/theory.md §6 retrained on its own samples, started from REAL text, for
+    generations 1..m, m = ``t`` (SED's m; t = 1 is the fit on the real tokens).
 
     Generation 1 is the empirical law of N = ``real`` tokens of the corpus: a contiguous block at a uniformly
     random offset (``sampling="contiguous"``: real text, with its burstiness) or N iid draws from the corpus
@@ -355,18 +356,18 @@ def simulate_text_chain(tokens, real: int, synthetic: int, generations: int, *, 
     ``synthetic`` tokens drawn from generation m − 1; ``partially-synthetic`` = the same N real tokens plus n
     drawn from generation m − 1. σ_m = ‖p⁽ᵐ⁾‖² is exact per trial (no further sampling)."""
     if workflow not in TEXT_WORKFLOWS:
-        raise InvalidParameterError(f"The 'workflow' parameter of simulate_text_chain must be one of "
+        raise InvalidParameterError.of("workflow", "simulate_text_chain", "must be one of "
                                     f"{', '.join(TEXT_WORKFLOWS)}. Got {workflow!r} instead.")
     if sampling not in SAMPLING:
-        raise InvalidParameterError(f"The 'sampling' parameter of simulate_text_chain must be one of "
+        raise InvalidParameterError.of("sampling", "simulate_text_chain", "must be one of "
                                     f"{', '.join(SAMPLING)}. Got {sampling!r} instead.")
     tok = np.asarray(tokens, dtype=np.int64)
     if tok.ndim != 1 or real > tok.size:
-        raise InvalidParameterError(f"The 'real' parameter of simulate_text_chain must be at most the number of "
+        raise InvalidParameterError.of("real", "simulate_text_chain", "must be at most the number of "
                                     f"tokens {tok.size}. Got {real} instead.")
     vocab = int(tok.max()) + 1
     law = np.bincount(tok, minlength=vocab) / tok.size
-    out = np.empty((n_trials, int(generations)))
+    out = np.empty((n_trials, int(t)))
     for i, rng in enumerate(trial_generators(seed, n_trials)):
         if sampling == "contiguous":
             start = int(rng.integers(0, tok.size - real + 1))
@@ -376,7 +377,7 @@ def simulate_text_chain(tokens, real: int, synthetic: int, generations: int, *, 
         first = counts / real
         p = first
         out[i, 0] = float(first @ first)
-        for m in range(1, int(generations)):
+        for m in range(1, int(t)):
             support = np.flatnonzero(p)
             q = np.zeros(vocab)
             q[support] = rng.multinomial(synthetic, p[support] / p[support].sum()) / synthetic

@@ -100,8 +100,8 @@ def _expand(w, m):
     if m is None:
         return w
     if np.any(m != np.round(m)):
-        raise InvalidParameterError(
-            "The 'multiplicities' parameter of simulate must be non-negative integers (a simulated "
+        raise InvalidParameterError.of(
+            "multiplicities", "simulate", "must be non-negative integers (a simulated "
             "covariance has whole eigenvalue multiplicities)."
         )
     return np.repeat(w, m.astype(int))

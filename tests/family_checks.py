@@ -39,6 +39,9 @@ def check_same_keywords(fam: Family) -> None:
     assert {"n_trials", "seed"} <= set(mc), f"{fam.name}: simulator must take n_trials and seed"
     if fam.methods:
         assert "method" in mc, f"{fam.name}: methods declared but the simulator has no 'method'"
+        assert mc["method"].default == fam.methods[0], (
+            f"{fam.name}: the simulator's default method {mc['method'].default!r} is not the first declared "
+            f"({fam.methods[0]!r}; the CLI shows the first as the default)")
     assert not fam.predict.__name__.startswith("test"), f"{fam.name}: a library function named test_* is collected"
 
 
@@ -99,7 +102,8 @@ def invalid_values(constraint) -> list:
 
 def check_invalid_parameters_refused(fam: Family) -> None:
     """Every value outside a declared constraint is refused by both twins, naming the parameter."""
-    for fn, extra in ((fam.predict, {}), (fam.simulate, {"n_trials": 2, "seed": 0})):
+    twins = ((fam.predict, {}), (fam.simulate, {"n_trials": 2, "seed": 0}))
+    for fn, extra in twins if fam.contract else twins[:1]:  # a theory-only entry: its theory function
         constraints = getattr(fn, "parameter_constraints", None)
         assert constraints, f"{fam.name}: {fn.__module__}.{fn.__name__} has no declarative constraints"
         for pname, constraint in constraints.items():
@@ -178,22 +182,29 @@ def check_perturbed_formula_fails(fam: Family) -> None:
 
 
 def check_cli_prints_theory_fields(fam: Family) -> None:
-    """`collapse predict WORD --json` at the family's CLI reference prints exactly the theory's fields."""
-    from model_collapse import cli
+    """`collapse predict WORD --json` at the family's CLI reference prints exactly the theory's fields, the
+    declared extras and the setting it used (every declared parameter's value, defaults included)."""
+    from model_collapse import cli, families
 
-    args = list(fam.extra.get("cli_reference", ()))
-    assert args, f"{fam.name}: no CLI reference arguments in the registry entry (extra['cli_reference'])"
+    args = list(fam.cli_reference)
+    assert args, f"{fam.name}: no CLI reference arguments in the registry entry (cli_reference)"
     out = cli.run(["predict", fam.cli, *args, "--json"])
     assert out.exit_code == 0, f"{fam.name}: collapse predict {fam.cli} failed: {out.stderr}"
     printed = json.loads(out.stdout)
     setting = cli.setting_from_args(fam, ["predict", fam.cli, *args])
-    expected = fam.predict(**setting).as_dict()
+    res = fam.predict(**setting)
+    expected = res.as_dict() if hasattr(res, "as_dict") else dict(res)
     assert set(printed) >= set(expected), f"{fam.name}: CLI keys {sorted(printed)} lack {sorted(expected)}"
-    extra = set(printed) - set(expected) - set(fam.extra.get("cli_extra_keys", ())) - {"warnings"}
+    extra = set(printed) - set(expected) - set(fam.extra_keys) - {"warnings", "setting"}
     assert not extra, f"{fam.name}: CLI prints undeclared keys {sorted(extra)}"
     for key, value in expected.items():
         np.testing.assert_allclose(np.asarray(printed[key], dtype=float), np.asarray(value, dtype=float),
                                    rtol=1e-12, err_msg=f"{fam.name}: CLI {key} differs from theory")
+    declared = {p.name for p in families.command_params(fam, "predict")}
+    echoed = set(printed.get("setting", {}))
+    assert echoed <= declared, f"{fam.name}: the echoed setting has undeclared keys {sorted(echoed - declared)}"
+    defaults = {p.name for p in families.command_params(fam, "predict") if p.default is not None and not p.required}
+    assert defaults <= echoed, f"{fam.name}: defaults {sorted(defaults - echoed)} are not echoed in --json"
 
 
 CHECKS = (

@@ -131,13 +131,13 @@ def test_products_equal_exhaustive_enumeration_exactly(n, t, estimator):
 
 @settings(max_examples=40, deadline=None)
 @given(n=st.integers(2, 3000), t=st.integers(1, 2000), estimator=st.sampled_from(th.ESTIMATORS),
-       d=st.integers(1, 50), sigma2=st.floats(0.01, 100.0))
-@example(n=2, t=2000, estimator="unbiased", d=1, sigma2=1.0)
-def test_gamma_forms_equal_the_pool_recursion(n, t, estimator, d, sigma2):
+       d=st.integers(1, 50), variance=st.floats(0.01, 100.0))
+@example(n=2, t=2000, estimator="unbiased", d=1, variance=1.0)
+def test_gamma_forms_equal_the_pool_recursion(n, t, estimator, d, variance):
     mean_ref, trace_ref = pool_recursion(n, t, estimator)
-    mean, trace = th.gaussian_moments(n, d, np.arange(1, t + 1), estimator=estimator, sigma2=sigma2)
+    mean, trace = th.gaussian_moments(n, d, np.arange(1, t + 1), estimator=estimator, variance=variance)
     np.testing.assert_allclose(trace, trace_ref, rtol=1e-10)  # recursion rounding grows like t·eps
-    np.testing.assert_allclose(mean, d * sigma2 * mean_ref, rtol=1e-10)
+    np.testing.assert_allclose(mean, d * variance * mean_ref, rtol=1e-10)
 
 
 def test_sympy_block_recursion_reduces_to_the_products():
@@ -230,7 +230,7 @@ def test_mpmath_certifies_large_t_and_limits(n, estimator):
                 big = mp.mpf(10) ** 20
                 lim = _delta_mp(n, big, estimator) * big ** (-1 / n_mp)
     np.testing.assert_allclose(got, ref, rtol=1e-11)
-    L = th.limits(n, 3, estimator=estimator, sigma2=2.0)
+    L = th.limits(n, 3, estimator=estimator, variance=2.0)
     if estimator == "mle":
         assert L.cov_trace_ratio == pytest.approx(float(lim), rel=1e-12)
         with mp.workdps(30):
@@ -284,13 +284,13 @@ def test_shape_of_the_laws(n, t):
     """MLE: E‖x‖² preserved (mean + trace·tr Σ₀ = tr Σ₀), trace decreasing to its limit. Unbiased: the
     factor (nk² − 3)/(k(nk − 1)) is < 1 at k = 2, = 1 at k = 3, > 1 after: the trace grows from t = 3 on."""
     it = np.array([t, t + 1])
-    mean, trace = th.gaussian_moments(n, 4, it, sigma2=0.5)
+    mean, trace = th.gaussian_moments(n, 4, it, variance=0.5)
     np.testing.assert_allclose(mean + 2.0 * trace, 2.0, rtol=1e-12)
-    lim = th.limits(n, 4, sigma2=0.5)
+    lim = th.limits(n, 4, variance=0.5)
     tol = 1 + 1e-12  # rounding only
     assert lim.cov_trace_ratio <= trace[1] * tol and trace[1] <= trace[0] * tol and trace[0] <= (1 - 1 / n) * tol
     assert mean[0] <= mean[1] * tol and mean[1] <= lim.mean_sq_error * tol
-    mean_u, trace_u = th.gaussian_moments(n, 4, it, estimator="unbiased", sigma2=0.5)
+    mean_u, trace_u = th.gaussian_moments(n, 4, it, estimator="unbiased", variance=0.5)
     if t >= 3:
         assert trace_u[1] > trace_u[0] and mean_u[1] > mean_u[0]
     c = th.gaussian_moments(n, 1, np.array([2, 3]), estimator="unbiased")[1]
@@ -345,8 +345,8 @@ def test_determinant_where_exact_and_bounds():
         (lambda: th.gaussian_moments(5, 2, 0), "t"),
         (lambda: th.gaussian_moments(5, 2, [1, 2.5]), "t"),
         (lambda: th.gaussian_moments(5, 2, 3, estimator="biased"), "estimator"),
-        (lambda: th.gaussian_moments(5, 2, 3, sigma2=-1.0), "sigma2"),
-        (lambda: th.limits(5, 2, sigma2=float("nan")), "sigma2"),
+        (lambda: th.gaussian_moments(5, 2, 3, variance=-1.0), "variance"),
+        (lambda: th.limits(5, 2, variance=float("nan")), "variance"),
         (lambda: th.large_n_ratio(0), "t"),
         (lambda: th.linreg_test_error_leading_order(5, 4, 3), "n"),
         (lambda: th.linreg_test_error_leading_order(50, 4, 3, sigma=-1.0), "sigma"),
@@ -375,14 +375,14 @@ def simulated(n, d, t, estimator):
     if key not in _SIMS:
         trials = SLOW_TRIALS if (n, d, t, estimator) in SLOW else TRIALS
         _SIMS[key] = gmc.simulate(n, d, np.arange(1, t + 1), workflow="accumulate-subsample", estimator=estimator,
-                                  sigma2=1.5, n_trials=trials, seed=12)
+                                  variance=1.5, n_trials=trials, seed=12)
     return _SIMS[key]
 
 
 def check_gaussian(n, d, t, estimator):
     est = simulated(n, d, t, estimator)
     it = np.arange(1, t + 1)
-    mean, trace = th.gaussian_moments(n, d, it, estimator=estimator, sigma2=1.5)
+    mean, trace = th.gaussian_moments(n, d, it, estimator=estimator, variance=1.5)
     label = f"n={n} d={d} t={t} {estimator}"
     assert_agrees(mean, est.mean_sq_error.mean, est.mean_sq_error.sem, finite_rtol=0.0, label=f"mean {label}")
     assert_agrees(trace, est.cov_trace_ratio.mean, est.cov_trace_ratio.sem, finite_rtol=0.0, label=f"trace {label}")

@@ -20,7 +20,8 @@ def run_json(argv):
 
 def test_predict_spectrum2_matches_the_library():
     out = run_json(["predict", "ridge", *BASE, "--spectrum2", "powerlaw:1", "--json"])
-    assert list(out) == ["bias", "variance", "zeta", "total", "kappa", "u"]
+    assert list(out) == ["bias", "variance", "zeta", "total", "kappa", "u", "setting"]
+    assert out.pop("setting")["spectrum2"] == "powerlaw:1"
     ref = th.predict(300, 0.3, 0.01, np.ones(100), eigenvalues2=eigenvalues("powerlaw:1", 100), **KW)
     for key, value in out.items():
         assert value == pytest.approx(float(getattr(ref, key)), rel=1e-14)
@@ -32,10 +33,12 @@ def test_predict_spectrum2_matches_the_library():
 def test_spectrum2_defaults_to_spectrum():
     plain = run_json(["predict", "ridge", *BASE, "--spectrum", "powerlaw:1.5", "--json"])
     same = run_json(["predict", "ridge", *BASE, "--spectrum", "powerlaw:1.5", "--spectrum2", "powerlaw:1.5", "--json"])
+    assert "spectrum2" not in plain.pop("setting") and same.pop("setting")["spectrum2"] == "powerlaw:1.5"
     assert plain == same
     sim = run_json(["simulate", "ridge", *BASE, "--trials", "6", "--seed", "2", "--json"])
     sim_same = run_json(["simulate", "ridge", *BASE, "--spectrum2", "isotropic", "--trials", "6", "--seed", "2",
                          "--json"])
+    sim.pop("setting"), sim_same.pop("setting")
     assert sim == sim_same  # the same random numbers, the same experiment
 
 
@@ -43,7 +46,7 @@ def test_simulate_spectrum2_agrees_with_predict():
     argv = [*BASE, "--spectrum2", "powerlaw:0.5"]
     th_out = run_json(["predict", "ridge", *argv, "--json"])
     mc_out = run_json(["simulate", "ridge", *argv, "--trials", "30", "--seed", "1", "--json"])
-    assert list(mc_out) == ["bias", "variance", "zeta", "total"]
+    assert list(mc_out) == ["bias", "variance", "zeta", "total", "setting"]
     tol = 4 * mc_out["total"]["se"] + 2 * (1 / 200 + 1 / 100) * th_out["total"]  # tests/test_covariate_shift.py
     assert abs(mc_out["total"]["mean"] - th_out["total"]) <= tol
 
@@ -53,4 +56,6 @@ def test_simulate_spectrum2_agrees_with_predict():
 def test_bad_spectrum2_one_line_exit_2(command, value):
     res = run([command, "ridge", *BASE, "--spectrum2", value])
     assert res.exit_code == 2
-    assert "--spectrum2" in res.stderr and res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
+    assert res.stderr.startswith("collapse: error: The '--spectrum2' parameter must be isotropic, powerlaw:BETA")
+    assert f"Got {value!r} instead" in res.stderr
+    assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr

@@ -24,10 +24,21 @@ def run_json(capsys, argv):
 
 def test_predict_json_keys_and_values_equal_theory(capsys):
     out = run_json(capsys, ["predict", "rp", *base(100), "--json"])
-    assert list(out) == ["rho", "bias", "variance", "zeta", "total", "kappa", "u"]
+    assert list(out) == ["rho", "bias", "variance", "zeta", "total", "kappa", "u", "setting"]
     ref = th.predict(N, 100, P2, LAM, W, c2=C2, sigma=SIGMA)
-    for key in out:
+    for key in ["rho", "bias", "variance", "zeta", "total", "kappa", "u"]:
         assert out[key] == pytest.approx(float(getattr(ref, key)), rel=1e-12)
+    assert out["setting"] == {"m": 100, "n": N, "d": D, "p2": P2, "c2": C2, "lam": LAM, "sigma": SIGMA, "r2": 1.0,
+                              "spectrum": "isotropic", "teacher": "isotropic", "penalty": "mean", "mse": False,
+                              "form": "deterministic", "projection_seed": 0, "best_m": False}
+
+
+def test_predict_defaults_d_lam_sigma_are_used_and_echoed(capsys):
+    out = run_json(capsys, ["predict", "rp", "--n", "200", "--m", "100", "--p2", "0.25", "--c2", "1", "--json"])
+    setting = out["setting"]
+    assert (setting["d"], setting["lam"], setting["sigma"]) == (1000, 1e-3, 0.5)
+    ref = th.predict(200, 100, 0.25, 1e-3, eigenvalues("isotropic", 1000), c2=1.0, sigma=0.5)
+    assert out["total"] == pytest.approx(float(ref.total), rel=1e-12)
 
 
 def test_predict_sigma2_r2_passed_through(capsys):
@@ -59,8 +70,10 @@ SIM = ["--n", "100", "--d", "200", "--p2", "0.25", "--c2", "1", "--lam", "0.001"
 def test_simulate_json_shape_agreement_and_reproducible(capsys, m):
     argv = ["simulate", "rp", *SIM, "--m", str(m), "--trials", "16", "--seed", "5", "--json"]
     out = run_json(capsys, argv)
-    assert list(out) == ["rho", "bias", "variance", "zeta", "total"]
-    assert all(set(v) == {"mean", "se"} for v in out.values())
+    assert list(out) == ["rho", "bias", "variance", "zeta", "total", "setting"]
+    assert all(set(v) == {"mean", "se"} for k, v in out.items() if k != "setting")
+    assert (out["setting"]["m"], out["setting"]["trials"], out["setting"]["seed"]) == (m, 16, 5)
+    assert out["setting"]["method"] == "conditional"
     ref = float(th.predict(100, m, 0.25, 1e-3, eigenvalues("isotropic", 200), c2=1.0, sigma=0.5).total)
     # 4 SE + the finite-size allowance 2(1/|n − min(m, d)| + 1/min(m, d)) of the deterministic equivalent
     k = min(m, 200)
@@ -75,7 +88,8 @@ def test_best_m_flag(capsys):
     keys = ["rho", "bias", "variance", "zeta", "total", "kappa", "u", "best_m", "best_total", "limit_total",
             "threshold_m", "width_sensitivity", "adding_parameters"]
     # best_m = inf (the error keeps falling towards its m → ∞ limit) is printed as null, named in "warnings"
-    assert list(below) == keys + ["warnings"]
+    assert list(below) == keys + ["setting", "warnings"]
+    assert below["setting"]["best_m"] is True
     assert below["best_m"] is None and below["warnings"] == [
         "best_m is inf: the test error keeps falling with the width towards its m → ∞ limit (limit_total)"]
     size = ms.best_model_size(N, P2, LAM, W, c2=C2, sigma=SIGMA)
@@ -90,42 +104,55 @@ def test_best_m_flag(capsys):
     assert below["best_total"] <= below["total"] and below["best_total"] <= above["total"]
 
 
-@pytest.mark.parametrize("flag,value,needle", [
-    ("--m", "0", "argument --m: must be a positive integer"),
-    ("--m", "2.5", "argument --m"),
-    ("--m", "-3", "argument --m"),
-    ("--n", "0", "argument --n: must be a positive integer"),
-    ("--d", "x", "argument --d"),
-    ("--p2", "1.5", "argument --p2: must be a number in [0, 1]"),
-    ("--p2", "-0.1", "argument --p2"),
-    ("--c2", "-1", "argument --c2: must be a finite number >= 0"),
-    ("--lam", "-1", "argument --lam"),
-    ("--lam", "nan", "argument --lam"),
-    ("--sigma", "-0.5", "argument --sigma"),
-    ("--sigma2", "inf", "argument --sigma2"),
-    ("--r2", "-2", "argument --r2"),
-])
-@pytest.mark.parametrize("command", ["predict", "simulate"])
-def test_bad_input_one_line_exit_2(capsys, command, flag, value, needle):
+INT = "an int in the range [1, inf) (at most 2^53)"
+SCALE = "a float in the range [0, 1e+150]"
+BOTH = ["predict", "simulate"]
+BAD = [
+    # counts typed by a user are whole numbers in both commands (the library's closed forms also take real n, m)
+    (BOTH, "--m", "0", [f"'--m' parameter must be {INT}", "Got 0 instead"]),
+    (BOTH, "--m", "2.5", [f"'--m' parameter must be {INT}", "Got '2.5' instead"]),
+    (BOTH, "--m", "-3", [f"'--m' parameter must be {INT}", "Got -3 instead"]),
+    (BOTH, "--n", "0", [f"'--n' parameter must be {INT}", "Got 0 instead"]),
+    (BOTH, "--n", "2.5", [f"'--n' parameter must be {INT}"]),
+    (BOTH, "--d", "x", [f"'--d' parameter must be {INT}", "Got 'x' instead"]),
+    (BOTH, "--p2", "1.5", ["'--p2' parameter must be a float in the range [0, 1]", "Got 1.5 instead"]),
+    (BOTH, "--p2", "-0.1", ["'--p2' parameter must be a float in the range [0, 1]", "Got -0.1 instead"]),
+    (BOTH, "--c2", "-1", [f"'--c2' parameter must be {SCALE}"]),
+    (BOTH, "--lam", "-1", ["'--lam' parameter must be a float in the range [0, inf)"]),
+    (BOTH, "--lam", "nan", ["'--lam' parameter must be a float in the range [0, inf)", "Got nan instead"]),
+    (BOTH, "--sigma", "-0.5", [f"'--sigma' parameter must be {SCALE}"]),
+    (BOTH, "--sigma2", "inf", [f"'--sigma2' parameter must be {SCALE}", "Got inf instead"]),
+    (BOTH, "--r2", "-2", [f"'--r2' parameter must be {SCALE}"]),
+    (BOTH, "--form", "exact", ["'--form' parameter must be one of 'deterministic', 'quenched'", "exact"]),
+    (BOTH, "--projection-seed", "-1", ["'--projection-seed' parameter must be a non-negative int", "-1"]),
+]
+
+
+@pytest.mark.parametrize("command,flag,value,needles",
+                         [(command, *case) for commands, *case in BAD for command in commands])
+def test_bad_input_one_line_exit_2(capsys, command, flag, value, needles):
     argv = [command, "rp", *base(100)]
     if flag in argv:
         argv[argv.index(flag) + 1] = value
     else:
         argv += [flag, value]
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    assert exc.value.code == 2
+    assert main(argv) == 2
     err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1
-    assert needle in err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("collapse: error: ")
+    for needle in needles:
+        assert needle in err
 
 
 def test_simulate_rejects_bad_trials(capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(["simulate", "rp", *base(100), "--trials", "0"])
-    assert exc.value.code == 2
+    assert main(["simulate", "rp", *base(100), "--trials", "0"]) == 2
     err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1 and "argument --trials" in err
+    assert len(err.strip().splitlines()) == 1 and f"The '--trials' parameter must be {INT}" in err
+
+
+def test_best_m_with_quenched_names_both_flags(capsys):
+    assert main(["predict", "rp", *base(100), "--form", "quenched", "--best-m"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "The '--best-m' parameter needs --form deterministic" in err
 
 
 def test_predict_quenched_form_and_spectrum_match_theory(capsys):

@@ -33,7 +33,7 @@ GROUPS = [(wf, n) for wf in ("replace", "accumulate") for n in (10, 32, 100, 316
 
 
 def theory_at(workflow: str, n: int, iterations, quantity: str) -> np.ndarray:
-    return np.asarray(getattr(th.predict(n, 1, iterations, workflow=workflow, estimator="mle", sigma2=1.0), quantity))
+    return np.asarray(getattr(th.predict(n, 1, iterations, workflow=workflow, estimator="mle", variance=1.0), quantity))
 
 
 def z_scores() -> dict:

@@ -144,32 +144,38 @@ def test_cli_ridge_on_digits_uses_the_data_spectrum_and_teacher():
     w = ds.spectrum_eigenvalues("data:digits")
     t = ds.teacher("data:digits", "parity")
     ref = rm.predict(300, 0.2, 0.01, w, c2=0.1, sigma=0.5, gamma=t.gamma).as_dict()
+    setting = got.pop("setting")
     assert got == pytest.approx(ref, rel=1e-12)
+    # the echoed setting: the data's own dimension, the spectrum and teacher as typed
+    assert (setting["d"], setting["spectrum"], setting["teacher"]) == (61, "data:digits", "parity")
     assert "r2 = 0.7077" in out.stderr  # the data's explained variance is noted
 
 
-@pytest.mark.parametrize("argv, flag", [
-    ([*RIDGE, "--spectrum", "data:digits", "--d", "64"], "'--d'"),
-    ([*RIDGE], "'--d'"),
-    ([*RIDGE, "--d", "10", "--teacher", "digit"], "'--teacher'"),
-    ([*RIDGE, "--spectrum", "data:digits+fourier:0"], "--spectrum"),
-    ([*RIDGE, "--spectrum", "file:/no/such/file.npy"], "'--spectrum'"),
+@pytest.mark.parametrize("argv, needle", [
+    ([*RIDGE, "--spectrum", "data:digits", "--d", "64"],
+     "The '--d' parameter must be omitted or equal 61 with --spectrum data:digits"),
+    ([*RIDGE], "The '--d' parameter is required with --spectrum isotropic"),
+    ([*RIDGE, "--d", "10", "--teacher", "digit"], "The '--teacher' parameter needs labelled data"),
+    ([*RIDGE, "--spectrum", "data:digits+fourier:0"], "The '--spectrum' parameter must be isotropic, powerlaw:BETA"),
+    ([*RIDGE, "--spectrum", "file:/no/such/file.npy"], "The '--spectrum' parameter names a file that cannot be read"),
     (["predict", "retrain", "--generations", "2", "--samples", "100", "--generator-samples", "80",
-      "--spectrum", "data:digits", "--d", "5"], "'--d'"),
+      "--spectrum", "data:digits", "--d", "5"], "The '--d' parameter must be omitted or equal 61"),
     (["predict", "rp", "--n", "300", "--m", "20", "--p2", "0.2", "--c2", "0.1", "--spectrum", "data:digits"],
-     "'--spectrum'"),
+     "The '--spectrum' parameter must be 'isotropic' with --form deterministic"),
 ])
-def test_cli_refusals_name_the_flag(argv, flag):
+def test_cli_refusals_name_the_flag(argv, needle):
     out = cli.run(argv)
-    assert out.exit_code == 2 and len(out.stderr.strip().splitlines()) == 1 and flag in out.stderr, out.stderr
+    assert out.exit_code == 2 and len(out.stderr.strip().splitlines()) == 1 and needle in out.stderr, out.stderr
 
 
 def test_cli_d_matches_the_data_and_named_spectra_still_work():
     ok = cli.run([*RIDGE, "--spectrum", "data:digits", "--d", "61", "--json"])
-    assert ok.exit_code == 0
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["setting"]["d"] == 61
     named = cli.run([*RIDGE, "--d", "50", "--spectrum", "powerlaw:1", "--json"])
     ref = rm.predict(300, 0.2, 0.01, np.arange(1, 51.0) ** -1.0, c2=0.1, sigma=0.5).as_dict()
-    assert json.loads(named.stdout) == pytest.approx(ref, rel=1e-12)
+    got = json.loads(named.stdout)
+    assert got.pop("setting")["spectrum"] == "powerlaw:1"
+    assert got == pytest.approx(ref, rel=1e-12)
     rp = cli.run(["predict", "rp", "--n", "300", "--m", "20", "--p2", "0.2", "--c2", "0.1", "--spectrum",
                   "data:digits", "--form", "quenched", "--teacher", "parity", "--json"])
     assert rp.exit_code == 0, rp.stderr
@@ -182,8 +188,10 @@ def test_cli_retrain_on_digits_matches_theory_with_data_teacher():
     assert out.exit_code == 0, out.stderr
     w = ds.spectrum_eigenvalues("data:digits")
     t = ds.teacher("data:digits", "digit")
-    ref = it.predict(2, 100, 80, 61, lam=0.01, spectrum=w, teacher=t.gamma).as_dict()
-    assert json.loads(out.stdout) == pytest.approx(ref, rel=1e-12)
+    ref = it.predict(2, 100, 80, 61, lam=0.01, spectrum=w, gamma=t.gamma).as_dict()
+    got = json.loads(out.stdout)
+    assert got.pop("setting")["d"] == 61  # the data's dimension, echoed
+    assert got == pytest.approx(ref, rel=1e-12)
 
 
 def test_retrain_theory_refuses_bad_eigenvalue_arrays():
@@ -191,7 +199,7 @@ def test_retrain_theory_refuses_bad_eigenvalue_arrays():
         it.predict(1, 100, 80, 3, spectrum=np.array([1.0, 0.0, 1.0]))
     with pytest.raises(InvalidParameterError, match="'spectrum'"):
         it.predict(1, 100, 80, 4, spectrum=np.ones(3))
-    with pytest.raises(InvalidParameterError, match="'teacher'"):
-        it.predict(1, 100, 80, 3, spectrum=np.ones(3), teacher=np.ones(2))
+    with pytest.raises(InvalidParameterError, match="'gamma'"):  # (the keyword was called teacher before)
+        it.predict(1, 100, 80, 3, spectrum=np.ones(3), gamma=np.ones(2))
     with pytest.raises(InvalidParameterError, match="'source_r'"):
         it.predict(1, 100, 80, 3, spectrum=np.ones(3), source_r=0.5)

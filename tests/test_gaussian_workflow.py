@@ -52,14 +52,14 @@ def light_tailed_settings(draw):
     t = draw(st.integers(1, 12))
     workflow = draw(st.sampled_from(CLASSIC_WORKFLOWS))
     estimator = draw(st.sampled_from(th.ESTIMATORS))
-    sigma2 = draw(st.floats(0.1, 10.0))
-    return n, d, t, workflow, estimator, sigma2
+    variance = draw(st.floats(0.1, 10.0))
+    return n, d, t, workflow, estimator, variance
 
 
-def check_all(n, d, t, workflow, estimator, sigma2, trials, seed=0, method="auto", label=""):
-    est = simulate_path(n, d, t, workflow=workflow, estimator=estimator, sigma2=sigma2, n_trials=trials, seed=seed,
+def check_all(n, d, t, workflow, estimator, variance, trials, seed=0, method="auto", label=""):
+    est = simulate_path(n, d, t, workflow=workflow, estimator=estimator, variance=variance, n_trials=trials, seed=seed,
                       method=method)
-    ref = th.predict(n, d, np.arange(1, t + 1), workflow=workflow, estimator=estimator, sigma2=sigma2)
+    ref = th.predict(n, d, np.arange(1, t + 1), workflow=workflow, estimator=estimator, variance=variance)
     for q in QUANTITIES:
         e = getattr(est, q)
         assert_agrees(getattr(ref, q), e.mean, e.sem, finite_rtol=0.0, label=f"{q} {label} n={n} d={d} {workflow}",
@@ -157,8 +157,8 @@ def test_determinant_limit_and_vectorisation():
        estimator=st.sampled_from(th.ESTIMATORS))
 def test_accumulate_mean_error_below_pi2_over_6(n, d, t, estimator):
     """E‖μ̂_t − μ₀‖² < (π²/6)·dσ²/n at every t (each P_{k−1} ≤ 1), and it increases with t."""
-    kw = dict(estimator=estimator, sigma2=2.5)
-    bound = th.mean_sq_error_bound(n, d, sigma2=2.5)
+    kw = dict(estimator=estimator, variance=2.5)
+    bound = th.mean_sq_error_bound(n, d, variance=2.5)
     assert th.mean_sq_error(n, d, t, **kw) < bound
     assert th.mean_sq_error(n, d, t + 1, **kw) >= th.mean_sq_error(n, d, t, **kw)
 
@@ -166,11 +166,12 @@ def test_accumulate_mean_error_below_pi2_over_6(n, d, t, estimator):
 def test_replace_laws_and_rates():
     n, t = 10, np.arange(1, 30)
     np.testing.assert_allclose(th.cov_trace_ratio(n, 4, t, workflow="replace"), 0.9**t, rtol=1e-14)
-    np.testing.assert_allclose(th.mean_sq_error(n, 4, t, workflow="replace", sigma2=2.0), 8 * (1 - 0.9**t), rtol=1e-14)
+    np.testing.assert_allclose(th.mean_sq_error(n, 4, t, workflow="replace", variance=2.0), 8 * (1 - 0.9**t),
+                               rtol=1e-14)
     np.testing.assert_allclose(th.mean_sq_error(n, 4, t, workflow="replace", estimator="unbiased"), 4 * t / n)
     assert th.limits(n, 4, workflow="replace").mean_sq_error == 4.0
     assert th.limits(n, 4, workflow="replace", estimator="unbiased").mean_sq_error == np.inf
-    assert th.limits(n, 4, workflow="replace", sigma2=2.0).mean_sq_error_bound == 8.0  # not the π²/6 bound
+    assert th.limits(n, 4, workflow="replace", variance=2.0).mean_sq_error_bound == 8.0  # not the π²/6 bound
     assert th.limits(n, 4, workflow="replace", estimator="unbiased").mean_sq_error_bound == np.inf
     # docs/theory.md §5: (1/t) log σ_t² → ψ((n−1)/2) − log((n−1)/2) for the unbiased variance
     from scipy.special import psi
@@ -181,7 +182,7 @@ def test_replace_laws_and_rates():
     from scipy.special import gammaln
 
     c = np.sqrt(2 / (n - 1)) * np.exp(gammaln(n / 2) - gammaln((n - 1) / 2))
-    np.testing.assert_allclose(th.w2_squared(n, t, estimator="unbiased", sigma2=3.0),
+    np.testing.assert_allclose(th.w2_squared(n, t, estimator="unbiased", variance=3.0),
                                3 * t / n + 6 * (1 - c**t), rtol=1e-13)
     assert np.all(th.w2_squared_lower_bound(n, t, workflow="replace") <= th.w2_squared(n, t) + 1e-15)
     with pytest.raises(InvalidParameterError, match="no closed form under accumulate"):
@@ -196,9 +197,9 @@ def test_replace_laws_and_rates():
 @example(setting=(3, 1, 1, "replace", "mle", 1.0))  # smallest n > d at the real-data fit
 @example(setting=(40, 1, 12, "accumulate", "unbiased", 1.0))
 def test_closed_forms_match_sufficient_statistics_simulation(setting):
-    n, d, t, workflow, estimator, sigma2 = setting
+    n, d, t, workflow, estimator, variance = setting
     assume(log_variance(n, d, t, workflow) <= 1.0)
-    check_all(n, d, t, workflow, estimator, sigma2, trials=3000, label="(sufficient)")
+    check_all(n, d, t, workflow, estimator, variance, trials=3000, label="(sufficient)")
 
 
 @pytest.mark.parametrize("workflow", CLASSIC_WORKFLOWS)
@@ -380,9 +381,9 @@ def test_accumulate_subsample_lies_between_accumulate_and_replace():
 @settings(max_examples=15, deadline=None)
 @given(setting=light_tailed_settings())
 def test_slow_closed_forms_match_explicit_samples_simulation(setting):
-    n, d, t, workflow, estimator, sigma2 = setting
+    n, d, t, workflow, estimator, variance = setting
     assume(log_variance(n, d, t, workflow) <= 1.0)
-    check_all(n, d, t, workflow, estimator, sigma2, trials=2000, method="samples", label="(samples)")
+    check_all(n, d, t, workflow, estimator, variance, trials=2000, method="samples", label="(samples)")
 
 
 @pytest.mark.slow

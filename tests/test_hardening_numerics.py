@@ -397,13 +397,13 @@ def test_repro_linreg_sigma_1e200():
     assert no_warnings(tlw.predict, n=20, d=5, t=1, sigma=1e100).test_error == pytest.approx(1e200 * 5 / 14)
 
 
-def test_repro_gaussian_sigma2_1e308():
+def test_repro_gaussian_variance_1e308():
     # before: inf; after: d·σ²·(1 − (1 − 1/n)^t)/... computed with σ² last (finite), or refused
-    r = no_warnings(tgw.predict, n=10, d=3, t=[1, 2], sigma2=1e308, workflow="replace")
+    r = no_warnings(tgw.predict, n=10, d=3, t=[1, 2], variance=1e308, workflow="replace")
     assert np.all(np.isfinite(r.mean_sq_error))
     assert r.mean_sq_error[0] == pytest.approx(3 * (1e308 / 10))
-    with pytest.raises(InvalidParameterError, match="'sigma2' parameter"):
-        tgw.predict(n=2, d=3, t=5, sigma2=1e308, workflow="replace", estimator="unbiased")
+    with pytest.raises(InvalidParameterError, match="'variance' parameter"):
+        tgw.predict(n=2, d=3, t=5, variance=1e308, workflow="replace", estimator="unbiased")
 
 
 def test_repro_underflowed_eigenvalue_treated_as_absent():

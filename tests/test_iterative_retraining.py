@@ -559,14 +559,14 @@ def test_ridge_theory_matches_simulation_large_d(setting):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Command line (the integrator registers the modules in collapse/cli.py; here they are added to MODELS).
+# Command line (the registry entries collapse/families/retrain.py and scaling.py).
 
 
 @pytest.fixture
-def cli_main(monkeypatch):
-    from model_collapse import cli
+def cli_main():
+    from model_collapse import cli, families
 
-    assert {"model_collapse.cli_retrain", "model_collapse.cli_scaling"} <= set(cli.MODELS)
+    assert families.by_cli("retrain").name == "iterative_retraining" and families.by_cli("scaling").simulate is None
     return cli.main
 
 
@@ -583,12 +583,18 @@ def _json(capsys, main, argv):
 
 def test_cli_predict_retrain_keys_and_values(cli_main, capsys):
     out = _json(capsys, cli_main, ["predict", "retrain", *RETRAIN, "--lam", "0", "--json"])
-    assert list(out) == [*FIELDS, "ols_exact"]
+    assert list(out) == [*FIELDS, "ols_exact", "setting"]
+    assert out["setting"] == {"generations": 3, "samples": 200, "generator_samples": 150, "d": 50, "sigma": 0.5,
+                              "sigma0": 1, "lam": 0.0, "spectrum": "isotropic", "teacher": "isotropic", "r2": 1.0,
+                              "best_lambda": False, "exact": False}
+    default_lam = _json(capsys, cli_main, ["predict", "retrain", *RETRAIN, "--json"])  # --lam defaults to 0
+    assert default_lam == out
     assert out["ols_exact"] == pytest.approx(float(th.ols_exact(3, 200, 150, 50, sigma=0.5, sigma0=1.0)), rel=1e-14)
     ridge = _json(capsys, cli_main, ["predict", "retrain", *RETRAIN, "--lam", "0.01", "--spectrum", "powerlaw:1.5",
                                      "--source-r", "0.5", "--best-lambda", "--json"])
     ref = th.predict(3, 200, 150, 50, sigma=0.5, sigma0=1.0, lam=0.01, spectrum="powerlaw:1.5", source_r=0.5)
-    assert list(ridge) == [*FIELDS, "best_lam", "best_total"]
+    assert list(ridge) == [*FIELDS, "best_lam", "best_total", "setting"]
+    assert ridge["setting"]["source_r"] == 0.5 and ridge["setting"]["best_lambda"] is True
     assert ridge["total"] == pytest.approx(float(ref.total), rel=1e-14)
     assert ridge["best_total"] <= ridge["total"]
 
@@ -596,28 +602,28 @@ def test_cli_predict_retrain_keys_and_values(cli_main, capsys):
 def test_cli_simulate_retrain(cli_main, capsys):
     argv = ["simulate", "retrain", *RETRAIN, "--lam", "0", "--trials", "30", "--seed", "2", "--json"]
     out = _json(capsys, cli_main, argv)
-    assert list(out) == list(FIELDS) and all(set(v) == {"mean", "se"} for v in out.values())
+    assert list(out) == [*FIELDS, "setting"]
+    assert all(set(out[f]) == {"mean", "se"} for f in FIELDS)
+    assert (out["setting"]["trials"], out["setting"]["seed"], out["setting"]["method"]) == (30, 2, "conditional")
     exact = float(th.ols_exact(3, 200, 150, 50, sigma=0.5, sigma0=1.0))
     assert agrees(exact, out["total"]["mean"], out["total"]["se"], finite_rtol=0.0)
     assert _json(capsys, cli_main, argv) == out
 
 
-def _exit_code(main, argv):
-    try:
-        return main(argv)
-    except SystemExit as exc:  # argparse rejects a flag's value before main's own handler
-        return exc.code
-
-
-@pytest.mark.parametrize("flag,value", [("--generations", "-1"), ("--samples", "0"), ("--sigma", "-1"),
-                                        ("--sigma0", "-0.5"), ("--generator-samples", "51")])
-def test_cli_bad_input_one_line_exit_2(cli_main, capsys, flag, value):
+@pytest.mark.parametrize("flag,value,needle", [
+    ("--generations", "-1", "must be an int in the range [0, inf) (at most 2^53). Got -1 instead."),
+    ("--samples", "0", "must be a float in the range (0, inf). Got 0 instead."),
+    ("--sigma", "-1", "must be a float in the range [0, 1e+150]. Got -1 instead."),
+    ("--sigma0", "-0.5", "must be a float in the range [0, 1e+150]. Got -0.5 instead."),
+    ("--generator-samples", "51", "must be >= d + 2 = 52 for --exact"),
+])
+def test_cli_bad_input_one_line_exit_2(cli_main, capsys, flag, value, needle):
     opts = dict(zip(RETRAIN[::2], RETRAIN[1::2], strict=True))
     opts[flag] = value
     argv = ["predict", "retrain", *[x for kv in opts.items() for x in kv], "--lam", "0", "--exact"]
-    assert _exit_code(cli_main, argv) == 2
+    assert cli_main(argv) == 2  # a bad value is refused by main itself (no SystemExit)
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and flag in err[0], err
+    assert len(err) == 1 and f"The '{flag}' parameter {needle}" in err[0], err
 
 
 def test_cli_singular_prints_inf_and_warns(cli_main, capsys):
@@ -634,12 +640,17 @@ def test_cli_singular_prints_inf_and_warns(cli_main, capsys):
 def test_cli_predict_scaling(cli_main, capsys):
     out = _json(capsys, cli_main, ["predict", "scaling", "--beta", "2", "--source-r", "0.5", "--sigma0", "0.1",
                                    "--d", "5000", "--json"])
-    assert list(out) == ["ell_crit", "exponent", "fast_exponent", "floor", "crossover", "crossover_finite_d"]
+    assert list(out) == ["ell_crit", "exponent", "fast_exponent", "floor", "crossover", "crossover_finite_d",
+                         "setting"]
+    assert out["setting"] == {"beta": 2, "source_r": 0.5, "generations": 1, "sigma": 0.0, "sigma0": 0.1, "phi0": 0.5,
+                              "d": 5000}  # the defaults echoed
     assert out["ell_crit"] == pytest.approx(2 / 3) and out["exponent"] == pytest.approx(-2 / 3)
     assert abs(out["crossover_finite_d"] / out["crossover"] - 1) < 0.05
-    assert _exit_code(cli_main, ["predict", "scaling", "--beta", "1", "--source-r", "0.5"]) == 2
-    assert "--beta" in capsys.readouterr().err
-    assert _exit_code(cli_main, ["simulate", "scaling", "--beta", "2", "--source-r", "0.5"]) == 2
+    assert cli_main(["predict", "scaling", "--beta", "1", "--source-r", "0.5"]) == 2
+    assert "The '--beta' parameter must be a float in the range (1, 1000]. Got 1 instead." in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:  # scaling is theory-only: no simulate command (an argparse choice)
+        cli_main(["simulate", "scaling", "--beta", "2", "--source-r", "0.5"])
+    assert exc.value.code == 2 and "invalid choice: 'scaling'" in capsys.readouterr().err
 
 
 FIG_POWERLAW_RTOL = 0.05

@@ -26,6 +26,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from model_collapse.montecarlo import kde_workflow as mc
 from model_collapse.theory import InvalidParameterError
+from model_collapse.theory import kde_quadrature as quad
+from model_collapse.theory import kde_variance as kv
 from model_collapse.theory import kde_workflow as th
 from scipy.special import logsumexp
 
@@ -125,7 +127,7 @@ def test_binned_rule_law_against_exact_enumeration(rule):
     for f, f2max in ((lambda a: np.exp(-a), 1.0), (lambda a: 1 / (1 + a), 2.0)):
         err = abs(np.sum(law.probs * f(law.values)) - np.sum(probs * f(vals)))
         assert err <= law.binning_error * f2max * (1 + 1e-9) + 1e-15
-    exact = th._cross_entropy(th._Gaussian(2), [th.AnnealedLaw(vals, probs, 0.0)], cheap=True)[0]
+    exact = quad._cross_entropy(quad._Gaussian(2), [th.AnnealedLaw(vals, probs, 0.0)], cheap=True)[0]
     assert abs(th.nll_limit(t, **kw) - exact) < 1e-8
 
 
@@ -141,16 +143,16 @@ def test_variance_growth_limit_series_and_criterion():
         head = math.fsum(j ** (-alpha) / (j + 1))
         with mpmath.workdps(30):
             tail = mpmath.fsum((-1) ** (m - 1) * mpmath.zeta(alpha + m, N + 1) for m in range(1, 8))
-        assert th._s_alpha(alpha) == pytest.approx(head + float(tail), rel=1e-13)
+        assert kv._s_alpha(alpha) == pytest.approx(head + float(tail), rel=1e-13)
     n = 100
     lim = th.variance_growth_limit(bandwidth="scott", n=n)
-    assert lim == pytest.approx(n ** (-1 / 3) * th._s_alpha(1 / 3), rel=1e-15)
+    assert lim == pytest.approx(n ** (-1 / 3) * kv._s_alpha(1 / 3), rel=1e-15)
     far = th.variance_growth(np.array([10**4, 10**5, 10**6]), bandwidth="scott", n=n)
     assert np.all(np.diff(far) > 0) and np.all(far < lim)  # increases to the limit from below
     tail = n ** (-1 / 3) * 1e6 ** (-1 / 3) * (3 - 1)  # lim − E A_t ≈ c·t^(−α)(1/α − 1) (the tail minus h_t²)
     assert (lim - far[-1]) / tail == pytest.approx(1.0, abs=1e-3)
     sil = th.variance_growth_limit(bandwidth="silverman", n=n, dim=5)
-    assert sil == pytest.approx((n * 7 / 4) ** (-2 / 9) * th._s_alpha(2 / 9), rel=1e-15)
+    assert sil == pytest.approx((n * 7 / 4) ** (-2 / 9) * kv._s_alpha(2 / 9), rel=1e-15)
     for kw in (dict(h=0.5), dict(h=0.5, workflow="replace"), dict(bandwidth="scott", n=n, workflow="replace"),
                dict(bandwidth="scott", n=n, workflow="accumulate-subsample")):
         assert th.variance_growth_limit(**kw) == np.inf
@@ -206,13 +208,13 @@ def test_blobs_and_circles_quadratures_against_brute_force():
     for kw in (dict(centers=c), dict(centers=c, test_centers=tc)):
         law = th.annealed_variance_law(6, h=0.7)
         got = th.nll_limit(6, h=0.7, dataset="blobs", **kw)
-        ref = th._cross_entropy(th._Blobs(kw["centers"], kw.get("test_centers"), nodes=200), [law], cheap=True)[0]
+        ref = quad._cross_entropy(quad._Blobs(kw["centers"], kw.get("test_centers"), nodes=200), [law], cheap=True)[0]
         assert got == pytest.approx(ref, rel=1e-10)
     # circles: brute force over the angle of the training circle and a fine grid of test points
     law = th.annealed_variance_law(5, h=0.2)
     got = th.nll_limit(5, h=0.2, dataset="circles")
     ang = np.linspace(0, 2 * np.pi, 2000, endpoint=False)
-    z, w = th._gh2(32)
+    z, w = quad._gh2(32)
     total = 0.0
     for R in (1.0, th.CIRCLES_FACTOR):
         x = np.stack([R + th.NOISE * z[:, 0], th.NOISE * z[:, 1]], 1)
@@ -230,11 +232,11 @@ def test_blobs_and_circles_quadratures_against_brute_force():
 @pytest.mark.parametrize("dataset", ["moons", pytest.param("swiss-roll", marks=pytest.mark.slow)])
 def test_curve_quadratures_converge(dataset):
     """Moons and swiss roll: the default rules against refined ones (more nodes everywhere)."""
-    fine = th._Moons(40, 14, 512) if dataset == "moons" else th._SwissRoll(80, 8, 560, 16, 40)
+    fine = quad._Moons(40, 14, 512) if dataset == "moons" else quad._SwissRoll(80, 8, 560, 16, 40)
     tol = 1e-8 if dataset == "moons" else 5e-5  # swiss roll: the y-edges at h = 0.1 limit it to ~2e-5
     for t, h in ((1, 0.1), (4, 0.5)):
         law = th.annealed_variance_law(t, h=h)
-        ref = th._cross_entropy(fine, [law], cheap=True)[0]
+        ref = quad._cross_entropy(fine, [law], cheap=True)[0]
         assert abs(th.nll_limit(t, h=h, dataset=dataset) - ref) < tol
 
 
@@ -558,25 +560,37 @@ def test_cli_predict_and_simulate():
     out = _cli_json(["predict", "kde", "--workflow", "accumulate", "--t", "100", "--bandwidth", "scott",
                      "--n", "1000", "--json"])
     assert {"variance_growth", "variance_growth_limit", "nll_limit", "nll", "nll_bound"} <= set(out)
+    assert list(out)[-1] == "setting" and out["setting"] == {"workflow": "accumulate", "t": 100, "dataset": "gaussian",
+                                                            "bandwidth": "scott", "n": 1000, "per_iteration": False}
     assert out["variance_growth_limit"] == pytest.approx(th.variance_growth_limit(bandwidth="scott", n=1000))
     out = _cli_json(["predict", "kde", "--workflow", "replace", "--t", "3", "--h", "0.5", "--per-iteration",
                      "--dataset", "blobs", "--centers", "0,0;5,5;-5,5", "--json"])
     assert len(out["nll"]) == 3 and out["variance_growth"] == [0.25, 0.5, 0.75]
+    assert out["setting"]["centers"] == [[0.0, 0.0], [5.0, 5.0], [-5.0, 5.0]]
     res = _cli_json(["simulate", "kde", "--workflow", "accumulate", "--t", "3", "--h", "0.5", "--n", "20",
                      "--trials", "5", "--n-test", "10", "--json"])
-    assert set(res) == {"nll", "variance_growth"} and set(res["nll"]) == {"mean", "se"}
+    assert set(res) == {"nll", "variance_growth", "setting"} and list(res)[-1] == "setting"
+    assert set(res["nll"]) == {"mean", "se"}
+    assert (res["setting"]["n_test"], res["setting"]["trials"], res["setting"]["method"]) == (10, 5, "auto")
 
 
 @pytest.mark.parametrize("argv,flag", [
-    (["--h", "0"], "--h"), (["--h", "-1"], "--h"), (["--t", "0"], "--t"), (["--dataset", "iris"], "--dataset"),
-    (["--bandwidth", "normal"], "--bandwidth"), (["--dim", "0"], "--dim"), (["--centers", "1,2,3"], "--centers"),
+    (["--h", "0"], "'--h' parameter must be a float in the range (0, 1e+150]"),
+    (["--h", "-1"], "'--h' parameter must be a float in the range (0, 1e+150]"),
+    (["--t", "0"], "'--t' parameter must be an int in the range [1, inf)"),
+    (["--dataset", "iris"],
+     "'--dataset' parameter must be one of 'gaussian', 'blobs', 'circles', 'moons', 'swiss-roll'"),
+    (["--bandwidth", "normal"], "'--bandwidth' parameter must be one of 'scott', 'silverman'"),
+    (["--dim", "0"], "'--dim' parameter must be an int in the range [1, inf)"),
+    (["--centers", "1,2,3"], "'--centers' parameter must be 'x1,y1;x2,y2;...' (finite blob centres)"),
+    (["--bandwidth", "scott", "--h", "1", "--n", "10"], "'--h' parameter or --bandwidth must be given, exactly one"),
 ])
 def test_cli_bad_input_is_one_line_exit_2(argv, flag):
     from model_collapse.cli import run
 
     base = {"--workflow": "replace", "--t": "3", "--h": "0.5"}
     opts = dict(zip(argv[::2], argv[1::2], strict=True))
-    if "--bandwidth" in opts:
+    if "--bandwidth" in opts and "--h" not in opts:
         base.pop("--h")
     merged = {**base, **opts}
     full = [x for kv in merged.items() for x in kv]

@@ -167,7 +167,7 @@ def test_accumulate_subsample_pool_recursion_small_cases_by_hand():
     assert th.sq_norm("accumulate-subsample", N, n, 2, s0) == pytest.approx(1 / n + (1 - 1 / n) * A, rel=1e-14)
     with pytest.raises(InvalidParameterError, match="'workflow' parameter of sq_norm_limit"):
         th.sq_norm_limit("accumulate-subsample", N, n, s0)
-    with pytest.raises(InvalidParameterError, match="'generations' parameter of sq_norm"):
+    with pytest.raises(InvalidParameterError, match="'t' parameter of sq_norm"):
         th.sq_norm("accumulate-subsample", N, n, th.MAX_POOL_GENERATIONS + 1, s0)
 
 
@@ -582,14 +582,14 @@ def test_collapsed_runs_stay_frozen():
     (dict(workflow="replace"), "workflow"),
     (dict(real=0), "real"),
     (dict(synthetic=-1), "synthetic"),
-    (dict(generations=0), "generations"),
+    (dict(t=0), "t"),
     (dict(s0=1.5), "s0"),
     (dict(s0=0.05), "s0"),  # below 1/support = 0.1
     (dict(s0=1.0), "s0"),  # a Dirac mass cannot have 10 tokens
     (dict(support=20, vocab=10), "support"),
 ])
 def test_invalid_input_names_the_parameter(kwargs, name):
-    base = dict(workflow="fully-synthetic", real=10, synthetic=10, generations=3, s0=0.3, support=10)
+    base = dict(workflow="fully-synthetic", real=10, synthetic=10, t=3, s0=0.3, support=10)
     for fn in (th.predict, mc.simulate):
         with pytest.raises(InvalidParameterError, match=f"'{name}' parameter"):
             fn(**{**base, **kwargs})
@@ -616,7 +616,7 @@ def test_prediction_fields_and_estimate_fields_mirror():
 
 def test_registry_reference_setting_agrees_and_perturbed_fails():
     """The registry line (docs/lm.md): reference, K = 2000 runs, allowance 0; perturbed = α swapped."""
-    ref = dict(workflow="partially-synthetic", real=10, synthetic=40, generations=6, s0=0.1, support=20, vocab=50)
+    ref = dict(workflow="partially-synthetic", real=10, synthetic=40, t=6, s0=0.1, support=20, vocab=50)
     est = mc.simulate(**ref, n_trials=2000, seed=0).as_dict()
     good = th.predict(**ref).as_dict()
     bad = th.predict(**{**ref, "real": ref["synthetic"], "synthetic": ref["real"]}).as_dict()
@@ -649,7 +649,7 @@ def test_ngram_table_counts_the_training_text(trigram_table):
 @pytest.mark.parametrize("workflow", ["fully-synthetic", "partially-synthetic", "accumulate"])
 def test_ngram_weighted_sq_norm_is_exact(trigram_table, workflow):
     """Σ_j w_j E[‖p_j⁽ᵐ⁾‖² | real text] = Σ_j w_j·sq_norm_given_first (no allowance), 30 runs × 8 generations."""
-    e = mc.ngram_experiment(trigram_table, generations=8, workflow=workflow, n_trials=30, seed=19)
+    e = mc.ngram_experiment(trigram_table, t=8, workflow=workflow, n_trials=30, seed=19)
     gens = np.arange(1, 9)
     w = e.real_counts / e.real_counts.sum()
     theory = sum(w[k] * th.sq_norm_given_first(workflow, int(e.real_counts[k]), int(e.synthetic_counts[k]), gens,
@@ -664,14 +664,14 @@ def test_ngram_weighted_sq_norm_is_exact(trigram_table, workflow):
 
 
 def test_ngram_tails_disappear_first_and_real_data_keeps_the_loss(trigram_table):
-    full = mc.ngram_experiment(trigram_table, generations=12, n_trials=3, seed=20)
-    part = mc.ngram_experiment(trigram_table, generations=12, workflow="partially-synthetic", n_trials=3, seed=20)
+    full = mc.ngram_experiment(trigram_table, t=12, n_trials=3, seed=20)
+    part = mc.ngram_experiment(trigram_table, t=12, workflow="partially-synthetic", n_trials=3, seed=20)
     lost = full.lost_by_count.mean[:, -1]
     assert np.all(np.diff(lost) < 0) and lost[0] > 0.5 and lost[-1] == 0.0  # rare pairs first, frequent never
     assert full.heldout_loss.mean[-1] > full.heldout_loss.mean[0] + 0.1
     assert abs(part.heldout_loss.mean[-1] - part.heldout_loss.mean[0]) < 0.05 and part.types_lost.mean[-1] == 0.0
     assert full.deviation.mean[-1] > 4 * part.deviation.mean[-1]
-    again = mc.ngram_experiment(trigram_table, generations=12, n_trials=3, seed=20)
+    again = mc.ngram_experiment(trigram_table, t=12, n_trials=3, seed=20)
     assert np.array_equal(again.sq_norm.mean, full.sq_norm.mean)
 
 
@@ -735,14 +735,15 @@ def test_family_ratios_match_simulation(family, workflow, n):
 
 
 @pytest.fixture
-def cli(monkeypatch):
+def cli():
     from model_collapse import cli as cli_mod
+    from model_collapse import families
 
-    assert "model_collapse.cli_lm" in cli_mod.MODELS
+    assert families.by_cli("lm").name == "language_model"
     return cli_mod
 
 
-FLAGS = ["--real", "10", "--synthetic", "10", "--generations", "5", "--s0", "0.3", "--support", "5"]
+FLAGS = ["--real", "10", "--synthetic", "10", "--t", "5", "--s0", "0.3", "--support", "5"]
 
 
 def test_cli_predict_lm(cli, capsys):
@@ -750,14 +751,17 @@ def test_cli_predict_lm(cli, capsys):
     captured = capsys.readouterr()
     out = json.loads(captured.out)
     assert list(out) == ["sq_norm", "collapse_prob_lower", "collapse_prob_upper", "collapse_time_lower",
-                         "collapse_time_upper"]
+                         "collapse_time_upper", "setting"]
+    assert out["setting"] == {"workflow": "fully-synthetic", "real": 10, "synthetic": 10, "t": 5, "s0": 0.3,
+                              "support": 5, "per_iteration": False}
     assert out["collapse_prob_lower"] == 0.0 and "clipped at 0" in captured.err
     ref = th.predict("fully-synthetic", 10, 10, 5, 0.3, support=5)
     assert out["sq_norm"] == ref.sq_norm and out["collapse_time_upper"] == ref.collapse_time_upper
     for wf in ("partially-synthetic", "accumulate", "accumulate-subsample", "recent-window", "random-past"):
         assert cli.main(["predict", "lm", "--workflow", wf, *FLAGS, "--window", "3", "--json"]) == 0
         got = json.loads(capsys.readouterr().out)
-        assert list(got) == ["sq_norm"] and got["sq_norm"] == th.sq_norm(wf, 10, 10, 5, 0.3, window=3)
+        assert list(got) == ["sq_norm", "setting"] and got["sq_norm"] == th.sq_norm(wf, 10, 10, 5, 0.3, window=3)
+        assert got["setting"]["workflow"] == wf and got["setting"]["window"] == 3
 
 
 def test_cli_simulate_lm(cli, capsys):
@@ -765,39 +769,45 @@ def test_cli_simulate_lm(cli, capsys):
             "3", "--json"]
     assert cli.main(argv) == 0
     out = json.loads(capsys.readouterr().out)
-    assert list(out) == ["sq_norm", "collapse_prob", "collapse_time", "deviation"]  # censored runs: a warning
+    # censored runs: a warning
+    assert list(out) == ["sq_norm", "collapse_prob", "collapse_time", "deviation", "setting"]
+    assert out["setting"]["max_generations"] == 100_000 and out["setting"]["trials"] == 300  # default, echoed
     ref = th.sq_norm("fully-synthetic", 10, 10, 5, 0.3)
     assert agrees(ref, out["sq_norm"]["mean"], out["sq_norm"]["se"], finite_rtol=0.0)
     assert cli.main(argv) == 0 and json.loads(capsys.readouterr().out) == out
 
 
-@pytest.mark.parametrize("argv,flag", [
-    (["--workflow", "fully-synthetic", "--real", "10", "--synthetic", "10", "--generations", "5", "--s0", "0.1",
-      "--support", "5"], "--s0"),
-    (["--workflow", "fully-synthetic", "--real", "10", "--synthetic", "10", "--generations", "5", "--s0", "1.2"],
-     "--s0"),
-    (["--workflow", "fully-synthetic", "--real", "0", "--synthetic", "10", "--generations", "5", "--s0", "0.3"],
-     "--real"),
-    (["--workflow", "mixed", "--real", "1", "--synthetic", "10", "--generations", "5", "--s0", "0.3"], "--workflow"),
+@pytest.mark.parametrize("argv,needle", [
+    (["--workflow", "fully-synthetic", "--real", "10", "--synthetic", "10", "--t", "5", "--s0", "0.1",
+      "--support", "5"], "The '--s0' parameter must be in [1/support, 1] = [0.2, 1]"),
+    (["--workflow", "fully-synthetic", "--real", "10", "--synthetic", "10", "--t", "5", "--s0", "1.2"],
+     "The '--s0' parameter must be a float in the range (0, 1]"),
+    (["--workflow", "fully-synthetic", "--real", "0", "--synthetic", "10", "--t", "5", "--s0", "0.3"],
+     "The '--real' parameter must be an int in the range [1, inf)"),
+    (["--workflow", "mixed", "--real", "1", "--synthetic", "10", "--t", "5", "--s0", "0.3"],
+     "The '--workflow' parameter must be one of 'fully-synthetic', 'partially-synthetic', 'accumulate'"),
+    (["--workflow", "accumulate", "--real", "1", "--synthetic", "10", "--t", "0", "--s0", "0.3"],
+     "The '--t' parameter must be an int in the range [1, inf)"),
+    # the deprecated spelling is still named as typed
     (["--workflow", "accumulate", "--real", "1", "--synthetic", "10", "--generations", "0", "--s0", "0.3"],
-     "--generations"),
-    (["--workflow", "recent-window", "--real", "1", "--synthetic", "10", "--generations", "3", "--s0", "0.3"],
-     "--window"),
+     "The '--generations' parameter must be an int in the range [1, inf)"),
+    (["--workflow", "recent-window", "--real", "1", "--synthetic", "10", "--t", "3", "--s0", "0.3"],
+     "The '--window' parameter is required for --workflow recent-window"),
+    (["--workflow", "accumulate", "--real", "1", "--synthetic", "10", "--s0", "0.3"],
+     "The '--t' parameter is required"),
 ])
-def test_cli_bad_input_is_one_line_naming_the_flag(cli, capsys, argv, flag):
-    try:
-        code = cli.main(["predict", "lm", *argv])
-    except SystemExit as exc:
-        code = exc.code
+def test_cli_bad_input_is_one_line_naming_the_flag(cli, capsys, argv, needle):
+    code = cli.main(["predict", "lm", *argv])  # a bad value: exit code 2 from main itself, no SystemExit
     err = capsys.readouterr().err.strip()
-    assert code == 2 and len(err.splitlines()) == 1 and flag in err
+    assert code == 2 and len(err.splitlines()) == 1 and needle in err, err
 
 
 def test_cli_simulate_needs_a_number_of_tokens(cli, capsys):
     code = cli.main(["simulate", "lm", "--workflow", "accumulate", "--real", "3", "--synthetic", "3",
-                     "--generations", "2", "--s0", "0.3"])
+                     "--t", "2", "--s0", "0.3"])
     err = capsys.readouterr().err.strip()
-    assert code == 2 and "--vocab" in err and len(err.splitlines()) == 1
+    assert code == 2 and "The '--vocab' parameter (or --support) is required to simulate" in err
+    assert len(err.splitlines()) == 1
 
 
 # ---------------------------------------------------------------- figure data

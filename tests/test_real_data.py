@@ -133,7 +133,7 @@ def _chain_theory(q, n, lam, isotropic=False):
     if isotropic:
         kw = dict(spectrum=np.full(w.size, w.mean()), r2=float(np.sum(w * q.teacher**2)))
     else:
-        kw = dict(spectrum=w, teacher=q.teacher**2)
+        kw = dict(spectrum=w, gamma=q.teacher**2)
     return float(it.predict(n, T, T0, w.size, sigma=s, sigma0=s, lam=lam, **kw).total) + q.sigma2
 
 
@@ -150,9 +150,9 @@ def test_kernel_spectrum_theory_is_exact_for_gaussian_features(chain):
     """The same chain on Gaussian features with the kernel's spectrum: within 2% (the real-data gap is the data's)."""
     w, s = chain.eigenvalues, float(np.sqrt(chain.sigma2))
     for n, lam in ((0, 1e-3), (3, 1e-2)):
-        est = mi.simulate(n, T, T0, w.size, sigma=s, sigma0=s, lam=lam, spectrum=w, teacher=chain.teacher**2,
+        est = mi.simulate(n, T, T0, w.size, sigma=s, sigma0=s, lam=lam, spectrum=w, gamma=chain.teacher**2,
                           n_trials=40, seed=5).total
-        th = float(it.predict(n, T, T0, w.size, sigma=s, sigma0=s, lam=lam, spectrum=w, teacher=chain.teacher**2).total)
+        th = float(it.predict(n, T, T0, w.size, sigma=s, sigma0=s, lam=lam, spectrum=w, gamma=chain.teacher**2).total)
         assert_agrees(th, est.mean, est.sem, finite_rtol=FINITE_D, label=f"gaussian chain n={n}")
 
 

@@ -1,18 +1,21 @@
-"""`collapse sweep` (issue 14): any registered family over a grid, tidy Parquet, reproducible and resumable.
+"""`collapse sweep` (issue 14): any registered entry over a grid, tidy Parquet, reproducible and resumable.
 
-- Every registry entry sweeps through its CLI flags alone: the theory columns are what
-  ``collapse predict WORD --json`` prints at that point, the simulation columns what the simulator gives
-  with the point's own seed ``point_seed(seed, *key)``.
+- Every registry entry sweeps through its declared parameters alone (the spec keys are ``Param.name``): the
+  theory columns are what ``collapse predict WORD --json`` prints at that point, the simulation columns what
+  the simulator gives with the point's own seed ``point_seed(seed, *key)``.
 - Points evaluated together (``Family.broadcast``) get exactly the numbers of one-by-one calls.
 - Equal work gives equal tables: serial, a Dask cluster (``--scheduler``; slow: ``--workers 1`` vs ``2``
   processes and ``dask scheduler``/``dask worker`` subprocesses), resumed after lost chunks, and after a
   SIGKILL of the running command.
-- A bad spec is one line naming the key, exit 2, and nothing is written; an occupied ``--out`` is refused.
+- A bad spec is one line naming the spec key (never a flag or a library keyword), exit 2, and nothing is
+  written; an occupied ``--out`` is refused.
+- The sweep package does not import the command line (no import cycle).
 - (slow) The tutorial notebook runs from a temporary folder with nbclient.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 import signal
@@ -23,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from model_collapse import cli, sweep
+from model_collapse import cli, families, sweep
 from model_collapse.families import FAMILIES
 from model_collapse.montecarlo.trials import point_seed
 
@@ -31,6 +34,7 @@ pd = pytest.importorskip("pandas")
 pytest.importorskip("pyarrow")
 
 ROOT = Path(__file__).resolve().parents[1]
+ENTRIES = families.entries()
 
 
 def _number(text: str):
@@ -43,9 +47,10 @@ def _number(text: str):
 
 
 def _reference_spec(fam, mode: str = "both", trials: int = 8) -> tuple[dict, str]:
-    """A spec from the family's CLI reference flags, swept over its first integer flag (v, v + 1) and, where
-    it has one, the per-iteration switch (false, true). Returns (spec, the swept key)."""
-    flags = fam.extra["cli_reference"]
+    """A spec from the entry's CLI reference setting (``Family.cli_reference``), swept over its first integer
+    parameter (v, v + 1) and, where it has one, the per-iteration switch (false, true). Returns (spec, the swept
+    key). An entry without a simulator is swept in mode predict."""
+    flags = fam.cli_reference
     fixed, i = {}, 0
     while i < len(flags):
         key = flags[i][2:].replace("-", "_")
@@ -56,10 +61,11 @@ def _reference_spec(fam, mode: str = "both", trials: int = 8) -> tuple[dict, str
     key = next(k for k, v in fixed.items() if isinstance(v, int) and not isinstance(v, bool))
     v = fixed.pop(key)
     grid = {key: [v, v + 1]}
-    spec = dict(family=fam.cli, mode=mode, trials=trials, seed=3, fixed=fixed, grid=grid)
-    dests = {a.dest for a in sweep._subparser(cli.build_parser(), "predict", fam.cli)._actions}
+    spec = dict(family=fam.cli, mode=mode if fam.simulate is not None else "predict", trials=trials, seed=3,
+                fixed=fixed, grid=grid)
+    names = {p.name for p in families.command_params(fam, "predict")}
     for switch in ("per_iteration", "per_generation"):
-        if switch in dests:
+        if switch in names:
             grid[switch] = [False, True]
     return spec, key
 
@@ -80,16 +86,17 @@ def _close(a, b) -> bool:
                                                    and np.isnan(a) and np.isnan(b))
 
 
-@pytest.mark.parametrize("fam", FAMILIES, ids=lambda f: f.name)
-def test_every_family_sweeps_through_its_cli_flags(fam, tmp_path):
+@pytest.mark.parametrize("fam", ENTRIES, ids=lambda f: f.name)
+def test_every_entry_sweeps_through_its_declared_params(fam, tmp_path):
     spec, _ = _reference_spec(fam)
     res = sweep.run_sweep(spec, tmp_path / "out")
     df = res.table()
     loaded = sweep.load_spec(spec)
+    simulated = spec["mode"] == "both"
     assert res.points == len(loaded.points) == 2 * (2 if len(spec["grid"]) > 1 else 1)
     assert df["point"].nunique() == res.points and len(df) == res.rows
     for f in fam.fields:
-        assert {f, f"{f}_mean", f"{f}_se", f"{f}_z"} <= set(df.columns), f
+        assert ({f, f"{f}_mean", f"{f}_se", f"{f}_z"} if simulated else {f}) <= set(df.columns), f
     point = loaded.points[-1]  # the last point: per-iteration where the family has it
     theory = json.loads(cli.run(["predict", fam.cli, *_argv(point.params), "--json"]).stdout)
     rows = df[df["point"] == point.id]
@@ -97,8 +104,12 @@ def test_every_family_sweeps_through_its_cli_flags(fam, tmp_path):
         want = theory[f] if isinstance(theory[f], list) else [theory[f]]
         got = [None if np.isnan(x) else x for x in rows[f].tolist()]
         assert got == [None if x is None else float(x) for x in want], f
+    if not simulated:
+        assert not [c for c in df.columns if c.endswith(("_mean", "_se", "_z"))]
+        return
     setting = cli.setting_from_args(fam, ["simulate", fam.cli, *_argv(point.params)])
-    est = fam.simulate(**setting, n_trials=spec["trials"], seed=point_seed(spec["seed"], *point.key)).as_dict()
+    est = fam.simulate(**setting, n_trials=spec["trials"], seed=point_seed(spec["seed"], *point.key))
+    est = est.as_dict() if hasattr(est, "as_dict") else est  # synthetic-budget's simulate returns a dict
     for f in fam.fields:
         mean = est[f]["mean"] if isinstance(est[f]["mean"], list) else [est[f]["mean"]]
         assert rows[f"{f}_mean"].tolist() == mean, f
@@ -106,8 +117,19 @@ def test_every_family_sweeps_through_its_cli_flags(fam, tmp_path):
         assert rows["iteration"].tolist() == list(range(1, len(rows) + 1))
 
 
+def test_a_plain_dict_simulator_gives_mean_and_se_columns(tmp_path):
+    # synthetic-budget's simulate returns {"best_n_synthetic": k, FIELD: {"mean", "se"}, "gain": {...}}
+    spec = dict(family="synthetic-budget", mode="simulate", trials=4, fixed=dict(d=20, c2=1, lam=0.01,
+                                                                                  max_synthetic=200),
+                grid=dict(n_real=[30, 60]))
+    df = sweep.run_sweep(spec, tmp_path / "out").table()
+    assert {"real_only_total_mean", "real_only_total_se", "best_total_mean", "gain_mean", "gain_se",
+            "best_n_synthetic_sim"} <= set(df.columns)
+    assert df["gain_mean"].dtype == float and len(df) == 2
+
+
 def test_z_is_mean_minus_theory_over_se(tmp_path):
-    spec, _ = _reference_spec(FAMILIES[0])
+    spec, _ = _reference_spec(families.family("ridge_mixture"))
     df = sweep.run_sweep(spec, tmp_path / "out").table()
     z = (df["total_mean"] - df["total"]) / df["total_se"]
     assert np.array_equal(z.to_numpy(), df["total_z"].to_numpy())
@@ -130,14 +152,16 @@ def test_points_evaluated_together_get_exactly_the_per_point_numbers(fam):
     import dataclasses
 
     loaded = sweep.load_spec(spec)
-    f, mod = sweep._family_and_module(loaded.family)
+    f = families.family(loaded.family)
     calls = []
     counted = dataclasses.replace(f, predict=lambda **kw: calls.append(1) or f.predict(**kw))
-    args = [p.predict_args for p in loaded.points]
-    together = sweep.predict_points(counted, mod, args)
-    alone = [sweep.predict_points(f, mod, [a])[0] for a in args]
+    values = [p.predict_values for p in loaded.points]
+    together = sweep.predict_points(counted, values)
+    alone = [sweep.predict_points(f, [v])[0] for v in values]
     assert together == alone  # dict equality: every float identical (inf included)
-    assert len(calls) < len(args)  # the grid's points really shared calls
+    assert len(calls) < len(values)  # the grid's points really shared calls
+    # the settings cached at validation are the ones families.prepare makes
+    assert sweep.predict_points(f, values, [p.predict_setting for p in loaded.points]) == together
 
 
 def test_the_same_point_has_the_same_seed_in_any_grid(tmp_path):
@@ -265,7 +289,7 @@ BAD_SPECS = [
     (RIDGE + "p2 = 0.5\n", "grid", "[grid]"),
     (RIDGE + "[zip]\nn = [10, 20]\np2 = [0.5]\n", "zip", "equal lengths"),
     (RIDGE + "[fixed\n", "TOML", "line"),
-    ('family = "ridge"\n[fixed]\nd = 10\nc2 = 1\nsigma = 1\np2 = 0.1\n[grid]\nn = [10, 20]\n', "lam", "required"),
+    ('family = "ridge"\n[fixed]\nd = 10\nlam = 0.1\nsigma = 1\np2 = 0.1\n[grid]\nn = [10, 20]\n', "'c2'", "required"),
     (RIDGE + "p2 = 0.1\nmethod = \"sample\"\n[grid]\nn = [10]\n", "method", "mode = simulate or both"),
     (RIDGE + "p2 = 0.1\n[grid]\nn = [10, 10]\n", "points 0 and 1", "same setting"),
     (RIDGE + "p2 = [0.1]\n[grid]\nn = [10]\n", "p2", "[grid]"),
@@ -284,9 +308,27 @@ BAD_SPECS = [
     ('family = "rp"\n[fixed]\nc2 = 1\np2 = 0.1\nspectrum = "powerlaw:1"\n[grid]\nn = [10]\nm = [5]\n',
      "'spectrum'", "form quenched"),
     ('family = "gaussian"\nmode = "simulate"\n[fixed]\nworkflow = "sideways"\nd = 2\nt = 3\n[grid]\nn = [10]\n',
-     "workflow", "replace, accumulate"),
+     "workflow", "'replace', 'accumulate'"),
     ('family = "gaussian"\n[fixed]\nworkflow = "replace"\nd = 2\nt = 3\ntrials = 5\n[grid]\nn = [10]\n',
      "trials", "top level"),
+    ('family = "gaussian"\nmode = "simulate"\n[fixed]\nworkflow = "replace"\nd = 2\nt = 3\nlimits = true\n'
+     '[grid]\nn = [10]\n', "limits", "only with mode = predict or both"),
+    # a library keyword is not a spec key: refused naming it (and the parameter it belongs to)
+    (RIDGE + "p2 = 0.1\neigenvalues = 1\n[grid]\nn = [10]\n", "eigenvalues", "unknown parameter of ridge_mixture"),
+    (RIDGE + "p2 = 0.1\neigenvalues = 1\n[grid]\nn = [10]\n", "eigenvalues", "'spectrum'"),
+    # a refusal of the library keyword eigenvalues2 (by the theory's covariate-shift check) names the spec key
+    (RIDGE + 'p2 = 0.1\nspectrum = "powerlaw:1"\nspectrum2 = "data:digits"\n[grid]\nn = [10]\n', "'spectrum2'",
+     "shape"),
+    # a string for a numeric parameter is parsed as on the command line, and refused naming the key
+    (RIDGE + 'p2 = "abc"\n[grid]\nn = [10]\n', "[fixed] p2", "must be a float"),
+    ('mode = "both"\n' + RIDGE + "p2 = 0.1\n[grid]\nn = [10, 10.5]\n", "[grid] n = 10.5",
+     "'n' parameter must be an int"),
+    ('family = "kde"\n[fixed]\nworkflow = "replace"\nh = 0.5\nbandwidth = "scott"\nn = 10\n[grid]\nt = [1, 2]\n',
+     "h, bandwidth", "only one"),
+    ('family = "scaling"\nmode = "both"\n[fixed]\nsource_r = 0.5\n[grid]\nbeta = [2, 3]\n', "mode", "no simulator"),
+    ('family = "scaling"\n[fixed]\nsource_r = 1\n[grid]\nbeta = [2, 3]\n', "'source_r'", "differ from 1"),
+    ('family = "synthetic-budget"\n[fixed]\nc2 = 1\nspectrum = "data:digits"\nd = 7\n[grid]\nn_real = [10]\n',
+     "'d'", "omitted or equal"),
 ]
 
 
@@ -298,6 +340,7 @@ def test_a_bad_spec_is_one_line_naming_the_key_and_nothing_is_written(text, name
     lines = out.stderr.strip().splitlines()
     assert out.exit_code == 2 and len(lines) == 1 and "Traceback" not in out.stderr, out.stderr
     assert names in lines[0] and allowed in lines[0] and lines[0].startswith("collapse: error: "), lines[0]
+    assert "--" not in lines[0] and "eigenvalues2" not in lines[0], lines[0]  # spec keys, not flags or keywords
     assert not (tmp_path / "out").exists()
 
 
@@ -340,8 +383,17 @@ def test_manifest_and_a_stopping_point(tmp_path):
     spec = tmp_path / "s.toml"
     spec.write_text(RIDGE.replace("sigma = 1", "sigma = 1e200") + "p2 = 0.1\n[grid]\nn = [10, 20]\n")
     res = cli.run(["sweep", str(spec), "--out", str(tmp_path / "out")])
-    # refused by the computation itself (the float64 range at this n): one line naming the point and key
-    assert res.exit_code == 2 and "point 0" in res.stderr and "'sigma'" in res.stderr, res.stderr
+    # outside the declared range of sigma (its square must stay in float64): refused before any work
+    assert res.exit_code == 2 and "[fixed] sigma = 1e+200" in res.stderr and "'sigma'" in res.stderr, res.stderr
+    assert not (tmp_path / "out").exists()
+    # refused by the computation itself (no declaration states it: the best amount of perfect synthetic data
+    # is unbounded, so there is no k* to simulate): one line naming the point and the spec key
+    stop = tmp_path / "stop.toml"
+    stop.write_text('family = "synthetic-budget"\nmode = "simulate"\ntrials = 2\n[fixed]\nd = 10\nc2 = 0\n'
+                    'lam = 0.01\n[grid]\nn_real = [100]\n')
+    res = cli.run(["sweep", str(stop), "--out", str(tmp_path / "stop")])
+    assert res.exit_code == 2 and "stopped at point 0" in res.stderr and "'max_synthetic'" in res.stderr, res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
     good = tmp_path / "g.toml"
     good.write_text(RIDGE + "p2 = 0.1\n[grid]\nn = [10, 20]\n")
     assert cli.run(["sweep", str(good), "--out", str(tmp_path / "good")]).exit_code == 0
@@ -349,6 +401,40 @@ def test_manifest_and_a_stopping_point(tmp_path):
     assert m["format"] == sweep.FORMAT and m["points"] == 2 and m["status"] == "complete" and m["rows"] == 2
     assert m["spec"]["family"] == "ridge_mixture" and m["package_version"] and m["seed"] == 0
     assert {"started", "seconds", "points_computed"} <= set(m["runs"][0])
+
+
+def test_spec_keys_are_the_declared_parameters():
+    ridge = families.family("ridge_mixture")
+    assert set(sweep.spec_params(ridge, "simulate")) == {p.name for p in families.command_params(ridge, "simulate")
+                                                         } - {"trials", "seed"}
+    # '-' for '_', a TOML string parsed like the command line, a number checked directly: the same values
+    a = sweep.load_spec(dict(family="rp", fixed={"p2": "0.3", "c2": 1.0, "projection-seed": 2, "m": 20},
+                             grid={"n": [30, 40]}))
+    b = sweep.load_spec(dict(family="random_projections", fixed={"p2": 0.3, "c2": "1", "projection_seed": "2",
+                                                                 "m": "20"}, grid={"n": ["30", 40]}))
+    assert [p.key for p in a.points] == [p.key for p in b.points]
+    assert vars(a.points[1].predict_values) == vars(b.points[1].predict_values)
+    assert a.points[0].predict_values.projection_seed == 2 and a.points[0].predict_values.d == 1000
+    # a point's identity leaves out values at their declared default (writing one is the same as omitting it)
+    c = sweep.load_spec(dict(family="rp", fixed={"p2": 0.3, "c2": 1, "projection_seed": 2, "m": 20, "lam": 1e-3,
+                                                 "spectrum": "isotropic"}, grid={"n": [30, 40]}))
+    assert [p.key for p in c.points] == [p.key for p in a.points]
+
+
+def test_the_sweep_package_does_not_import_the_command_line():
+    for path in (ROOT / "collapse" / "sweep").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            assert not [n for n in names if n == "model_collapse.cli" or n.startswith("model_collapse.cli.")], path
+    code = "import sys, model_collapse.sweep; print('model_collapse.cli' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 @pytest.mark.slow

@@ -204,9 +204,25 @@ def test_cli_predict_prints_the_pinned_keys():
     r = run(["predict", "synthetic-budget", *BASE, "--json"])
     assert r.exit_code == 0, r.stderr
     out = json.loads(r.stdout)
-    assert list(out) == ["real_only_total", "best_n_synthetic", "best_total", "helps", "break_even_n_synthetic",
-                         "limit_total"]
+    assert [k for k in out if k != "warnings"] == ["real_only_total", "best_n_synthetic", "best_total", "helps",
+                                                   "break_even_n_synthetic", "limit_total", "setting"]
     assert out["best_n_synthetic"] == 399 and out["break_even_n_synthetic"] == 1277 and out["helps"] is True
+    # the setting echoed, defaults included (an infinite input is echoed as the text "inf": not a result)
+    assert out["setting"] == {"n_real": 1000, "d": 100, "c2": 0.2, "lam": 0, "sigma": 1, "r2": 1.0,
+                              "spectrum": "isotropic", "teacher": "isotropic", "penalty": "mean", "mse": False,
+                              "max_synthetic": "inf"}
+
+
+def test_cli_lam_sigma_default_and_an_infinite_default_is_no_warning():
+    """--lam and --sigma default to 0 and 1; the default --max-synthetic inf, echoed as null in the setting, is an
+    input, not an infinite result: no warning (only result fields are explained in "warnings")."""
+    r = run(["predict", "synthetic-budget", "--n-real", "1000", "--d", "100", "--c2", "0.2", "--json"])
+    assert r.exit_code == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert (out["setting"]["lam"], out["setting"]["sigma"]) == (0.0, 1.0)
+    assert out["best_n_synthetic"] == 399 and out["break_even_n_synthetic"] == 1277
+    assert "warnings" not in out, out.get("warnings")
+    assert "infinite" not in r.stderr, r.stderr
 
 
 def test_cli_unbounded_is_null_with_reason_and_simulate_refuses():
@@ -216,7 +232,8 @@ def test_cli_unbounded_is_null_with_reason_and_simulate_refuses():
     out = json.loads(r.stdout)
     assert out["best_n_synthetic"] is None and any("keeps falling" in w for w in out["warnings"])
     r = run(["simulate", "synthetic-budget", *argv, "--trials", "5"])
-    assert r.exit_code == 2 and "--max-synthetic" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert r.exit_code == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert "The '--max-synthetic' parameter must be finite to simulate this setting" in r.stderr
 
 
 def test_cli_spectrum2_is_the_covariate_shift_budget():
@@ -234,20 +251,35 @@ def test_cli_simulate_reports_both_errors():
     out = json.loads(r.stdout)
     assert out["best_n_synthetic"] == 399
     assert set(out["real_only_total"]) == {"mean", "se"} and out["gain"]["mean"] > 0
+    assert out["setting"]["trials"] == 20 and out["setting"]["method"] == "conditional"
 
 
-@pytest.mark.parametrize("bad, flag", [(["--n-real", "0"], "--n-real"), (["--c2", "-1"], "--c2"),
-                                       (["--max-synthetic", "x"], "--max-synthetic"),
-                                       (["--spectrum", "foo"], "--spectrum")])
-def test_cli_bad_input_is_one_line_exit_2(bad, flag):
+COUNT = "a non-negative integer (at most 2^53) or inf"
+
+
+@pytest.mark.parametrize("command, bad, needle", [
+    ("predict", ["--n-real", "0"], "The '--n-real' parameter must be an int in the range [1, inf) (at most 2^53). "
+                                   "Got 0"),
+    ("predict", ["--n-real", "1e300"], "The '--n-real' parameter must be an int"),
+    ("predict", ["--c2", "-1"], "The '--c2' parameter must be a float in the range [0, 1e+150]. Got -1"),
+    ("predict", ["--max-synthetic", "x"], "The '--max-synthetic' parameter must be "),
+    ("predict", ["--spectrum", "foo"], "The '--spectrum' parameter must be isotropic, powerlaw:BETA"),
+    # a count of synthetic samples: an integer or inf (as --help says), within 2^53
+    ("predict", ["--max-synthetic", "2.5"], f"The '--max-synthetic' parameter must be {COUNT}"),
+    ("predict", ["--max-synthetic", "1e20"], f"The '--max-synthetic' parameter must be {COUNT}"),
+    # the simulator draws whole samples
+    ("simulate", ["--n-real", "100.5"], "The '--n-real' parameter must be an int"),
+])
+def test_cli_bad_input_is_one_line_exit_2(command, bad, needle):
     argv = list(BASE)
     i = argv.index(bad[0]) if bad[0] in argv else None
     if i is not None:
         argv[i + 1] = bad[1]
     else:
         argv += bad
-    r = run(["predict", "synthetic-budget", *argv])
-    assert r.exit_code == 2 and flag in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = run([command, "synthetic-budget", *argv, *(["--trials", "2", "--max-synthetic", "10"]
+                                                   if command == "simulate" else [])])
+    assert r.exit_code == 2 and needle in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 
 def test_cli_max_synthetic_zero_and_one_are_answers():
@@ -262,5 +294,6 @@ def test_cli_max_synthetic_zero_and_one_are_answers():
 def test_cli_negative_exponent_numbers_are_refused_by_the_flag_type(value):
     """A negative number in exponent form is the flag's value (refused with the allowed range), not a flag."""
     r = run(["predict", "synthetic-budget", *BASE[:-2], "--sigma", value])
-    assert r.exit_code == 2 and "argument --sigma: must be a finite number >= 0" in r.stderr
+    assert r.exit_code == 2 and "The '--sigma' parameter must be a float in the range [0, 1e+150]" in r.stderr
+    assert f"Got {float(value):g}" in r.stderr  # the value typed, not a flag
     assert len(r.stderr.strip().splitlines()) == 1

@@ -14,15 +14,16 @@ from family_checks import invalid_values
 from model_collapse import montecarlo, theory
 from model_collapse.validation import Interval, InvalidParameterError, Options, SeedLike
 
+CORE = ("model_collapse.spectra_named",)  # core modules whose validated functions the theory re-exports
+
 
 def _public_validated():
+    names = [f"{p.__name__}.{info.name}" for p in (theory, montecarlo) for info in pkgutil.iter_modules(p.__path__)]
     out = []
-    for pkg in (theory, montecarlo):
-        for info in pkgutil.iter_modules(pkg.__path__):
-            mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
-            for _name, fn in inspect.getmembers(mod, inspect.isfunction):
-                if hasattr(fn, "parameter_constraints") and fn.__module__ == mod.__name__:
-                    out.append(fn)
+    for mod in map(importlib.import_module, (*names, *CORE)):
+        for _name, fn in inspect.getmembers(mod, inspect.isfunction):
+            if hasattr(fn, "parameter_constraints") and fn.__module__ == mod.__name__:
+                out.append(fn)
     return out
 
 

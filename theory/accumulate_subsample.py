@@ -75,6 +75,7 @@ from model_collapse.validation import (
     Interval,
     InvalidParameterError,
     Options,
+    renamed,
     validate,
 )
 from scipy.special import gammaln, poch, polygamma, zeta
@@ -199,8 +200,9 @@ def _beta_limit(n: int, estimator: str) -> float:
     return float(np.sum(_beta_terms(n, k, estimator)) + _beta_tail(n, _EXACT_MAX, estimator))
 
 
-@validate(n=N_SAMPLES, d=DIM, t=ITERATION, estimator=ESTIMATOR, sigma2=POSITIVE)
-def gaussian_moments(n: int, d: int, t, *, estimator: str = "mle", sigma2: float = 1.0):
+@renamed(sigma2="variance")
+@validate(n=N_SAMPLES, d=DIM, t=ITERATION, estimator=ESTIMATOR, variance=POSITIVE)
+def gaussian_moments(n: int, d: int, t, *, estimator: str = "mle", variance: float = 1.0):
     """(E‖μ̂_t − μ₀‖², E tr Σ̂_t / tr Σ₀) under accumulate-subsample, exact, vectorised over t.
 
     n = points per iteration (≥ 2), d = dimension, t = iteration(s) ≥ 1 (int or array of ints; iteration 1
@@ -218,7 +220,7 @@ def gaussian_moments(n: int, d: int, t, *, estimator: str = "mle", sigma2: float
     delta = _delta(n, tt, estimator)
     trace = (n - 1.0) / _divisor(n, estimator) * delta
     mean = _beta(n, tt.ravel(), estimator).reshape(tt.shape) + delta / n  # MLE: = 1 − trace, no cancellation
-    scale = d * float(sigma2)
+    scale = d * float(variance)
     return _out(scale * mean, t), _out(trace, t)
 
 
@@ -252,13 +254,14 @@ def _plain(x):
     return x.item() if x.ndim == 0 else x.tolist()
 
 
-@validate(n=N_SAMPLES, d=DIM, t=ITERATION, estimator=ESTIMATOR, sigma2=POSITIVE)
-def predict(n: int, d: int, t, *, estimator: str = "mle", sigma2: float = 1.0) -> GaussianSubsamplePrediction:
+@renamed(sigma2="variance")
+@validate(n=N_SAMPLES, d=DIM, t=ITERATION, estimator=ESTIMATOR, variance=POSITIVE)
+def predict(n: int, d: int, t, *, estimator: str = "mle", variance: float = 1.0) -> GaussianSubsamplePrediction:
     """:func:`gaussian_moments` as a prediction object (fields ``mean_sq_error``, ``cov_trace_ratio``).
 
     The determinant is not included: see :func:`cov_det_ratio` (exact for d = 1 and for n ≤ d only).
     """
-    mse, trace = gaussian_moments(n, d, t, estimator=estimator, sigma2=sigma2)
+    mse, trace = gaussian_moments(n, d, t, estimator=estimator, variance=variance)
     return GaussianSubsamplePrediction(mean_sq_error=mse, cov_trace_ratio=trace)
 
 
@@ -274,8 +277,8 @@ def cov_det_ratio(n: int, d: int, t, *, estimator: str = "mle"):
         return _out(np.zeros(tt.shape), t)
     if d == 1:
         return gaussian_moments(n, 1, t, estimator=estimator)[1]
-    raise InvalidParameterError(
-        "The 'd' parameter of cov_det_ratio must be 1 (or at least n) under accumulate-subsample: for "
+    raise InvalidParameterError.of(
+        "d", "cov_det_ratio", "must be 1 (or at least n) under accumulate-subsample: for "
         f"2 <= d < n the determinant has no second-moment closure (simulation only). Got {d} instead."
     )
 
@@ -321,14 +324,15 @@ class GaussianSubsampleLimits:
         }
 
 
-@validate(n=N_SAMPLES, d=DIM, estimator=ESTIMATOR, sigma2=POSITIVE)
-def limits(n: int, d: int, *, estimator: str = "mle", sigma2: float = 1.0) -> GaussianSubsampleLimits:
+@renamed(sigma2="variance")
+@validate(n=N_SAMPLES, d=DIM, estimator=ESTIMATOR, variance=POSITIVE)
+def limits(n: int, d: int, *, estimator: str = "mle", variance: float = 1.0) -> GaussianSubsampleLimits:
     """lim_{t→∞} under accumulate-subsample (proofs in the module docstring).
 
     MLE: trace → (1 − 1/n)·Γ(2 − 1/n)/(Γ(2 − a)Γ(2 − b)), a, b = (1 ± √(12n − 3))/(2n); mean error →
     dσ²(1 − that). Unbiased: both diverge; trace ~ C·t^{1/n}, C = Γ(2 − 1/n)/(Γ(2 − √(3/n))Γ(2 + √(3/n))).
     """
-    scale = d * float(sigma2)
+    scale = d * float(variance)
     C = float(np.exp(_log_front(n, estimator)))
     if estimator == "mle":  # mean: β_∞ + δ_∞/n (= 1 − trace), summed without cancellation
         trace = (1.0 - 1.0 / n) * C
@@ -374,8 +378,8 @@ def linreg_test_error_leading_order(n: int, d: int, t, *, sigma: float = 1.0):
     Simulator: :func:`montecarlo.linreg_workflow.simulate` (``workflow="accumulate-subsample"``).
     """
     if n < d + 2:
-        raise InvalidParameterError(
-            f"The 'n' parameter of linreg_test_error_leading_order must be at least d + 2 = {d + 2} "
+        raise InvalidParameterError.of(
+            "n", "linreg_test_error_leading_order", f"must be at least d + 2 = {d + 2} "
             f"(the real-data OLS error sigma^2 d/(n - d - 1) is finite only there). Got {n} instead."
         )
     base = float(sigma) ** 2 * d / (n - d - 1)

@@ -39,16 +39,15 @@ import numpy as np
 from model_collapse.arrays import plain
 from model_collapse.numerics import UnrepresentableError, times_square
 from model_collapse.theory.ridge import KappaConvergenceError, spectrum_arrays
+from model_collapse.theory.ridge_priors import PENALTY, RidgeMixtureRisk, effective_lambda, resolve_priors
 from model_collapse.validation import (
     NONNEGATIVE,
     POSITIVE,
     PROBABILITY,
     InvalidParameterError,
-    Options,
     check_param,
     validate,
 )
-from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
 __all__ = [
@@ -63,7 +62,6 @@ __all__ = [
 
 _EPS = np.finfo(float).eps
 _CHUNK = 131_072  # (points x eigenvalues) floats per block: cache-sized (much faster than 1e6 blocks)
-PENALTY = Options(("mean", "sum"))
 
 
 @dataclass(frozen=True)
@@ -99,14 +97,15 @@ def second_spectrum(eigenvalues2, w: np.ndarray, where: str) -> np.ndarray:
     """Validate ``eigenvalues2`` against the real spectrum ``w``: same shape, ≥ 0, zero exactly where w is."""
     s2 = np.atleast_1d(np.asarray(eigenvalues2, dtype=float))
     if s2.shape != w.shape:
-        raise InvalidParameterError(
-            f"The 'eigenvalues2' parameter of {where} must have the shape of 'eigenvalues' {w.shape}. "
-            f"Got {s2.shape} instead.")
+        raise InvalidParameterError.of(
+            "eigenvalues2", where, f"must have the shape of '{{eigenvalues}}' {w.shape}. "
+            f"Got {s2.shape} instead.", refs=("eigenvalues",))
     check_param("eigenvalues2", s2, NONNEGATIVE, where)
     if np.any((s2 > 0) != (w > 0)):
-        raise InvalidParameterError(
-            f"The 'eigenvalues2' parameter of {where} must be zero exactly where 'eigenvalues' is zero (the "
-            "two covariances share their support). Got a different set of zero eigenvalues instead.")
+        raise InvalidParameterError.of(
+            "eigenvalues2", where, "must be zero exactly where '{eigenvalues}' is zero (the "
+            "two covariances share their support). Got a different set of zero eigenvalues instead.",
+            refs=("eigenvalues",))
     return s2
 
 
@@ -207,6 +206,8 @@ def _shift_solve(lam, n, p2, s1, s2, m, zero_root):
     bisection in ℓ whenever a step leaves the bracket kept by Φ's sign (and after 40 steps), with
     μ(α₂) re-solved (bracketed, warm-started by the implicit slope) at every ℓ.
     """
+    from scipy.special import expit  # lazy: scipy.special costs ~0.25 s to import; only Σ₂ ≠ Σ₁ needs it here
+
     ratio = s1 / s2
     rho_lo, rho_hi = min(1.0, float(ratio.min())), max(1.0, float(ratio.max()))
     base = np.log(p2) - np.log1p(-p2)
@@ -410,8 +411,6 @@ def predict(
     σ₁ = σ₂). Formulas: module docstring; derivation docs/covariate_shift.md. Ridgeless at the interpolation
     threshold (λ = 0, n = d_eff) the variance is infinite: inf with a RuntimeWarning.
     """
-    from model_collapse.theory.ridge_mixture import RidgeMixtureRisk, effective_lambda, resolve_priors
-
     s1, m = spectrum_arrays(eigenvalues, multiplicities, "predict")
     s2 = second_spectrum(eigenvalues2, s1, "predict")
     gam, dlt = resolve_priors(s1, m, r2, c2, gamma, delta, "predict")
@@ -429,7 +428,7 @@ def predict(
         u = y1 + y2
     threshold = ~np.isfinite(u)
     if any(np.any(np.isnan(x)) for x in (bias, variance, zeta, total)):  # only for spectra ratios near 1e300
-        raise UnrepresentableError("The 'eigenvalues2' parameter of predict is too far from 'eigenvalues' (ratios "
+        raise UnrepresentableError.of("eigenvalues2", "predict", "is too far from 'eigenvalues' (ratios "
                                    "eigenvalues2/eigenvalues beyond the float64 range); rescale one of them.")
     if np.any(~np.isfinite(total) & ~threshold):
         raise UnrepresentableError("The 'sigma', 'r2' and 'c2' parameters of predict give a test error beyond the "
@@ -453,8 +452,6 @@ def collapse_floor(lam, p2, eigenvalues, eigenvalues2, *, c2: float = 1.0, r2: f
     moves the floor p₂²c² of the single-covariance case (which it equals at Σ₂ = Σ₁). ``lam`` and ``p2``
     broadcast; priors as in :func:`predict` (defaults normalised by tr Σ₁). docs/theory.md §2.7.
     """
-    from model_collapse.theory.ridge_mixture import resolve_priors
-
     s1, m = spectrum_arrays(eigenvalues, multiplicities, "collapse_floor")
     s2 = second_spectrum(eigenvalues2, s1, "collapse_floor")
     gam, dlt = resolve_priors(s1, m, r2, c2, gamma, delta, "collapse_floor")

@@ -49,7 +49,15 @@ import numpy as np
 from model_collapse.arrays import like, plain
 from model_collapse.numerics import require_representable
 from model_collapse.theory import accumulate_subsample as _subsample
-from model_collapse.validation import POSITIVE, POSITIVE_INT, Interval, InvalidParameterError, Options, validate
+from model_collapse.validation import (
+    POSITIVE,
+    POSITIVE_INT,
+    Interval,
+    InvalidParameterError,
+    Options,
+    renamed,
+    validate,
+)
 from scipy.special import gammaln, logsumexp, poch, polygamma, psi, zeta
 
 __all__ = [
@@ -214,9 +222,10 @@ def cov_trace_ratio(n: int, d: int, t, *, workflow: str = "accumulate", estimato
     return like(out, t)
 
 
-@validate(n=N_SAMPLES, d=DIM, t=ITERATION, workflow=WORKFLOW, estimator=ESTIMATOR, sigma2=POSITIVE)
+@renamed(sigma2="variance")
+@validate(n=N_SAMPLES, d=DIM, t=ITERATION, workflow=WORKFLOW, estimator=ESTIMATOR, variance=POSITIVE)
 def mean_sq_error(n: int, d: int, t, *, workflow: str = "accumulate", estimator: str = "mle",
-                  sigma2: float = 1.0):
+                  variance: float = 1.0):
     """E ‖μ̂_t − μ₀‖² at iteration t (iteration 1 = the real-data fit, error dσ²/n).
 
     E‖μ̂_t − μ₀‖² = (1/n)·Σ_{k=1}^t w_k·E tr Σ̂_{k−1} (Σ̂₀ = Σ₀): w_k = 1 under replace (a random walk
@@ -227,7 +236,7 @@ def mean_sq_error(n: int, d: int, t, *, workflow: str = "accumulate", estimator:
     :func:`montecarlo.gaussian_workflow.simulate` (``mean_sq_error``).
     """
     if workflow == "accumulate-subsample":
-        return _subsample.gaussian_moments(n, d, t, estimator=estimator, sigma2=sigma2)[0]
+        return _subsample.gaussian_moments(n, d, t, estimator=estimator, variance=variance)[0]
     tt = _iterations(t)
     # σ² multiplies the dimensionless factor last: d·σ² alone overflows at σ² = 1e308 although dσ²/n may not
     if workflow == "replace":
@@ -235,8 +244,8 @@ def mean_sq_error(n: int, d: int, t, *, workflow: str = "accumulate", estimator:
     else:
         unit = d * (_mean_sum(n, tt, estimator) / n)
     with np.errstate(over="ignore"):
-        out = sigma2 * unit
-    require_representable("mean_sq_error", "mean squared error", out, "sigma2", sigma2, unit, power=1.0)
+        out = variance * unit
+    require_representable("mean_sq_error", "mean squared error", out, "variance", variance, unit, power=1.0)
     return like(out, t)
 
 
@@ -252,8 +261,8 @@ def cov_det_ratio(n: int, d: int, t, *, workflow: str = "accumulate", estimator:
     """
     if workflow == "accumulate-subsample":
         if 2 <= d < n:
-            raise InvalidParameterError(
-                "The 'workflow' parameter of cov_det_ratio must be 'replace' or 'accumulate' when 2 <= d < n: "
+            raise InvalidParameterError.of(
+                "workflow", "cov_det_ratio", "must be 'replace' or 'accumulate' when 2 <= d < n: "
                 "under accumulate-subsample E det is not a second moment and has no closed form (exact for d = 1 "
                 "and n <= d only; see theory.accumulate_subsample.log_det_ratio_upper_bound). Got "
                 "'accumulate-subsample' instead.")
@@ -291,9 +300,10 @@ class GaussianWorkflowPrediction:
         return {k: plain(getattr(self, k)) for k in FIELDS if getattr(self, k) is not None}
 
 
-@validate(n=N_SAMPLES, d=DIM, t=ITERATION, workflow=WORKFLOW, estimator=ESTIMATOR, sigma2=POSITIVE)
+@renamed(sigma2="variance")
+@validate(n=N_SAMPLES, d=DIM, t=ITERATION, workflow=WORKFLOW, estimator=ESTIMATOR, variance=POSITIVE)
 def predict(n: int, d: int, t, *, workflow: str = "accumulate", estimator: str = "mle",
-            sigma2: float = 1.0) -> GaussianWorkflowPrediction:
+            variance: float = 1.0) -> GaussianWorkflowPrediction:
     """Every expectation at iteration(s) t (an int or an array of ints, 1 = the real-data fit); see
     :func:`mean_sq_error`, :func:`cov_trace_ratio`, :func:`cov_det_ratio`, :func:`log_det_decay_rate`,
     :func:`w2_squared`. Source: docs/theory.md §5.1. Simulator twin:
@@ -303,9 +313,9 @@ def predict(n: int, d: int, t, *, workflow: str = "accumulate", estimator: str =
     if workflow == "replace" and n > d:
         log_det = like(_iterations(t) * log_det_decay_rate(n, d, estimator=estimator), t)
     if workflow == "replace" and d == 1:
-        w2 = w2_squared(n, t, workflow="replace", estimator=estimator, sigma2=sigma2)
+        w2 = w2_squared(n, t, workflow="replace", estimator=estimator, variance=variance)
     return GaussianWorkflowPrediction(
-        mean_sq_error=mean_sq_error(n, d, t, sigma2=sigma2, **kw),
+        mean_sq_error=mean_sq_error(n, d, t, variance=variance, **kw),
         cov_trace_ratio=cov_trace_ratio(n, d, t, **kw),
         cov_det_ratio=None if (workflow == "accumulate-subsample" and 2 <= d < n) else cov_det_ratio(n, d, t, **kw),
         log_det_ratio=log_det,
@@ -337,22 +347,24 @@ class GaussianWorkflowLimits:
         }
 
 
-@validate(n=N_SAMPLES, d=DIM, sigma2=POSITIVE)
-def mean_sq_error_bound(n: int, d: int, *, sigma2: float = 1.0) -> float:
+@renamed(sigma2="variance")
+@validate(n=N_SAMPLES, d=DIM, variance=POSITIVE)
+def mean_sq_error_bound(n: int, d: int, *, variance: float = 1.0) -> float:
     """(π²/6)·dσ²/n: the accumulate mean error stays below π²/6 times the real-data error dσ²/n.
 
     Holds for every t and both estimators (each P_{k−1} ≤ 1). Source: CoT Corollary 4; Dey & Donoho.
     """
     unit = np.pi**2 / 6.0 * (d / n)
     with np.errstate(over="ignore"):
-        out = float(np.float64(sigma2) * unit)
-    require_representable("mean_sq_error_bound", "bound", out, "sigma2", sigma2, unit, power=1.0)
+        out = float(np.float64(variance) * unit)
+    require_representable("mean_sq_error_bound", "bound", out, "variance", variance, unit, power=1.0)
     return out
 
 
-@validate(n=N_SAMPLES, d=DIM, workflow=WORKFLOW, estimator=ESTIMATOR, sigma2=POSITIVE)
+@renamed(sigma2="variance")
+@validate(n=N_SAMPLES, d=DIM, workflow=WORKFLOW, estimator=ESTIMATOR, variance=POSITIVE)
 def limits(n: int, d: int, *, workflow: str = "accumulate", estimator: str = "mle",
-           sigma2: float = 1.0) -> GaussianWorkflowLimits:
+           variance: float = 1.0) -> GaussianWorkflowLimits:
     """lim_{t→∞} of the expectations.
 
     replace: trace → 0 (MLE) or 1 (unbiased, although Σ̂_t → 0 almost surely); determinant → 0 (1 for
@@ -363,21 +375,21 @@ def limits(n: int, d: int, *, workflow: str = "accumulate", estimator: str = "ml
     of the partial products at 2¹⁵ and 2¹⁶ iterations (error O(2⁻³²) relative).
     """
     if workflow == "accumulate-subsample":
-        lim = _subsample.limits(n, d, estimator=estimator, sigma2=sigma2)
+        lim = _subsample.limits(n, d, estimator=estimator, variance=variance)
         det = (lim.cov_trace_ratio if d == 1 else 0.0) if (d == 1 or n <= d) else None  # no closed form
         # the mean error rises with t under accumulate-subsample, so its limit bounds it at every t
         return GaussianWorkflowLimits(lim.mean_sq_error, lim.cov_trace_ratio, det, lim.mean_sq_error)
-    bound = mean_sq_error_bound(n, d, sigma2=sigma2)
+    bound = mean_sq_error_bound(n, d, variance=variance)
     if workflow == "replace":  # the mean error is bounded by dσ² (MLE, 1 − (1 − 1/n)^t < 1) or unbounded
         if estimator == "mle":
             with np.errstate(over="ignore"):
-                lim = float(np.float64(d) * sigma2)
-            require_representable("limits", "limit", lim, "sigma2", sigma2, float(d), power=1.0)
+                lim = float(np.float64(d) * variance)
+            require_representable("limits", "limit", lim, "variance", variance, float(d), power=1.0)
             return GaussianWorkflowLimits(lim, 0.0, 0.0, lim)
         det = 1.0 if (d == 1 and n > d) else 0.0
         return GaussianWorkflowLimits(float("inf"), 1.0, det, float("inf"))
     trace = _accumulate_factor_limit(n, estimator)
-    mse = float(sigma2 * (d * (_mean_sum_limit(n, estimator) / n)))  # ≤ bound, so finite
+    mse = float(variance * (d * (_mean_sum_limit(n, estimator) / n)))  # ≤ bound, so finite
     if n <= d:
         det = 0.0
     else:
@@ -409,8 +421,9 @@ def _mean_root_chi(n: int, estimator: str) -> float:
     return float(np.sqrt(2.0 / _divisor(n, estimator)) * np.exp(gammaln(n / 2.0) - gammaln((n - 1) / 2.0)))
 
 
-@validate(n=N_SAMPLES, t=ITERATION, workflow=WORKFLOW, estimator=ESTIMATOR, sigma2=POSITIVE)
-def w2_squared(n: int, t, *, workflow: str = "replace", estimator: str = "mle", sigma2: float = 1.0):
+@renamed(sigma2="variance")
+@validate(n=N_SAMPLES, t=ITERATION, workflow=WORKFLOW, estimator=ESTIMATOR, variance=POSITIVE)
+def w2_squared(n: int, t, *, workflow: str = "replace", estimator: str = "mle", variance: float = 1.0):
     """1-D: E W₂²(N(μ̂_t, σ̂_t²), N(μ₀, σ²)) = E(μ̂_t − μ₀)² + E σ̂_t² − 2σ·E σ̂_t + σ² (replace only).
 
     Replace: E σ̂_t = σ·c_n^t, c_n = E√(χ²_{n−1}/m₁), so E W₂² = mse_t + σ²(v^t − 2c_n^t + 1), v = 1 − 1/n
@@ -425,18 +438,19 @@ def w2_squared(n: int, t, *, workflow: str = "replace", estimator: str = "mle", 
             "known in closed form); use w2_squared_lower_bound or montecarlo.gaussian_workflow.simulate."
         )
     tt = _iterations(t)
-    mse = mean_sq_error(n, 1, tt, workflow="replace", estimator=estimator, sigma2=sigma2)
+    mse = mean_sq_error(n, 1, tt, workflow="replace", estimator=estimator, variance=variance)
     v = cov_trace_ratio(n, 1, tt, workflow="replace", estimator=estimator)
     c = _mean_root_chi(n, estimator) ** tt
-    return like(mse + sigma2 * (v - 2.0 * c + 1.0), t)
+    return like(mse + variance * (v - 2.0 * c + 1.0), t)
 
 
-@validate(n=N_SAMPLES, t=ITERATION, workflow=WORKFLOW, estimator=ESTIMATOR, sigma2=POSITIVE)
+@renamed(sigma2="variance")
+@validate(n=N_SAMPLES, t=ITERATION, workflow=WORKFLOW, estimator=ESTIMATOR, variance=POSITIVE)
 def w2_squared_lower_bound(n: int, t, *, workflow: str = "accumulate", estimator: str = "mle",
-                           sigma2: float = 1.0):
+                           variance: float = 1.0):
     """1-D: E W₂² ≥ E(μ̂_t − μ₀)² + (√(E σ̂_t²) − σ)² (Jensen, E σ̂_t ≤ √(E σ̂_t²)); both workflows."""
     tt = _iterations(t)
-    mse = mean_sq_error(n, 1, tt, workflow=workflow, estimator=estimator, sigma2=sigma2)
+    mse = mean_sq_error(n, 1, tt, workflow=workflow, estimator=estimator, variance=variance)
     v = cov_trace_ratio(n, 1, tt, workflow=workflow, estimator=estimator)
-    return like(mse + sigma2 * (np.sqrt(v) - 1.0) ** 2, t)
+    return like(mse + variance * (np.sqrt(v) - 1.0) ** 2, t)
 

@@ -69,6 +69,7 @@ from model_collapse.validation import (
     SCALE,
     Interval,
     InvalidParameterError,
+    renamed,
     validate,
 )
 from scipy import optimize, special
@@ -124,25 +125,26 @@ def spectrum_values(spectrum, d: int) -> np.ndarray:
         return spectrum_eigenvalues(spectrum, d)
     w = np.asarray(spectrum, dtype=float)
     if w.ndim != 1 or w.size != int(d) or not np.all(np.isfinite(w)) or np.any(w < 1e-150):
-        raise InvalidParameterError(
-            f"The 'spectrum' parameter must be 'isotropic', 'powerlaw:BETA' or a 1-D array of d = {int(d)} finite "
+        raise InvalidParameterError.of(
+            "spectrum", None, f"must be 'isotropic', 'powerlaw:BETA' or a 1-D array of d = {int(d)} finite "
             f"eigenvalues >= 1e-150. Got an array of shape {w.shape} (min {np.min(w) if w.size else 'n/a'}) instead.")
     return w
 
 
+@renamed(teacher="gamma")
 @validate(d=POSITIVE_INT, r2=SCALE, source_r=EXPONENT)
-def teacher_coefficients(spectrum, d: int, r2: float = 1.0, source_r: float | None = None, teacher=None):
+def teacher_coefficients(spectrum, d: int, r2: float = 1.0, source_r: float | None = None, gamma=None):
     """Eigenvalues ω_j and the teacher's squared eigen-coordinates c_j² = (v_jᵀw₀)², j = 1..d.
 
     ``source_r=None``: c_j² = r²/tr Σ (isotropic teacher). Otherwise the source condition
     ω_j c_j² = r²·j^−(1+2βr)/Σ_i i^−(1+2βr) (β = the spectrum's exponent, 0 for isotropic), i.e. the paper's
     ‖Σ^{1/2−r}w₀‖ borderline finite. A reader who writes the source as (v_jᵀw₀)² ∝ j^−(1+2βs) has r = s + 1/2.
     Always ‖w₀‖²_Σ = Σ ω_j c_j² = r². ``spectrum`` may also be an array of eigenvalues (:func:`spectrum_values`);
-    ``teacher`` (d values >= 0, e.g. a data teacher's Γ diagonal) gives c_j² directly and replaces r2 and
-    source_r. Returns ``(omega, c2)``.
+    ``gamma`` (d values >= 0, e.g. a data teacher's Γ diagonal; formerly ``teacher``) gives c_j² directly and
+    replaces r2 and source_r. Returns ``(omega, c2)``.
     """
     if 0 < r2 < 1e-150:
-        raise InvalidParameterError(f"The 'r2' parameter must be 0 or in the range [1e-150, 1e150] (a smaller energy "
+        raise InvalidParameterError.of("r2", None, "must be 0 or in the range [1e-150, 1e150] (a smaller energy "
                                     f"is a subnormal float whose squares vanish). Got {r2!r} instead.")
     if not isinstance(spectrum, str):
         w = spectrum_values(spectrum, d)
@@ -152,22 +154,22 @@ def teacher_coefficients(spectrum, d: int, r2: float = 1.0, source_r: float | No
         w = spectrum_eigenvalues(spectrum, d)
         if np.min(w) < 1e-150:  # the chain's Gram matrices would be singular in floating point
             last = float(1e-150 ** (-1.0 / beta)) if beta > 0 else float("inf")
-            raise InvalidParameterError(
-                f"The 'spectrum' parameter must keep every eigenvalue j^-beta above 1e-150 for j <= d = {d} (beta <= "
+            raise InvalidParameterError.of(
+                "spectrum", None, f"must keep every eigenvalue j^-beta above 1e-150 for j <= d = {d} (beta <= "
                 f"{150 / np.log10(d):.4g} here, or d < {last:.4g}). Got {spectrum!r} instead.")
-    if teacher is not None:
-        c2 = np.asarray(teacher, dtype=float)
+    if gamma is not None:
+        c2 = np.asarray(gamma, dtype=float)
         if source_r is not None:
-            raise InvalidParameterError("The 'source_r' parameter must be None when 'teacher' is given.")
+            raise InvalidParameterError.of("source_r", None, "must be None when 'gamma' is given.")
         if c2.shape != w.shape or not np.all(np.isfinite(c2)) or np.any(c2 < 0):
-            raise InvalidParameterError(f"The 'teacher' parameter must be {w.size} finite values >= 0 (c_j² on the "
+            raise InvalidParameterError.of("gamma", None, f"must be {w.size} finite values >= 0 (c_j² on the "
                                         f"spectrum's eigenbasis). Got shape {c2.shape} instead.")
         return w, c2.copy()
     if source_r is None:
         return w, np.full(w.shape, r2 / float(w.sum()))
     if beta is None:
-        raise InvalidParameterError("The 'source_r' parameter needs a named spectrum (powerlaw:BETA or isotropic), "
-                                    "not an array of eigenvalues; pass 'teacher' instead.")
+        raise InvalidParameterError.of("source_r", None, "needs a named spectrum (powerlaw:BETA or isotropic), "
+                                    "not an array of eigenvalues; pass 'gamma' instead.")
     j = np.arange(1, int(d) + 1, dtype=float)
     energy = j ** (-(1.0 + 2.0 * beta * source_r))
     energy *= r2 / energy.sum()
@@ -194,6 +196,7 @@ def _sums(k: np.ndarray, w: np.ndarray, c2: np.ndarray):
     return tg, d2, kk2
 
 
+@renamed(teacher="gamma")
 @validate(generations=NONNEGATIVE_INT, samples=POSITIVE, generator_samples=POSITIVE_INT, d=POSITIVE_INT,
           sigma=SCALE, sigma0=SCALE, lam=SCALE, r2=SCALE, source_r=EXPONENT)
 def predict(
@@ -208,7 +211,7 @@ def predict(
     spectrum="isotropic",
     r2: float = 1.0,
     source_r: float | None = None,
-    teacher=None,
+    gamma=None,
 ) -> RetrainPrediction:
     """Test error of ridge trained on the n-th generation's labels: bias, variance, collapse, total.
 
@@ -220,7 +223,7 @@ def predict(
     sigma, sigma0 : label-noise std of the downstream data and of every generation. Arrays broadcast.
     lam : ridge λ ≥ 0 with the (1/T)-scaled loss (a user of ‖Xw − y‖² + λ'‖w‖² passes λ'/T). Array.
     spectrum : ``"isotropic"`` or ``"powerlaw:β"`` (ω_j = j^−β), or an array of d eigenvalues (an empirical
-        spectrum, docs/real_data.md). r2, source_r, teacher : see :func:`teacher_coefficients`.
+        spectrum, docs/real_data.md). r2, source_r, gamma : see :func:`teacher_coefficients`.
 
     Formulas (module docstring; docs/theory.md §4): T₀ ≥ d + 2 (any Σ)
     bias = (1+u)κ²Σc_j²ω_j/(ω_j+κ)², variance = σ²u, collapse = nσ₀²[df₂(κ) + uκ²tr(Σ+κ)⁻²]/(T₀−d−1);
@@ -233,7 +236,7 @@ def predict(
     Deterministic equivalent: exact as T, d → ∞; finite-size deviations O(1/|T − d| + 1/d) relative (measured
     in tests/test_iterative_retraining.py). Paper: MCD Theorems on the ridge downstream and Section 5.
     """
-    w, c2 = teacher_coefficients(spectrum, d, r2, source_r, teacher)
+    w, c2 = teacher_coefficients(spectrum, d, r2, source_r, gamma)
     d = int(d)
     t0 = int(generator_samples)
     n_gen = np.asarray(generations, dtype=float)
@@ -344,8 +347,8 @@ def ols_exact(generations, samples, generator_samples, d, *, sigma=1.0, sigma0=1
     """
     for name, value in (("samples", samples), ("generator_samples", generator_samples)):
         if np.any(np.asarray(value) < int(d) + 2):
-            raise InvalidParameterError(
-                f"The '{name}' parameter of ols_exact must be >= d + 2 = {int(d) + 2} (the exact OLS law needs "
+            raise InvalidParameterError.of(
+                name, "ols_exact", f"must be >= d + 2 = {int(d) + 2} (the exact OLS law needs "
                 f"it). Got {np.min(value)} instead."
             )
     d = int(d)
@@ -378,8 +381,8 @@ def generator_error(generations, generator_samples, d, *, sigma0=1.0, r2=1.0, sp
             return np.where(n > 0, np.inf, 0.0)
         return n * s02 * d / (t0 - d - 1) if t0 > d + 1 else np.zeros_like(n)
     if not np.allclose(w, w[0]):
-        raise InvalidParameterError(
-            f"The 'generator_samples' parameter of generator_error must be >= d = {d} for the spectrum {spectrum!r} "
+        raise InvalidParameterError.of(
+            "generator_samples", "generator_error", f"must be >= d = {d} for the spectrum {spectrum!r} "
             "(the T0 < d law is exact only for the isotropic spectrum)."
         )
     q = t0 / d
@@ -401,17 +404,18 @@ class BestLambda:
     total: float
 
 
+@renamed(teacher="gamma")
 @validate(generations=NONNEGATIVE_INT, samples=POSITIVE, generator_samples=POSITIVE_INT, d=POSITIVE_INT,
           sigma=SCALE, sigma0=SCALE, r2=SCALE, source_r=EXPONENT)
 def best_lambda(generations, samples, generator_samples, d, *, sigma=1.0, sigma0=1.0, spectrum="isotropic",
-                r2=1.0, source_r=None, teacher=None) -> BestLambda:
+                r2=1.0, source_r=None, gamma=None) -> BestLambda:
     """argmin over λ ≥ 0 of :func:`predict`'s total (the "sweet spot" of the U-shaped curves; scalars).
 
     A log-λ grid over [1e-8·ω_max, 1e3·ω_max] is refined by a bounded scalar search around its best point,
     then compared with λ = 0. Isotropic, T₀ ≥ d + 2, T > d: the minimiser grows with n (more synthetic
     noise asks for more shrinkage), which the tests check against the grid.
     """
-    kw = dict(sigma=sigma, sigma0=sigma0, spectrum=spectrum, r2=r2, source_r=source_r, teacher=teacher)
+    kw = dict(sigma=sigma, sigma0=sigma0, spectrum=spectrum, r2=r2, source_r=source_r, gamma=gamma)
     wmax = float(spectrum_values(spectrum, d).max())
     grid = np.logspace(-8, 3, 111) * wmax
     with warnings.catch_warnings():
@@ -481,7 +485,7 @@ def scaling_law(beta, source_r, *, generations=1, sigma=0.0, sigma0=1.0, phi0=0.
     floor_collapse = (beta - 1) * float(generations) * float(sigma0) ** 2 * phi0 / (1 - phi0)
     floor_clean = (beta - 1) * float(sigma) ** 2
     if r == 1.0:
-        raise InvalidParameterError("The 'source_r' parameter of scaling_law must differ from 1 for the closed-form "
+        raise InvalidParameterError.of("source_r", "scaling_law", "must differ from 1 for the closed-form "
                                     "crossover (log-corrected there); use crossover_samples.")
     zeta_z = float(special.zeta(1 + 2 * beta * r))
     if r < 1:
@@ -511,7 +515,7 @@ def crossover_samples(generations, generator_samples, d, *, sigma=0.0, sigma0=1.
     above already at T = 1. Needs T₀ ≥ d + 2 (OLS generators).
     """
     if int(generator_samples) < int(d) + 2:
-        raise InvalidParameterError(f"The 'generator_samples' parameter of crossover_samples must be >= d + 2 = "
+        raise InvalidParameterError.of("generator_samples", "crossover_samples", "must be >= d + 2 = "
                                     f"{int(d) + 2}. Got {generator_samples} instead.")
     kw = dict(sigma=sigma, sigma0=sigma0, lam=0.0, spectrum=spectrum, r2=r2, source_r=source_r)
 

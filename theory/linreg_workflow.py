@@ -85,8 +85,8 @@ def iteration_factor(t, *, workflow: str = "accumulate"):
 
 def _check_ols(n: int, d: int, where: str) -> None:
     if n < d:
-        raise InvalidParameterError(
-            f"The 'n' parameter of {where} must be at least d = {d} (ordinary least squares on n < d samples "
+        raise InvalidParameterError.of(
+            "n", where, f"must be at least d = {d} (ordinary least squares on n < d samples "
             f"is not unique; the minimum-norm fit's error depends on the unknown w*). Got {n} instead."
         )
 
@@ -152,8 +152,8 @@ def predict_given_design(X, t, *, workflow: str = "accumulate", sigma: float = 1
     """
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.size == 0 or not np.all(np.isfinite(X)):
-        raise InvalidParameterError(
-            "The 'X' parameter of predict_given_design must be a finite 2-D array (n × d). "
+        raise InvalidParameterError.of(
+            "X", "predict_given_design", "must be a finite 2-D array (n × d). "
             f"Got an array of shape {X.shape} instead."
         )
     n, d = X.shape
@@ -161,8 +161,8 @@ def predict_given_design(X, t, *, workflow: str = "accumulate", sigma: float = 1
     S = _covariance(cov, d)
     gram = X.T @ X
     if np.linalg.matrix_rank(gram) < d:
-        raise InvalidParameterError(
-            "The 'X' parameter of predict_given_design must have full column rank (XᵀX invertible). "
+        raise InvalidParameterError.of(
+            "X", "predict_given_design", "must have full column rank (XᵀX invertible). "
             "Got a rank-deficient design instead."
         )
     trace = float(np.trace(np.linalg.solve(gram, S)))
@@ -181,8 +181,8 @@ def _covariance(cov, d: int) -> np.ndarray:
         check_param("cov", S, NONNEGATIVE, "predict_given_design")
         S = np.diag(S)
     if S.shape != (d, d) or not np.all(np.isfinite(S)) or not np.allclose(S, S.T):
-        raise InvalidParameterError(
-            f"The 'cov' parameter of predict_given_design must be a symmetric {d}×{d} matrix or a length-{d} "
+        raise InvalidParameterError.of(
+            "cov", "predict_given_design", f"must be a symmetric {d}×{d} matrix or a length-{d} "
             f"vector. Got an array of shape {S.shape} instead."
         )
     return S

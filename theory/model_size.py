@@ -71,7 +71,7 @@ def best_model_size(n, p2, lam, eigenvalues, *, c2=1.0, r2=1.0, sigma=1.0, sigma
     """
     for name, value in (("n", n), ("p2", p2), ("lam", lam)):
         if np.ndim(value) != 0:
-            raise InvalidParameterError(f"The '{name}' parameter of best_model_size must be a scalar.")
+            raise InvalidParameterError.of(name, "best_model_size", "must be a scalar.")
     w, _ = spectrum_arrays(eigenvalues, None, "best_model_size")
     d = w.size
     kw = dict(c2=c2, r2=r2, sigma=sigma, sigma2=sigma2, penalty=penalty, include_noise=include_noise)

@@ -159,8 +159,8 @@ def project(S: np.ndarray, eigenvalues, gamma, delta) -> ProjectedSpectrum:
     gam = np.broadcast_to(np.asarray(gamma, dtype=float), w.shape)
     dlt = np.broadcast_to(np.asarray(delta, dtype=float), w.shape)
     if S.ndim != 2 or S.shape[1] != w.size:
-        raise InvalidParameterError(
-            f"The 'S' parameter of project must be a 2-D array with {w.size} columns. Got shape {S.shape} instead."
+        raise InvalidParameterError.of(
+            "S", "project", f"must be a 2-D array with {w.size} columns. Got shape {S.shape} instead."
         )
     B = S * np.sqrt(w)[None, :]
     iso = _is_isotropic(w, gam, dlt)
@@ -261,8 +261,8 @@ def _spectra(m_values, w, gam, dlt, form, seed, nodes_per_panel, where):
     """One ProjectedSpectrum per distinct width (in the order of ``m_values``)."""
     if form == "deterministic":
         if not _is_isotropic(w, gam, dlt) or w[0] <= 0:
-            raise InvalidParameterError(
-                f"The 'form' parameter of {where} must be 'quenched' for a non-isotropic Σ or non-constant "
+            raise InvalidParameterError.of(
+                "form", where, "must be 'quenched' for a non-isotropic Σ or non-constant "
                 "priors (the deterministic form is the isotropic Marchenko–Pastur law). Got 'deterministic' instead."
             )
         return [isotropic_spectrum(mv, w.size, w[0], gam[0], dlt[0], nodes_per_panel) for mv in m_values]

@@ -56,7 +56,7 @@ def _columns(x, w, name: str) -> np.ndarray:
     if a.ndim == 1:
         a = a[:, None]
     if a.ndim != 2 or a.shape[0] != w.size or not np.all(np.isfinite(a)):
-        raise InvalidParameterError(f"The '{name}' parameter of mixture_test_error must be finite coordinates of shape "
+        raise InvalidParameterError.of(name, "mixture_test_error", "must be finite coordinates of shape "
                                     f"({w.size},) or ({w.size}, K) on the eigenbasis. Got shape {a.shape} instead.")
     return a
 
@@ -86,12 +86,12 @@ def mixture_test_error(n, p2, lam, eigenvalues, teacher, shift, *, sigma=1.0, si
     """
     w, m = spectrum_arrays(eigenvalues, None, "mixture_test_error")
     if np.any(w <= 0):
-        raise InvalidParameterError("The 'eigenvalues' parameter of mixture_test_error must be > 0 (drop the null "
+        raise InvalidParameterError.of("eigenvalues", "mixture_test_error", "must be > 0 (drop the null "
                                     "space: it carries no signal).")
     a = _columns(teacher, w, "teacher")
     b = _columns(shift, w, "shift")
     if a.shape != b.shape:
-        raise InvalidParameterError(f"The 'shift' parameter of mixture_test_error must have the teacher's shape "
+        raise InvalidParameterError.of("shift", "mixture_test_error", "must have the teacher's shape "
                                     f"{a.shape}. Got {b.shape} instead.")
     aa, ab, bb = np.sum(a * a, axis=1), np.sum(a * b, axis=1), np.sum(b * b, axis=1)
     lam_b, n_b = np.broadcast_arrays(np.asarray(lam, dtype=float), np.asarray(n, dtype=float))
@@ -154,7 +154,7 @@ def isotropic_twin(eigenvalues, teacher, shift) -> tuple[np.ndarray, np.ndarray,
     a = _columns(teacher, w, "teacher")
     b = _columns(shift, w, "shift")
     if w.size < 2:
-        raise InvalidParameterError("The 'eigenvalues' parameter of isotropic_twin needs d >= 2.")
+        raise InvalidParameterError.of("eigenvalues", "isotropic_twin", "needs d >= 2.")
     s = float(np.sum(w)) / w.size
     at, bt = np.zeros_like(a), np.zeros_like(b)
     for j in range(a.shape[1]):

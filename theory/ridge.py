@@ -54,8 +54,8 @@ def spectrum_arrays(eigenvalues, multiplicities=None, where: str = "kappa") -> t
     """Validate a spectrum: returns float arrays (ω, m), ω ≥ 0 finite, m ≥ 0 finite, same length ≥ 1."""
     w = np.atleast_1d(np.asarray(eigenvalues, dtype=float))
     if w.ndim != 1 or w.size == 0:
-        raise InvalidParameterError(
-            f"The 'eigenvalues' parameter of {where} must be a non-empty 1-D array. Got shape {w.shape} instead."
+        raise InvalidParameterError.of(
+            "eigenvalues", where, f"must be a non-empty 1-D array. Got shape {w.shape} instead."
         )
     check_param("eigenvalues", w, NONNEGATIVE, where)
     if multiplicities is None:
@@ -63,8 +63,8 @@ def spectrum_arrays(eigenvalues, multiplicities=None, where: str = "kappa") -> t
     else:
         m = np.atleast_1d(np.asarray(multiplicities, dtype=float))
         if m.shape != w.shape:
-            raise InvalidParameterError(
-                f"The 'multiplicities' parameter of {where} must have the shape of 'eigenvalues' {w.shape}. "
+            raise InvalidParameterError.of(
+                "multiplicities", where, f"must have the shape of 'eigenvalues' {w.shape}. "
                 f"Got {m.shape} instead."
             )
         check_param("multiplicities", m, NONNEGATIVE, where)

@@ -30,28 +30,24 @@ from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
-from model_collapse.arrays import plain
 from model_collapse.numerics import (
-    FLOAT_MAX,
     UnrepresentableError,
     noise_and_prior_scales,
     refuse_unrepresentable,
     times_square,
     unit_total,
 )
+from model_collapse.theory import covariate_shift
 from model_collapse.theory.ridge import isotropic_kappa, isotropic_u, kappa, spectral_sum, spectrum_arrays, u
-from model_collapse.theory.spectrum import isotropic_prior
+from model_collapse.theory.ridge_priors import PENALTY, RidgeMixtureRisk, effective_lambda, resolve_priors
 from model_collapse.validation import (
     NONNEGATIVE,
     POSITIVE,
     PROBABILITY,
     SCALE,
     InvalidParameterError,
-    Options,
-    check_param,
     validate,
 )
-from scipy import optimize
 
 __all__ = [
     "RidgeMixtureRisk",
@@ -63,58 +59,6 @@ __all__ = [
     "optimal_floor",
     "crossover_n",
 ]
-
-PENALTY = Options(("mean", "sum"))
-
-
-@dataclass(frozen=True)
-class RidgeMixtureRisk:
-    """E_test ≃ bias + variance + zeta (= total; + σ₁² when include_noise), with κ and u.
-
-    Arrays of the broadcast shape of the inputs (0-d arrays for scalar inputs).
-    """
-
-    bias: np.ndarray
-    variance: np.ndarray
-    zeta: np.ndarray
-    total: np.ndarray
-    kappa: np.ndarray
-    u: np.ndarray
-
-    def as_dict(self) -> dict[str, float]:
-        keys = ("bias", "variance", "zeta", "total", "kappa", "u")
-        return {k: plain(getattr(self, k)) for k in keys}
-
-
-def resolve_priors(w, m, r2, c2, gamma, delta, where):
-    """Γ and Δ diagonals: the given arrays, or the isotropic defaults (r²/tr Σ)·I and (c²/tr Σ)·I."""
-    if gamma is None:
-        check_param("r2", r2, NONNEGATIVE, where)
-        gam = isotropic_prior(w, r2, m)
-    else:
-        gam = np.broadcast_to(np.asarray(gamma, dtype=float), w.shape).copy()
-        check_param("gamma", gam, NONNEGATIVE, where)
-    if delta is None:
-        check_param("c2", c2, NONNEGATIVE, where)
-        dlt = isotropic_prior(w, c2, m)
-    else:
-        dlt = np.broadcast_to(np.asarray(delta, dtype=float), w.shape).copy()
-        check_param("delta", dlt, NONNEGATIVE, where)
-    trace = float(np.sum(m * w))
-    for name, value, prior in (("r2", r2, gam), ("c2", c2, dlt)):
-        if not np.all(np.isfinite(prior)):  # r²/tr Σ overflows when tr Σ is tiny
-            raise InvalidParameterError(
-                f"The '{name}' parameter of {where} must be in the range [0, {FLOAT_MAX * trace:.4g}] for this "
-                f"spectrum (the prior {name}/tr Σ, tr Σ = {trace:.4g}, would exceed the float64 range). "
-                f"Got {value!r} instead.")
-    return gam, dlt
-
-
-def effective_lambda(lam, n, penalty: str):
-    """λ in the default (1/n)‖Xw − y‖² + λ‖w‖² convention."""
-    lam = np.asarray(lam, dtype=float)
-    return lam / np.asarray(n, dtype=float) if penalty == "sum" else lam
-
 
 def _over_sq(power: int):
     def term(k, w):
@@ -215,8 +159,6 @@ def predict(
     """
     w, m = spectrum_arrays(eigenvalues, multiplicities, "predict")
     if eigenvalues2 is not None:
-        from model_collapse.theory import covariate_shift
-
         w2 = covariate_shift.second_spectrum(eigenvalues2, w, "predict")
         if not np.array_equal(w2, w):
             return covariate_shift.predict(n, p2, lam, w, eigenvalues2=w2, c2=c2, r2=r2, sigma=sigma, sigma2=sigma2,
@@ -354,7 +296,7 @@ def optimal_floor(p2, eigenvalues, *, c2=1.0, r2=1.0, gamma=None, delta=None, mu
     with λ = 0).
     """
     if not isinstance(p2, Real):
-        raise InvalidParameterError("The 'p2' parameter of optimal_floor must be a float in the range [0, 1].")
+        raise InvalidParameterError.of("p2", "optimal_floor", "must be a float in the range [0, 1].")
     w, m = spectrum_arrays(eigenvalues, multiplicities, "optimal_floor")
     gam, dlt = resolve_priors(w, m, r2, c2, gamma, delta, "optimal_floor")
     pos = w[w > 0]
@@ -377,6 +319,8 @@ def optimal_floor(p2, eigenvalues, *, c2=1.0, r2=1.0, gamma=None, delta=None, mu
     vals = np.array([f(g) for g in grid])
     i = int(np.argmin(vals))
     a, b = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
+    from scipy import optimize  # lazy: scipy.optimize costs ~0.2 s to import, and predict never needs it
+
     res = optimize.minimize_scalar(f, bounds=(a, b), method="bounded", options={"xatol": 1e-10})
     best_lam, best = float(np.exp(res.x)), float(res.fun)
     f0 = float(collapse_floor(0.0, p2, w, gamma=gam, delta=dlt, multiplicities=m))

@@ -141,7 +141,7 @@ def synthetic_budget(
     """
     for name, value in (("n_real", n_real), ("lam", lam)):
         if np.ndim(value) != 0:
-            raise InvalidParameterError(f"The '{name}' parameter of synthetic_budget must be a scalar. "
+            raise InvalidParameterError.of(name, "synthetic_budget", "must be a scalar. "
                                         f"Got an array of shape {np.shape(value)} instead.")
     w, _m = spectrum_arrays(eigenvalues, multiplicities, "synthetic_budget")
     n1 = float(n_real)
