@@ -252,22 +252,25 @@ def _flag_message(exc, args: argparse.Namespace) -> str:
         except KeyError:
             fam = None
 
+    params = families.command_params(fam, args.command) if fam is not None else ()
+
+    def owner_of(name: str):
+        return next((p for p in params if name in (*p.all_keywords(), *p.aliases)), None)
+
     def spell(name: str) -> str:
         if name.startswith("-"):
             return name
-        owner = fam.owner(name) if fam is not None else None
-        if owner is not None:  # named as typed, also when typed under a deprecated spelling
-            typed = [a for a in owner.aliases if a == name or (
-                getattr(args, a, None) is not None and getattr(args, owner.name, None) is None)]
-            return "--" + typed[0].replace("_", "-") if typed else owner.flag
-        if name in ("trials", "seed", "method", "n_trials"):
-            return "--trials" if name == "n_trials" else "--" + name
-        return name
+        owner = owner_of(name)
+        if owner is None:
+            return name
+        # named as typed, also when typed under a deprecated spelling
+        typed = [a for a in owner.aliases if a == name or (
+            getattr(args, a, None) is not None and getattr(args, owner.name, None) is None)]
+        return "--" + typed[0].replace("_", "-") if typed else owner.flag
 
     if exc.parameter is None or exc.requirement is None:
         return str(exc).splitlines()[0] if str(exc) else "invalid input"
-    known = exc.parameter.startswith("-") or (fam is not None and fam.owner(exc.parameter) is not None) or \
-        exc.parameter in ("trials", "seed", "method", "n_trials")
+    known = exc.parameter.startswith("-") or owner_of(exc.parameter) is not None
     return (exc.render(spell) if known else str(exc)).splitlines()[0]
 
 

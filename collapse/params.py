@@ -297,7 +297,6 @@ class Family:
     extra_keys: tuple[str, ...] = ()  # outputs of predict beyond the theory result's fields
     cli_reference: tuple[str, ...] = ()  # the flags of a small setting (the contract's CLI check)
     contract: bool = True
-    default_trials: int = 100
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "predict", lazy(self.predict))

@@ -115,7 +115,7 @@ def figure_ids() -> tuple[str, ...]:
 
 # --- the parameters of a command ------------------------------------------------------------------------------
 
-TRIALS = Param("trials", POSITIVE_INT, "number of independent trials", default=100)
+TRIALS = Param("trials", POSITIVE_INT, "number of independent trials", default=100, keywords=("n_trials",))
 SEED_PARAM = Param("seed", SEED, "seed of numpy's SeedSequence", default=0)
 
 
@@ -131,10 +131,8 @@ def command_params(fam: Family, command: str) -> tuple[Param, ...]:
     """Every declared parameter of ``collapse COMMAND WORD`` (and of a sweep point in that mode)."""
     if command == "predict":
         return fam.params_for("predict")
-    trials = TRIALS if fam.default_trials == 100 else Param("trials", POSITIVE_INT, TRIALS.help,
-                                                            default=fam.default_trials)
     method = _method_param(fam)
-    return (*fam.params_for("simulate"), trials, SEED_PARAM, *((method,) if method else ()))
+    return (*fam.params_for("simulate"), TRIALS, SEED_PARAM, *((method,) if method else ()))
 
 
 def constraint_of(fam: Family, param: Param, command: str):
@@ -192,7 +190,7 @@ def resolve(fam: Family, command: str, given: Mapping[str, Any]) -> argparse.Nam
             continue
         constraint = constraint_of(fam, p, command)
         if constraint is None:  # the function checks it itself; text cannot be passed on unparsed
-            if isinstance(raw, str) and fam.params and p.metavar != "TEXT":
+            if isinstance(raw, str):
                 raise TypeError(f"family {fam.name}: parameter {p.name!r} declares no constraint to parse text")
             values[p.name] = raw
             continue
