@@ -138,11 +138,11 @@ def _inner(X, Y):
     return np.einsum("bij,bij->b", X, Y)
 
 
-def _conditional_rounds(rngs, chunk, n1, n2, d, a1, a2, lam_n, w, t_en, d_en, rmax):
+def _conditional_rounds(gens, n1, n2, d, a1, a2, lam_n, w, t_en, d_en, rmax):
     """Exact conditional parts per round given the Gram draws: (6, b, rmax) = bias, v1, v2, z0, z1, z2."""
     pos = w > 0
     dp = int(pos.sum())
-    b = len(chunk)
+    b = len(gens)
     out = np.zeros((6, b, rmax))
     if dp == 0:
         return out
@@ -153,8 +153,8 @@ def _conditional_rounds(rngs, chunk, n1, n2, d, a1, a2, lam_n, w, t_en, d_en, rm
     N1 = np.zeros((b, dp, dp))
     N2 = np.zeros((b, dp, dp))
     for r in range(rmax):
-        F1 = np.stack([wishart_factor(rngs[i], n1 if use1 else 0, d) for i in chunk])
-        F2 = np.stack([wishart_factor(rngs[i], n2 if use2 else 0, d) for i in chunk])
+        F1 = np.stack([wishart_factor(g, n1 if use1 else 0, d) for g in gens])
+        F2 = np.stack([wishart_factor(g, n2 if use2 else 0, d) for g in gens])
         A, M, T1, T2 = round_maps(F1, F2, a1 if use1 else 0.0, a2 if use2 else 0.0, lam_n, w)
         As = A * st
         out[0, :, r] = _sumsq(As)
@@ -172,23 +172,23 @@ def _conditional_rounds(rngs, chunk, n1, n2, d, a1, a2, lam_n, w, t_en, d_en, rm
     return out
 
 
-def _sample_rounds(rngs, chunk, n1, n2, d, a1, a2, lam_n, w, gam, dlt, s1, s2, rmax):
+def _sample_rounds(gens, n1, n2, d, a1, a2, lam_n, w, gam, dlt, s1, s2, rmax):
     """The literal experiment: (4, b, rmax) = bias, variance, zeta, total per round."""
     pos = w > 0
     sw = np.sqrt(w)
-    b = len(chunk)
+    b = len(gens)
     out = np.zeros((4, b, rmax))
-    w1 = np.stack([rngs[i].standard_normal(d) for i in chunk]) * np.sqrt(gam)
-    dl = np.stack([rngs[i].standard_normal(d) for i in chunk]) * np.sqrt(dlt)
+    w1 = np.stack([g.standard_normal(d) for g in gens]) * np.sqrt(gam)
+    dl = np.stack([g.standard_normal(d) for g in gens]) * np.sqrt(dlt)
     beta1 = (w1 * sw)[:, pos]
     dvec = dl  # g_t − w₁ in the original coordinates
     use1, use2 = a1 > 0 and n1 > 0, a2 > 0 and n2 > 0
     k1, k2 = (n1 if use1 else 0), (n2 if use2 else 0)
     for r in range(rmax):
-        Z1 = np.stack([rngs[i].standard_normal((k1, d)) for i in chunk])
-        Z2 = np.stack([rngs[i].standard_normal((k2, d)) for i in chunk])
-        e1 = np.stack([rngs[i].standard_normal(k1) for i in chunk])
-        e2 = np.stack([rngs[i].standard_normal(k2) for i in chunk])
+        Z1 = np.stack([g.standard_normal((k1, d)) for g in gens])
+        Z2 = np.stack([g.standard_normal((k2, d)) for g in gens])
+        e1 = np.stack([g.standard_normal(k1) for g in gens])
+        e2 = np.stack([g.standard_normal(k2) for g in gens])
         X = np.concatenate([Z1 * np.sqrt(a1), Z2 * np.sqrt(a2)], axis=1) * sw  # rows scaled by √α_k
         X1, X2 = Z1 * sw, Z2 * sw
         y_t = np.concatenate([np.sqrt(a1) * np.einsum("bnd,bd->bn", X1, w1),
@@ -267,7 +267,7 @@ def simulate(
     with single_threaded_blas():
         for chunk in batches(n_trials, per_trial):
             if method == "conditional":
-                o = _conditional_rounds(rngs, chunk, n1, n2, d, a1, a2, lam_n, w, w * gam, w * dlt, rmax)
+                o = _conditional_rounds(rngs[chunk.start : chunk.stop], n1, n2, d, a1, a2, lam_n, w, w * gam, w * dlt, rmax)
                 bias, v1, v2, z0, z1, z2 = o
                 with np.errstate(over="ignore", invalid="ignore"):
                     var = times_square(s1, v1) + times_square(s2, v2)
@@ -275,7 +275,7 @@ def simulate(
                     total = bias + var + zeta
                 parts[:, chunk.start:chunk.stop] = np.stack([bias, var, zeta, total])
             else:
-                parts[:, chunk.start:chunk.stop] = _sample_rounds(rngs, chunk, n1, n2, d, a1, a2, lam_n, w, gam, dlt,
+                parts[:, chunk.start:chunk.stop] = _sample_rounds(rngs[chunk.start : chunk.stop], n1, n2, d, a1, a2, lam_n, w, gam, dlt,
                                                                   s1, s2, rmax)
             done += len(chunk)
             if progress is not None:

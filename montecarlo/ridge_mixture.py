@@ -391,9 +391,10 @@ def simulate(
     done = 0
     with single_threaded_blas():
         for chunk in batches(n_trials, per_trial):
+            gens = rngs[chunk.start : chunk.stop]  # each trial's one generator, kept for the whole batch
             if method == "conditional":
-                F1 = np.stack([wishart_factor(rngs[i], n1, d) for i in chunk])
-                F2 = np.stack([wishart_factor(rngs[i], n2, d) for i in chunk])
+                F1 = np.stack([wishart_factor(g, n1, d) for g in gens])
+                F2 = np.stack([wishart_factor(g, n2, d) for g in gens])
                 if shift_scale is not None:
                     F2 = F2 * shift_scale
                 bias, v1, v2, zeta = unit_error_parts(F1, F2, lam_n, w, w * gam, w * dlt)
@@ -401,10 +402,10 @@ def simulate(
                 with np.errstate(over="ignore"):
                     total = bias + var + zeta
             else:
-                X = np.stack([rngs[i].standard_normal((n, d)) for i in chunk]) * sqrt_w
+                X = np.stack([g.standard_normal((n, d)) for g in gens]) * sqrt_w
                 if w2 is not None:
                     X[:, n1:] *= sqrt_w2 / np.where(sqrt_w > 0, sqrt_w, 1.0)
-                bias, var, zeta, total = _sample_parts(X, n1, lam_n, w, gam, dlt, s1, s2, [rngs[i] for i in chunk])
+                bias, var, zeta, total = _sample_parts(X, n1, lam_n, w, gam, dlt, s1, s2, gens)
             out[:, chunk.start : chunk.stop] = np.stack([bias, var, zeta, total])
             done += len(chunk)
             if progress is not None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -101,18 +102,20 @@ def point_seed(seed: int | np.random.SeedSequence, *key: int) -> np.random.SeedS
 class TrialGenerators:
     """Lazy sequence of per-trial generators: item i is ``default_rng(SeedSequence(seed).spawn(...)[i])``.
 
-    Built on demand, identical to spawning them all at once. Item i is the same generator object every
-    time it is asked for (a trial draws from one stream); generators far behind the latest one asked for are
-    dropped (simulators walk trials in order), so memory stays bounded for any trial count.
+    Built on demand, identical to spawning them all at once, and handed out **once**: trial i draws all its
+    numbers from the one generator it receives (a simulator takes a batch's generators at the start of the
+    batch, ``rngs[start:stop]``, and keeps them for the batch). Asking for the same trial twice raises
+    ``RuntimeError`` instead of silently restarting its stream. Nothing is cached, so memory stays bounded at
+    any trial count, and the object is safe to share between the threads of :func:`parallel_map` (the
+    hand-out record is guarded by a lock; building a generator is a pure function of (seed, i)).
     """
-
-    _KEEP = 1 << 16
 
     def __init__(self, seed: int | np.random.SeedSequence, n_trials: int):
         self._ss = as_seed_sequence(seed)
         self._n = int(n_trials)
         self._first = self._ss.n_children_spawned
-        self._cache: dict[int, np.random.Generator] = {}
+        self._given = bytearray((self._n + 7) // 8)
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return self._n
@@ -120,17 +123,18 @@ class TrialGenerators:
     def __getitem__(self, i):
         if isinstance(i, slice):
             return [self[k] for k in range(*i.indices(self._n))]
+        i = int(i)
         if not 0 <= i < self._n:
             raise IndexError(i)
-        gen = self._cache.get(i)
-        if gen is None:
-            child = np.random.SeedSequence(self._ss.entropy, spawn_key=self._ss.spawn_key + (self._first + i,),
-                                           pool_size=self._ss.pool_size)
-            gen = self._cache[i] = np.random.default_rng(child)
-            if len(self._cache) > 2 * self._KEEP:
-                for k in [k for k in self._cache if k < i - self._KEEP]:
-                    del self._cache[k]
-        return gen
+        byte, bit = divmod(i, 8)
+        with self._lock:
+            if self._given[byte] >> bit & 1:
+                raise RuntimeError(f"the generator of trial {i} was already handed out: take it once and keep it "
+                                   "for the whole trial")
+            self._given[byte] |= 1 << bit
+        child = np.random.SeedSequence(self._ss.entropy, spawn_key=self._ss.spawn_key + (self._first + i,),
+                                       pool_size=self._ss.pool_size)
+        return np.random.default_rng(child)
 
     def __iter__(self) -> Iterator[np.random.Generator]:
         return (self[i] for i in range(self._n))
