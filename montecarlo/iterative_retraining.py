@@ -45,6 +45,7 @@ from model_collapse.validation import (
     POSITIVE,
     POSITIVE_INT,
     SCALE,
+    SEED,
     InvalidParameterError,
     Options,
     check_param,
@@ -212,8 +213,7 @@ def simulate(
                         ("sigma0", sigma0)):
         if np.ndim(value) != 0:
             raise InvalidParameterError.of(name, "simulate", "must be a scalar. Got an array instead.")
-    if not isinstance(seed, np.random.SeedSequence):
-        check_param("seed", seed, NONNEGATIVE_INT, "simulate")
+    check_param("seed", seed, SEED, "simulate")
     check_param("lam", lam, NONNEGATIVE, "simulate")
     check_param("samples", samples, POSITIVE, "simulate")
     w, c2 = teacher_coefficients(spectrum, d, r2, source_r, gamma)

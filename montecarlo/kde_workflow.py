@@ -62,8 +62,8 @@ from model_collapse.theory.kde_workflow import (
     WORKFLOWS,
 )
 from model_collapse.validation import (
-    NONNEGATIVE_INT,
     POSITIVE_INT,
+    SEED,
     Interval,
     InvalidParameterError,
     Options,
@@ -316,8 +316,7 @@ def trajectories(t: int, *, workflow: str = "accumulate", dataset: str = "gaussi
     (= ``"auto"``: carry the kernel sums when h is fixed) or ``"direct"`` (rescore every training point)."""
     if np.ndim(t) != 0:
         raise InvalidParameterError.of("t", "trajectories", "must be a single int (the last iteration).")
-    if not isinstance(seed, np.random.SeedSequence):
-        check_param("seed", seed, NONNEGATIVE_INT, "trajectories")
+    check_param("seed", seed, SEED, "trajectories")
     D = _check(dataset, dim, h, bandwidth, n, centers, test_centers, "trajectories")
     t, n = int(t), int(n)
     hs = _bandwidths(t, workflow, D, h, bandwidth, n)

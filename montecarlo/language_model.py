@@ -55,8 +55,8 @@ from model_collapse.theory.language_model import (
     check_setting,
 )
 from model_collapse.validation import (
-    NONNEGATIVE_INT,
     POSITIVE_INT,
+    SEED,
     Interval,
     InvalidParameterError,
     Options,
@@ -76,9 +76,7 @@ _BATCH_TOKENS = 2**22  # integers alive per batch of runs
 
 def _check_seed(seed, where: str) -> None:
     """``seed``: a non-negative int or a ``numpy.random.SeedSequence`` (figures pass one per panel/point)."""
-    if isinstance(seed, np.random.SeedSequence):
-        return
-    check_param("seed", seed, NONNEGATIVE_INT, where)
+    check_param("seed", seed, SEED, where)
 
 
 def _chunk(n: int) -> int:

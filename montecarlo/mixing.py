@@ -266,8 +266,9 @@ def simulate(
     done = 0
     with single_threaded_blas():
         for chunk in batches(n_trials, per_trial):
+            gens = rngs[chunk.start : chunk.stop]  # each trial's one generator, kept for the whole batch
             if method == "conditional":
-                o = _conditional_rounds(rngs[chunk.start : chunk.stop], n1, n2, d, a1, a2, lam_n, w, w * gam, w * dlt, rmax)
+                o = _conditional_rounds(gens, n1, n2, d, a1, a2, lam_n, w, w * gam, w * dlt, rmax)
                 bias, v1, v2, z0, z1, z2 = o
                 with np.errstate(over="ignore", invalid="ignore"):
                     var = times_square(s1, v1) + times_square(s2, v2)
@@ -275,7 +276,7 @@ def simulate(
                     total = bias + var + zeta
                 parts[:, chunk.start:chunk.stop] = np.stack([bias, var, zeta, total])
             else:
-                parts[:, chunk.start:chunk.stop] = _sample_rounds(rngs[chunk.start : chunk.stop], n1, n2, d, a1, a2, lam_n, w, gam, dlt,
+                parts[:, chunk.start:chunk.stop] = _sample_rounds(gens, n1, n2, d, a1, a2, lam_n, w, gam, dlt,
                                                                   s1, s2, rmax)
             done += len(chunk)
             if progress is not None:
