@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import re
 import sys
 import time
@@ -274,11 +275,33 @@ def _flag_message(exc, args: argparse.Namespace) -> str:
     return (exc.render(spell) if known else str(exc)).splitlines()[0]
 
 
+#: Exit status when the reader of stdout went away (``collapse ... | head``): 128 + SIGPIPE, as the shell
+#: reports for a process the signal ended.
+EXIT_BROKEN_PIPE = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 ok, 1 internal error, 2 bad input, 130 interrupted).
+    """Run the command line; returns the exit code (0 ok, 1 internal error, 2 bad input, 130 interrupted,
+    141 the output pipe was closed early: quietly, no traceback).
 
     Only what the command needs is imported: ``collapse --help`` imports no numerics, ``collapse predict
     WORD`` the registry, that entry's theory module and what it imports."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # The reader closed the pipe: stop quietly. Point stdout at /dev/null so that the interpreter's own
+        # flush at exit does not raise again (the recipe of the Python documentation, signal module).
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):  # stdout is not a real file (in-process runs): nothing to redirect
+            pass
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
@@ -306,6 +329,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("collapse: interrupted\n")
         return 130
+    except BrokenPipeError:
+        raise  # the reader went away: main() ends quietly
     except Exception as exc:  # never a traceback: one line, and a non-zero code that tests treat as a bug
         text = str(exc).splitlines()[0] if str(exc) else ""
         sys.stderr.write(f"collapse: internal error: {type(exc).__name__}: {text} (please report this command line)\n")
