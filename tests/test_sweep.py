@@ -367,6 +367,25 @@ def test_an_occupied_out_folder_is_refused(tmp_path):
     assert res.exit_code == 2 and "exclude each other" in res.stderr
 
 
+def test_a_point_refused_mid_run_leaves_nothing_behind(tmp_path, monkeypatch):
+    # Issue 24: the refusal of point 1 left _manifest.json and point 0's part in --out.
+    spec = tmp_path / "s.toml"
+    spec.write_text('family = "linreg"\nmode = "predict"\n[fixed]\nd = 10\nt = 3\nworkflow = "replace"\n'
+                    "[grid]\nn = [50, 5]\n")
+    out = tmp_path / "new"
+    res = cli.run(["sweep", str(spec), "--out", str(out)])
+    assert res.exit_code == 2 and "stopped at point 1" in res.stderr, res.stderr
+    assert not out.exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert cli.run(["sweep", str(spec), "--out", str(empty)]).exit_code == 2
+    assert empty.exists() and not any(empty.iterdir())
+    monkeypatch.chdir(tmp_path)
+    res = cli.run(["sweep", str(spec), "--out", ""])
+    assert res.exit_code == 2 and "'--out'" in res.stderr and "Got ''" in res.stderr, res.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "s.toml"]
+
+
 def test_without_the_extra_it_says_what_to_install(tmp_path, monkeypatch):
     import importlib.util
 

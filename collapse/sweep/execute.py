@@ -7,6 +7,7 @@ cached keyword settings (:meth:`model_collapse.sweep.spec.SweepPoint.bare`) and 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import model_collapse
 from model_collapse import __version__, resources
+from model_collapse.paths import check_out_dir
 from model_collapse.sweep import storage
 from model_collapse.sweep.compute import ChunkResult, Task, run_chunk
 from model_collapse.sweep.spec import SweepSpec, load_spec
@@ -118,13 +120,14 @@ def run_sweep(spec: SweepSpec | str | os.PathLike | Mapping, out: str | os.PathL
         raise InvalidParameterError(f"The '--workers' parameter must be a positive integer. Got {workers!r} instead.")
     use_dask = workers is not None or scheduler is not None
     storage.require_extra(dask=use_dask)
-    out = Path(out)
+    out = check_out_dir(os.fspath(out))  # '' is refused here (Path('') would be the current folder)
     old = storage.existing_state(out, spec.digest, resume)
     t0 = time.perf_counter()
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     chunk = int(old["chunk_size"]) if old else spec.chunk
     if chunk != spec.chunk:
         spec = replace(spec, chunk=chunk)
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob(".*.tmp"):  # a killed run's temporary file
         stale.unlink()
@@ -156,6 +159,7 @@ def run_sweep(spec: SweepSpec | str | os.PathLike | Mapping, out: str | os.PathL
     computed = 0
     run_record = {"started": started, "workers": workers, "scheduler": scheduler}
     loop_start = time.perf_counter()
+    refused = False
     try:
         results = _dask(tasks, workers, scheduler, info) if use_dask and tasks else _serial(tasks)
         for res in results:
@@ -165,6 +169,13 @@ def run_sweep(spec: SweepSpec | str | os.PathLike | Mapping, out: str | os.PathL
             for msg, c in res.warnings.items():
                 counts[msg] = counts.get(msg, 0) + c
             bar.update(n)
+    except InvalidParameterError:
+        # A point was refused: the sweep as given cannot finish, so a new run leaves nothing behind (an
+        # interrupted run, by contrast, keeps its parts and manifest for --resume).
+        refused = old is None
+        if refused:
+            _remove_run(out, spec.n_chunks, created)
+        raise
     finally:
         bar.close()
         now = time.perf_counter()
@@ -173,7 +184,7 @@ def run_sweep(spec: SweepSpec | str | os.PathLike | Mapping, out: str | os.PathL
                           points_computed=computed, **info)
         manifest["runs"] = [*manifest.get("runs", []), run_record]
         manifest["warnings"] = dict(sorted(counts.items()))
-        if computed + skipped < len(spec.points):
+        if computed + skipped < len(spec.points) and not refused:
             storage.write_json(out / storage.MANIFEST, manifest)
     rows = storage.finalise(out, spec.n_chunks, list(spec.columns))
     seconds = time.perf_counter() - t0
@@ -182,6 +193,19 @@ def run_sweep(spec: SweepSpec | str | os.PathLike | Mapping, out: str | os.PathL
     manifest["runs"][-1]["seconds"] = round(seconds, 3)
     storage.write_json(out / storage.MANIFEST, manifest)
     return SweepResult(out, len(spec.points), computed, skipped, rows, seconds, dict(sorted(counts.items())))
+
+
+def _remove_run(out: Path, n_chunks: int, created: bool) -> None:
+    """Delete what a refused new run wrote into ``out``: its parts, manifest and temporaries (and the folder
+    when the run created it and nothing else is in it)."""
+    for k in range(n_chunks):
+        storage.part_path(out, k).unlink(missing_ok=True)
+    (out / storage.MANIFEST).unlink(missing_ok=True)
+    for stale in out.glob(".*.tmp"):
+        stale.unlink(missing_ok=True)
+    if created:
+        with contextlib.suppress(OSError):  # not empty: something else was written there meanwhile
+            out.rmdir()
 
 
 def run_cli(args: argparse.Namespace) -> None:
