@@ -234,25 +234,26 @@ def _load_file(spec: SpectrumSpec) -> np.ndarray:
         raise _refuse(spec.text, "file: reads a .npy file")
     try:
         arr = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError) as exc:  # EOFError: a zero-byte or truncated file
         raise InvalidParameterError.of("spectrum", None, "names a file that cannot be read as .npy: "
                                     f"{spec.source!r} ({type(exc).__name__}).") from None
     if arr.ndim not in (1, 2) or arr.size == 0 or arr.dtype.kind not in "fiu":
-        raise InvalidParameterError(f"The 'spectrum' parameter's file must hold a non-empty numeric 1-D eigenvalue "
-                                    f"list or 2-D n x d feature matrix. Got shape {arr.shape}, dtype {arr.dtype} "
-                                    f"in {spec.source!r} instead.")
+        raise InvalidParameterError.of("spectrum", None, "names a file that must hold a non-empty numeric 1-D "
+                                       f"eigenvalue list or 2-D n x d feature matrix. Got shape {arr.shape}, dtype "
+                                       f"{arr.dtype} in {spec.source!r} instead.")
     arr = np.asarray(arr, dtype=float)
     if not np.all(np.isfinite(arr)):
-        raise InvalidParameterError(f"The 'spectrum' parameter's file {spec.source!r} must hold finite numbers.")
+        raise InvalidParameterError.of("spectrum", None, f"names a file ({spec.source!r}) that must hold finite "
+                                       "numbers.")
     if arr.ndim == 1:
         if spec.feature_map is not None:
             raise _refuse(spec.text, "a feature map needs a 2-D feature matrix, not an eigenvalue list")
         if np.any(arr < 0) or not np.any(arr > 0):
-            raise InvalidParameterError(f"The 'spectrum' parameter's eigenvalue file {spec.source!r} must hold "
-                                        "eigenvalues >= 0, at least one > 0.")
+            raise InvalidParameterError.of("spectrum", None, f"names an eigenvalue file ({spec.source!r}) that "
+                                           "must hold eigenvalues >= 0, at least one > 0.")
     elif arr.shape[0] < 2:
-        raise InvalidParameterError(f"The 'spectrum' parameter's feature matrix in {spec.source!r} needs at least 2 "
-                                    f"rows (samples). Got shape {arr.shape} instead.")
+        raise InvalidParameterError.of("spectrum", None, f"names a feature matrix ({spec.source!r}) that needs at "
+                                       f"least 2 rows (samples). Got shape {arr.shape} instead.")
     return arr
 
 
@@ -300,6 +301,20 @@ def _kept(w: np.ndarray, size: int) -> np.ndarray:
     return np.flatnonzero(w > tol)
 
 
+def _eigh(a: np.ndarray, spec: SpectrumSpec) -> tuple[np.ndarray, np.ndarray]:
+    """Eigen-decomposition of a symmetric covariance or kernel matrix; refused naming the spectrum when LAPACK
+    cannot converge or the entries are not finite (values near the float limit, an extreme feature-map gamma)."""
+    if not np.all(np.isfinite(a)):
+        raise InvalidParameterError.of("spectrum", None, f"{spec.text!r} gives a covariance with entries that "
+                                       "overflow float64: rescale the data or choose a milder feature-map parameter.")
+    try:
+        return np.linalg.eigh(a)
+    except np.linalg.LinAlgError:
+        raise InvalidParameterError.of("spectrum", None, f"{spec.text!r} gives a covariance whose eigenvalues did "
+                                       "not converge (values near the float limit): rescale the data or choose a "
+                                       "milder feature-map parameter.") from None
+
+
 @functools.lru_cache(maxsize=16)
 def _empirical(spec: SpectrumSpec) -> EmpiricalSpectrum:
     if spec.kind == "file":
@@ -317,7 +332,7 @@ def _empirical(spec: SpectrumSpec) -> EmpiricalSpectrum:
         k = np.exp(-g * np.maximum(sq[:, None] + sq[None, :] - 2.0 * (x @ x.T), 0.0))
         kc = k - k.mean(axis=0, keepdims=True)
         kc = kc - kc.mean(axis=1, keepdims=True)
-        mu, u = np.linalg.eigh((kc + kc.T) / 2.0)
+        mu, u = _eigh((kc + kc.T) / 2.0, spec)
         mu, u = mu[::-1], u[:, ::-1]
         keep = _kept(mu, n)
         if spec.top is not None:
@@ -330,7 +345,7 @@ def _empirical(spec: SpectrumSpec) -> EmpiricalSpectrum:
         n = f.shape[0]
         fc = f - f.mean(axis=0, keepdims=True)
         cov = fc.T @ fc / n
-        w, v = np.linalg.eigh(cov)
+        w, v = _eigh(cov, spec)
         w, v = w[::-1], v[:, ::-1]
         keep = _kept(w, max(f.shape[1], 1))
         w, v = w[keep], v[:, keep]

@@ -203,3 +203,21 @@ def test_retrain_theory_refuses_bad_eigenvalue_arrays():
         it.predict(1, 100, 80, 3, spectrum=np.ones(3), gamma=np.ones(2))
     with pytest.raises(InvalidParameterError, match="'source_r'"):
         it.predict(1, 100, 80, 3, spectrum=np.ones(3), source_r=0.5)
+
+
+@pytest.mark.parametrize("flag", ["--spectrum", "--spectrum2"])
+def test_every_bad_file_is_refused_naming_the_flag_typed(tmp_path, flag):
+    # Issue 24: a zero-byte .npy ended in EOFError (exit 1), huge values in "Eigenvalues did not converge",
+    # and file refusals under --spectrum2 named --spectrum.
+    (tmp_path / "empty.npy").write_bytes(b"")
+    np.save(tmp_path / "huge.npy", np.arange(1.0, 16.0).reshape(5, 3) * 1e300)
+    np.save(tmp_path / "neg.npy", -np.ones(4))
+    np.save(tmp_path / "row.npy", np.ones((1, 3)))
+    np.save(tmp_path / "nan.npy", np.array([1.0, np.nan]))
+    np.save(tmp_path / "cube.npy", np.ones((2, 2, 2)))
+    for name in ("empty", "huge", "neg", "row", "nan", "cube"):
+        out = cli.run(["predict", "ridge", "--n", "100", "--d", "3", "--p2", "0.1", "--c2", "1", flag,
+                       f"file:{tmp_path / name}.npy"])
+        lines = out.stderr.strip().splitlines()
+        assert out.exit_code == 2 and len(lines) == 1, (name, out.stderr)
+        assert f"The '{flag}' parameter" in lines[0], (name, lines[0])
