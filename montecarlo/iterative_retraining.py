@@ -35,7 +35,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from model_collapse.montecarlo.trials import MCEstimate, Progress, batches, blas_capped, estimate, trial_generators
+from model_collapse.montecarlo.trials import (
+    MCEstimate,
+    Progress,
+    blas_capped,
+    estimate,
+    parallel_map,
+    trial_chunks,
+    trial_generators,
+)
 from model_collapse.montecarlo.wishart import wishart_factor, wishart_gram
 from model_collapse.theory.iterative_retraining import FIELDS, teacher_coefficients
 from model_collapse.validation import (
@@ -53,7 +61,6 @@ from model_collapse.validation import (
     validate,
 )
 from scipy.linalg import solve_triangular
-from threadpoolctl import threadpool_limits
 
 __all__ = ["RetrainEstimate", "simulate", "METHOD"]
 
@@ -225,24 +232,31 @@ def simulate(
     rngs = trial_generators(seed, n_trials)
     out = np.empty((3, n_trials))
     per_trial = 6.0 * d * d + (t + t0) * d
+
+    def run(chunk: range) -> np.ndarray:
+        res = np.empty((3, len(chunk)))
+        with np.errstate(all="ignore"):  # per thread; non-finite results are refused below
+            for j, i in enumerate(chunk):
+                g = rngs[i]
+                if method == "conditional":
+                    res[:, j] = _conditional_trial(g, n, t, t0, d, sqrt_w, energy, lam_t, s * s, s0 * s0)
+                else:
+                    res[:, j] = _sample_trial(g, n, t, t0, d, sqrt_w, c2, lam_t, s, s0)
+        return res
+
     done = 0
-    # One BLAS thread: the matrices are small to moderate and the machine is shared; threads only contend.
-    with threadpool_limits(limits=1), np.errstate(all="ignore"):
-        for chunk in batches(n_trials, per_trial):
-            for i in chunk:
-                try:
-                    if method == "conditional":
-                        out[:, i] = _conditional_trial(rngs[i], n, t, t0, d, sqrt_w, energy, lam_t, s * s, s0 * s0)
-                    else:
-                        out[:, i] = _sample_trial(rngs[i], n, t, t0, d, sqrt_w, c2, lam_t, s, s0)
-                except np.linalg.LinAlgError:  # not yet on the SVD path of the ridge-mixture simulator
-                    raise InvalidParameterError.of(
-                        "spectrum", None, "makes a Gram matrix singular in floating point at this setting "
-                        f"(smallest eigenvalue {float(sqrt_w.min()) ** 2:.3g} against lam = {lam!r}); use a flatter "
-                        "spectrum or a larger lam.") from None
+    chunks = trial_chunks(n_trials, per_trial)
+    try:  # threads over chunks of trials, one BLAS thread each (parallel_map)
+        for chunk, res in zip(chunks, parallel_map(run, chunks), strict=True):
+            out[:, chunk.start : chunk.stop] = res
             done += len(chunk)
             if progress is not None:
                 progress(done, n_trials)
+    except np.linalg.LinAlgError:  # not yet on the SVD path of the ridge-mixture simulator
+        raise InvalidParameterError.of(
+            "spectrum", None, "makes a Gram matrix singular in floating point at this setting "
+            f"(smallest eigenvalue {float(sqrt_w.min()) ** 2:.3g} against lam = {lam!r}); use a flatter "
+            "spectrum or a larger lam.") from None
     if not np.all(np.isfinite(out)):
         raise InvalidParameterError.of(
             "spectrum", None, "makes the chain's linear algebra overflow at this setting (a Gram matrix is "

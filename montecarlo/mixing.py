@@ -39,10 +39,10 @@ from model_collapse.montecarlo.ridge_mixture import _expand, _sumsq, _sym_invers
 from model_collapse.montecarlo.trials import (
     MCEstimate,
     Progress,
-    batches,
     blas_capped,
     estimate,
-    single_threaded_blas,
+    parallel_map,
+    trial_chunks,
     trial_generators,
 )
 from model_collapse.montecarlo.wishart import wishart_factor
@@ -263,24 +263,26 @@ def simulate(
     rngs = trial_generators(seed, n_trials)
     parts = np.empty((4, n_trials, rmax))
     per_trial = rmax * 12 * d * d + (2 * n * d if method == "sample" else 0)
+
+    def run(chunk: range) -> np.ndarray:
+        gens = rngs[chunk.start : chunk.stop]  # each trial's one generator, kept for the whole chunk
+        if method == "conditional":
+            bias, v1, v2, z0, z1, z2 = _conditional_rounds(gens, n1, n2, d, a1, a2, lam_n, w, w * gam, w * dlt,
+                                                           rmax)
+            with np.errstate(over="ignore", invalid="ignore"):
+                var = times_square(s1, v1) + times_square(s2, v2)
+                zeta = z0 + times_square(s1, z1) + times_square(s2, z2)
+                total = bias + var + zeta
+            return np.stack([bias, var, zeta, total])
+        return _sample_rounds(gens, n1, n2, d, a1, a2, lam_n, w, gam, dlt, s1, s2, rmax)
+
     done = 0
-    with single_threaded_blas():
-        for chunk in batches(n_trials, per_trial):
-            gens = rngs[chunk.start : chunk.stop]  # each trial's one generator, kept for the whole batch
-            if method == "conditional":
-                o = _conditional_rounds(gens, n1, n2, d, a1, a2, lam_n, w, w * gam, w * dlt, rmax)
-                bias, v1, v2, z0, z1, z2 = o
-                with np.errstate(over="ignore", invalid="ignore"):
-                    var = times_square(s1, v1) + times_square(s2, v2)
-                    zeta = z0 + times_square(s1, z1) + times_square(s2, z2)
-                    total = bias + var + zeta
-                parts[:, chunk.start:chunk.stop] = np.stack([bias, var, zeta, total])
-            else:
-                parts[:, chunk.start:chunk.stop] = _sample_rounds(gens, n1, n2, d, a1, a2, lam_n, w, gam, dlt,
-                                                                  s1, s2, rmax)
-            done += len(chunk)
-            if progress is not None:
-                progress(done, n_trials)
+    chunks = trial_chunks(n_trials, per_trial)
+    for chunk, res in zip(chunks, parallel_map(run, chunks), strict=True):  # threads, one BLAS thread each
+        parts[:, chunk.start : chunk.stop] = res
+        done += len(chunk)
+        if progress is not None:
+            progress(done, n_trials)
     parts = parts[:, :, rr - 1]
     if not np.all(np.isfinite(parts)):
         setting = dict(n=n, p2=p2, lam=lam, eigenvalues=eigenvalues, weight=weight, rounds=rounds, gamma=gamma,

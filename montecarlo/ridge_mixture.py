@@ -45,10 +45,10 @@ from model_collapse.arrays import require_scalars
 from model_collapse.montecarlo.trials import (
     MCEstimate,
     Progress,
-    batches,
     blas_capped,
     estimate,
-    single_threaded_blas,
+    parallel_map,
+    trial_chunks,
     trial_generators,
 )
 from model_collapse.montecarlo.wishart import wishart_factor
@@ -388,28 +388,32 @@ def simulate(
     rngs = trial_generators(seed, n_trials)
     out = np.empty((4, n_trials))
     per_trial = (n * d if method == "sample" else min(n, d) * d) + 8 * d * d
+
+    def run(chunk: range) -> np.ndarray:
+        gens = rngs[chunk.start : chunk.stop]  # each trial's one generator, kept for the whole chunk
+        if method == "conditional":
+            F1 = np.stack([wishart_factor(g, n1, d) for g in gens])
+            F2 = np.stack([wishart_factor(g, n2, d) for g in gens])
+            if shift_scale is not None:
+                F2 = F2 * shift_scale
+            bias, v1, v2, zeta = unit_error_parts(F1, F2, lam_n, w, w * gam, w * dlt)
+            var = times_square(s1, v1) + times_square(s2, v2)
+            with np.errstate(over="ignore"):
+                total = bias + var + zeta
+        else:
+            X = np.stack([g.standard_normal((n, d)) for g in gens]) * sqrt_w
+            if w2 is not None:
+                X[:, n1:] *= sqrt_w2 / np.where(sqrt_w > 0, sqrt_w, 1.0)
+            bias, var, zeta, total = _sample_parts(X, n1, lam_n, w, gam, dlt, s1, s2, gens)
+        return np.stack([bias, var, zeta, total])
+
     done = 0
-    with single_threaded_blas():
-        for chunk in batches(n_trials, per_trial):
-            gens = rngs[chunk.start : chunk.stop]  # each trial's one generator, kept for the whole batch
-            if method == "conditional":
-                F1 = np.stack([wishart_factor(g, n1, d) for g in gens])
-                F2 = np.stack([wishart_factor(g, n2, d) for g in gens])
-                if shift_scale is not None:
-                    F2 = F2 * shift_scale
-                bias, v1, v2, zeta = unit_error_parts(F1, F2, lam_n, w, w * gam, w * dlt)
-                var = times_square(s1, v1) + times_square(s2, v2)
-                with np.errstate(over="ignore"):
-                    total = bias + var + zeta
-            else:
-                X = np.stack([g.standard_normal((n, d)) for g in gens]) * sqrt_w
-                if w2 is not None:
-                    X[:, n1:] *= sqrt_w2 / np.where(sqrt_w > 0, sqrt_w, 1.0)
-                bias, var, zeta, total = _sample_parts(X, n1, lam_n, w, gam, dlt, s1, s2, gens)
-            out[:, chunk.start : chunk.stop] = np.stack([bias, var, zeta, total])
-            done += len(chunk)
-            if progress is not None:
-                progress(done, n_trials)
+    chunks = trial_chunks(n_trials, per_trial)
+    for chunk, res in zip(chunks, parallel_map(run, chunks), strict=True):  # threads, one BLAS thread each
+        out[:, chunk.start : chunk.stop] = res
+        done += len(chunk)
+        if progress is not None:
+            progress(done, n_trials)
     if include_noise:
         with np.errstate(over="ignore"):
             out[3] = out[3] + times_square(s1, 1.0)

@@ -35,6 +35,7 @@ __all__ = [
     "estimate",
     "trial_generators",
     "batches",
+    "trial_chunks",
     "parallel_map",
     "map_trials",
     "execution",
@@ -172,6 +173,16 @@ def batches(n_trials: int, per_trial_floats: float, budget_floats: float | None 
     budget = _BATCH_FLOATS.get() if budget_floats is None else budget_floats
     size = max(1, int(budget // max(per_trial_floats, 1.0)))
     return (range(i, min(i + size, n_trials)) for i in range(0, n_trials, size))
+
+
+def trial_chunks(n_trials: int, per_trial_floats: float) -> list[range]:
+    """Consecutive chunks of ``range(n_trials)`` to spread over :func:`parallel_map`: at least one per worker
+    (so a few heavy trials still use every core), each within its share of the batch budget (the workers'
+    chunks together keep ~``batch_floats`` doubles alive). The numbers do not depend on the chunking."""
+    workers = worker_count(n_trials)
+    budget = _BATCH_FLOATS.get() / workers
+    size = max(1, min(int(budget // max(per_trial_floats, 1.0)), -(-n_trials // workers)))
+    return [range(i, min(i + size, n_trials)) for i in range(0, n_trials, size)]
 
 
 def single_threaded_blas():

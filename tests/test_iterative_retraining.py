@@ -318,16 +318,18 @@ def test_literal_chain_agrees_with_conditional_estimator(setting):
         assert agrees(ea.mean, eb.mean, np.hypot(ea.sem, eb.sem), finite_rtol=0.0, atol=ATOL), (f, ea, eb)
 
 
-def test_same_seed_same_numbers_and_batching_invariance(monkeypatch):
+def test_same_seed_same_numbers_and_batching_invariance():
     kw = dict(generations=3, samples=40, generator_samples=60, d=25, sigma=0.5, sigma0=0.7, lam=0.02,
               n_trials=9, seed=3)
     a, b = mc.simulate(**kw), mc.simulate(**kw)
     assert a == b
     assert mc.simulate(**dict(kw, seed=4)).total.mean != a.total.mean
-    import model_collapse.montecarlo.trials as trials
+    from model_collapse.montecarlo.trials import execution
 
-    monkeypatch.setattr(mc, "batches", lambda n, per, budget=0: trials.batches(n, per, budget_floats=per))
-    assert mc.simulate(**kw).total.mean == a.total.mean
+    with execution(batch_floats=1, workers=1):  # one trial per chunk, serially
+        assert mc.simulate(**kw).total.mean == a.total.mean
+    with execution(workers=2):  # chunks on two threads
+        assert mc.simulate(**kw) == a
     ss = mc.simulate(**dict(kw, seed=np.random.SeedSequence(3)))
     assert ss.total.mean == a.total.mean
     seen = []

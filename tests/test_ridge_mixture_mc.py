@@ -147,18 +147,21 @@ def test_wishart_gram_has_the_law_of_XtX(m):
     assert np.linalg.matrix_rank(G[0]) == min(m, d)
 
 
-def test_same_seed_same_numbers_and_batching_invariance(monkeypatch):
+def test_same_seed_same_numbers_and_batching_invariance():
     w = np.ones(50)
     kw = dict(n=80, p2=0.25, lam=0.1, eigenvalues=w, c2=1.0, n_trials=12, seed=3)
     a, b = mc.simulate(**kw), mc.simulate(**kw)
     assert a == b
     c = mc.simulate(**dict(kw, seed=4))
     assert c.total.mean != a.total.mean
-    import model_collapse.montecarlo.trials as est_mod
+    from model_collapse.montecarlo.trials import execution
 
-    monkeypatch.setattr(mc, "batches", lambda n, per, budget=0: est_mod.batches(n, per, budget_floats=per))
-    one_by_one = mc.simulate(**kw)
+    with execution(batch_floats=1, workers=1):  # one trial per chunk, serially
+        one_by_one = mc.simulate(**kw)
+    with execution(workers=2):
+        threaded = mc.simulate(**kw)
     np.testing.assert_allclose(one_by_one.total.mean, a.total.mean, rtol=1e-13)
+    assert threaded == a
 
 
 def test_zeta_is_exactly_zero_without_synthetic_rows():
