@@ -37,8 +37,14 @@ Formulas (κ, u from :mod:`model_collapse.theory.ridge` at the downstream T):
   :func:`_overparameterised_general`. It reduces to the isotropic law with d − T₀ for d − T₀ − 1.
 - Exact finite-sample OLS law (:func:`ols_exact`, λ = 0, T, T₀ ≥ d + 2, Gaussian design):
       E_test = σ²d/(T − d − 1) + n·σ₀²d/(T₀ − d − 1).
-  :func:`predict` uses the deterministic equivalent u = d/(T − d) for the downstream variance instead of
-  the exact d/(T − d − 1); the generator factor 1/(T₀ − d − 1) is exact in both.
+- Finite-size convention of :func:`predict` (``finite_size``): ``"exact"`` (default) gives, wherever an exact
+  law is known (:func:`exact_law_applies`: λ = 0, integer T, T ≥ d or Σ = sI, T₀ ≥ d or Σ = sI), the exact
+  finite-sample law in every field: bias = r²(1 − min(T,d)/d), variance = σ²d/(T − d − 1) (T ≥ d + 2) or
+  σ²T/(d − T − 1) (T ≤ d − 2, Σ = sI), collapse = (min(T,d)/d)·G_n with G_n = :func:`generator_error`, so
+  total = :func:`ols_exact` in the OLS case; elsewhere (λ > 0, or T < d / T₀ < d with a non-isotropic Σ)
+  the deterministic equivalent. ``"asymptotic"``: the deterministic equivalent everywhere (its ridgeless
+  downstream variance is σ²d/(T − d), 1/(T − d − 1) → 1/(T − d)). The result's ``convention`` names the one
+  used: one answer never mixes the two.
 
 Scaling laws (:func:`scaling_law`), power-law spectrum ω_j = j^−β (β > 1), source exponent r, λ = T^−ℓ,
 r̃ = min(r, 1), in the regime T ≪ d < T₀ = d/φ₀ (downstream over-parameterised, φ₀ < 1 fixed):
@@ -69,6 +75,7 @@ from model_collapse.validation import (
     SCALE,
     Interval,
     InvalidParameterError,
+    Options,
     renamed,
     validate,
 )
@@ -87,6 +94,8 @@ __all__ = [
     "scaling_law",
     "crossover_samples",
     "term_exponents",
+    "exact_law_applies",
+    "FINITE_SIZE",
     "FIELDS",
 ]
 
@@ -94,6 +103,9 @@ FIELDS = ("bias", "variance", "collapse", "total")
 #: β of a power-law spectrum must exceed 1 for the scaling laws (tr Σ finite, u → β − 1 ridgeless).
 BETA = Interval(Real, 1, 1e3, closed="right")  # beyond 1e3 every eigenvalue but the first underflows
 PHI0 = Interval(Real, 0, 1, closed="neither")
+#: finite-size convention of :func:`predict`: the exact finite-sample law where one is known, or the
+#: deterministic equivalent (asymptotic) everywhere.
+FINITE_SIZE = Options(("exact", "asymptotic"))
 
 
 @dataclass(frozen=True)
@@ -101,13 +113,16 @@ class RetrainPrediction:
     """E‖ŵ − w₀‖²_Σ = bias + variance + collapse (= total); arrays of the broadcast input shape.
 
     bias, variance: the clean downstream error E₀ (n = 0); collapse = total − E₀, the excess due to the n
-    synthetic generations (the "injections only" reading of the literature).
+    synthetic generations (the "injections only" reading of the literature). ``convention``: which law every
+    field of this answer follows, ``"exact"`` (the finite-sample law) or ``"asymptotic"`` (the deterministic
+    equivalent); one answer never mixes them.
     """
 
     bias: np.ndarray
     variance: np.ndarray
     collapse: np.ndarray
     total: np.ndarray
+    convention: str = "asymptotic"
 
     def as_dict(self) -> dict:
         return {k: _plain(getattr(self, k)) for k in FIELDS}
@@ -196,9 +211,56 @@ def _sums(k: np.ndarray, w: np.ndarray, c2: np.ndarray):
     return tg, d2, kk2
 
 
+def exact_law_applies(samples, generator_samples: int, d: int, lam, omega) -> bool:
+    """Whether :func:`predict` has an exact finite-sample law for every element of this setting (then every field
+    of its answer is exact with ``finite_size="exact"``): λ = 0 everywhere, integer T, and either T ≥ d
+    (the downstream fit is OLS, any Σ) or Σ = sI; and either T₀ ≥ d (OLS generators, any Σ) or Σ = sI."""
+    lam = np.asarray(lam, dtype=float)
+    t = np.asarray(samples, dtype=float)
+    w = np.asarray(omega, dtype=float)
+    iso = bool(np.all(w == w[0]))
+    return bool(np.all(lam == 0) and np.all(t == np.round(t)) and (iso or np.all(t >= d))
+                and (iso or int(generator_samples) >= d))
+
+
+def _exact_finite_size(n_gen, t, t0: int, d: int, w, c2, sig2, s02):
+    """The exact finite-sample (bias, variance, collapse) at λ = 0 (:func:`exact_law_applies` holds).
+
+    The downstream minimum-norm fit ŵ = X⁺y projects onto the row space of X (P = I for T ≥ d; for T < d and
+    Σ = sI a uniformly random rank-T projection, E[P] = (T/d)I, E‖Pv‖² = (T/d)‖v‖² for v independent of X):
+        bias = r²(1 − min(T, d)/d),   variance = σ²·d/(T − d − 1) (T ≥ d + 2) or σ²·T/(d − T − 1) (T ≤ d − 2),
+        collapse = (min(T, d)/d)·G_n,  G_n = E‖ŵ_n − w₀‖²_Σ (:func:`generator_error`: nσ₀²d/(T₀ − d − 1) for
+        T₀ ≥ d + 2, r²(1 − qⁿ) + σ₀²T₀/(d − T₀ − 1)·(1 − qⁿ)/(1 − q) for T₀ ≤ d − 2, Σ = sI),
+    r² = ‖w₀‖²_Σ; T ∈ {d − 1, d, d + 1} with σ > 0: variance = inf (the inverse-Wishart mean diverges).
+    """
+    n = np.asarray(n_gen, dtype=float)
+    r_eff = float(np.sum(c2 * w))
+    injected = n * s02
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        if t0 >= d:
+            dd = t0 - d - 1
+            gen = np.where(injected > 0, injected * (d / dd if dd > 0 else np.inf), 0.0)
+        else:
+            q = t0 / d
+            qn = q**n
+            dd = d - t0 - 1
+            noise = np.where(injected > 0, s02 * (t0 / dd if dd > 0 else np.inf) * (1.0 - qn) / (1.0 - q), 0.0)
+            gen = r_eff * (1.0 - qn) + noise
+        frac = np.minimum(t, d) / d
+        v = np.where(t >= d + 2, d / (t - d - 1), np.where(t <= d - 2, t / (d - t - 1), np.inf))
+        variance = np.where(sig2 > 0, sig2 * v, 0.0)
+        bias = r_eff * (1.0 - frac)
+        collapse = np.where(n > 0, frac * gen, 0.0)
+    if np.any(np.isinf(variance)):
+        warnings.warn("ridgeless downstream fit at the interpolation threshold (lam = 0, T in {d - 1, d, d + 1}): "
+                      "the exact variance σ²·E tr(XᵀX)⁺Σ is infinite (inverse-Wishart mean)", RuntimeWarning,
+                      stacklevel=3)
+    return bias, variance, collapse
+
+
 @renamed(teacher="gamma")
 @validate(generations=NONNEGATIVE_INT, samples=POSITIVE, generator_samples=POSITIVE_INT, d=POSITIVE_INT,
-          sigma=SCALE, sigma0=SCALE, lam=SCALE, r2=SCALE, source_r=EXPONENT)
+          sigma=SCALE, sigma0=SCALE, lam=SCALE, r2=SCALE, source_r=EXPONENT, finite_size=FINITE_SIZE)
 def predict(
     generations,
     samples,
@@ -212,6 +274,7 @@ def predict(
     r2: float = 1.0,
     source_r: float | None = None,
     gamma=None,
+    finite_size: str = "exact",
 ) -> RetrainPrediction:
     """Test error of ridge trained on the n-th generation's labels: bias, variance, collapse, total.
 
@@ -224,6 +287,11 @@ def predict(
     lam : ridge λ ≥ 0 with the (1/T)-scaled loss (a user of ‖Xw − y‖² + λ'‖w‖² passes λ'/T). Array.
     spectrum : ``"isotropic"`` or ``"powerlaw:β"`` (ω_j = j^−β), or an array of d eigenvalues (an empirical
         spectrum, docs/real_data.md). r2, source_r, gamma : see :func:`teacher_coefficients`.
+    finite_size : ``"exact"`` (default): where :func:`exact_law_applies` (λ = 0, integer T; T ≥ d or Σ = sI;
+        T₀ ≥ d or Σ = sI) every field is the exact finite-sample law of :func:`_exact_finite_size` (e.g.
+        variance σ²d/(T − d − 1), total = :func:`ols_exact`), elsewhere the deterministic equivalent below.
+        ``"asymptotic"``: the deterministic equivalent everywhere (variance σ²u = σ²d/(T − d) ridgeless,
+        T > d). The result's ``convention`` says which one this answer is; an answer never mixes them.
 
     Formulas (module docstring; docs/theory.md §4): T₀ ≥ d + 2 (any Σ)
     bias = (1+u)κ²Σc_j²ω_j/(ω_j+κ)², variance = σ²u, collapse = nσ₀²[df₂(κ) + uκ²tr(Σ+κ)⁻²]/(T₀−d−1);
@@ -239,6 +307,19 @@ def predict(
     w, c2 = teacher_coefficients(spectrum, d, r2, source_r, gamma)
     d = int(d)
     t0 = int(generator_samples)
+    if finite_size == "exact" and exact_law_applies(samples, t0, d, lam, w):
+        n_gen = np.asarray(generations, dtype=float)
+        t_b = np.asarray(samples, dtype=float)
+        sig2 = np.asarray(sigma, dtype=float) ** 2
+        s02 = np.asarray(sigma0, dtype=float) ** 2
+        shape = np.broadcast_shapes(n_gen.shape, t_b.shape, sig2.shape, s02.shape, np.shape(lam))
+        bias, variance, collapse = _exact_finite_size(n_gen, t_b, t0, d, w, c2, sig2, s02)
+        if (t0 <= d + 1 and t0 >= d - 1) and np.any(np.isinf(collapse)):
+            warnings.warn(f"generator_samples T0 = {t0} in {{d - 1, d, d + 1}}: the generator's noise has an "
+                          "infinite mean (inverse Wishart); collapse = inf", RuntimeWarning, stacklevel=2)
+        total = bias + variance + collapse
+        bc = lambda x: np.broadcast_to(x, shape).copy()  # noqa: E731
+        return RetrainPrediction(bc(bias), bc(variance), bc(collapse), bc(total), convention="exact")
     n_gen = np.asarray(generations, dtype=float)
     lam_b, t_b = np.broadcast_arrays(np.asarray(lam, dtype=float), np.asarray(samples, dtype=float))
     k = kappa(lam_b, w, t_b)
@@ -412,10 +493,12 @@ def best_lambda(generations, samples, generator_samples, d, *, sigma=1.0, sigma0
     """argmin over λ ≥ 0 of :func:`predict`'s total (the "sweet spot" of the U-shaped curves; scalars).
 
     A log-λ grid over [1e-8·ω_max, 1e3·ω_max] is refined by a bounded scalar search around its best point,
-    then compared with λ = 0. Isotropic, T₀ ≥ d + 2, T > d: the minimiser grows with n (more synthetic
+    then compared with λ = 0. The whole curve is the deterministic equivalent (``finite_size="asymptotic"``: one
+    convention for every λ, λ = 0 included). Isotropic, T₀ ≥ d + 2, T > d: the minimiser grows with n (more synthetic
     noise asks for more shrinkage), which the tests check against the grid.
     """
-    kw = dict(sigma=sigma, sigma0=sigma0, spectrum=spectrum, r2=r2, source_r=source_r, gamma=gamma)
+    kw = dict(sigma=sigma, sigma0=sigma0, spectrum=spectrum, r2=r2, source_r=source_r, gamma=gamma,
+              finite_size="asymptotic")
     wmax = float(spectrum_values(spectrum, d).max())
     grid = np.logspace(-8, 3, 111) * wmax
     with warnings.catch_warnings():
@@ -517,7 +600,8 @@ def crossover_samples(generations, generator_samples, d, *, sigma=0.0, sigma0=1.
     if int(generator_samples) < int(d) + 2:
         raise InvalidParameterError.of("generator_samples", "crossover_samples", "must be >= d + 2 = "
                                     f"{int(d) + 2}. Got {generator_samples} instead.")
-    kw = dict(sigma=sigma, sigma0=sigma0, lam=0.0, spectrum=spectrum, r2=r2, source_r=source_r)
+    kw = dict(sigma=sigma, sigma0=sigma0, lam=0.0, spectrum=spectrum, r2=r2, source_r=source_r,
+              finite_size="asymptotic")
 
     def gap(logt):
         p = predict(generations, math.exp(logt), generator_samples, d, **kw)
