@@ -777,11 +777,16 @@ def test_twin_asymptotic_variance_in_an_exact_answer_fails(setting):
 
 
 def test_one_convention_per_answer():
-    """An answer is exact in every element or in none: a λ grid containing 0 is the deterministic equivalent
-    throughout (best_lambda compares one curve), and T < d with a power-law Σ has no exact law."""
+    """Each element of an array answer is one answer, with one convention for all its fields (the one a scalar call
+    gives); best_lambda compares one curve, the deterministic equivalent throughout; T < d with a power-law Σ has
+    no exact law."""
     grid = th.predict(3, 200, 150, 50, lam=np.array([0.0, 0.1]))
-    assert grid.convention == "asymptotic"
-    assert float(grid.variance[0]) == pytest.approx(50 / 150, rel=1e-12)
+    assert grid.convention.tolist() == ["exact", "asymptotic"]
+    for i, lam in enumerate((0.0, 0.1)):
+        one = th.predict(3, 200, 150, 50, lam=lam)
+        assert [float(getattr(one, f)) for f in FIELDS] == [float(getattr(grid, f)[i]) for f in FIELDS]
+    assert float(grid.variance[0]) == pytest.approx(50 / 149, rel=1e-12)
+    assert th.predict(3, 200, 150, 50, lam=np.array([0.0, 0.1]), finite_size="asymptotic").convention == "asymptotic"
     assert th.predict(3, 30, 150, 50, spectrum="powerlaw:1.5").convention == "asymptotic"
     assert th.predict(3, 200, 40, 50, spectrum="powerlaw:1.5").convention == "asymptotic"
     assert th.predict(3, 200.5, 150, 50).convention == "asymptotic"  # a real T has no finite-sample law

@@ -211,16 +211,22 @@ def _sums(k: np.ndarray, w: np.ndarray, c2: np.ndarray):
     return tg, d2, kk2
 
 
-def exact_law_applies(samples, generator_samples: int, d: int, lam, omega) -> bool:
-    """Whether :func:`predict` has an exact finite-sample law for every element of this setting (then every field
-    of its answer is exact with ``finite_size="exact"``): λ = 0 everywhere, integer T, and either T ≥ d
-    (the downstream fit is OLS, any Σ) or Σ = sI; and either T₀ ≥ d (OLS generators, any Σ) or Σ = sI."""
-    lam = np.asarray(lam, dtype=float)
-    t = np.asarray(samples, dtype=float)
+def exact_mask(samples, generator_samples: int, d: int, lam, omega) -> np.ndarray:
+    """Elementwise (over the broadcast of ``lam`` and ``samples``): whether :func:`predict` has an exact
+    finite-sample law there (then every field of that element is exact with ``finite_size="exact"``): λ = 0,
+    integer T, and T ≥ d (the downstream fit is OLS, any Σ) or Σ = sI; and (for the whole setting) T₀ ≥ d (OLS
+    generators, any Σ) or Σ = sI."""
+    lam, t = np.broadcast_arrays(np.asarray(lam, dtype=float), np.asarray(samples, dtype=float))
     w = np.asarray(omega, dtype=float)
     iso = bool(np.all(w == w[0]))
-    return bool(np.all(lam == 0) and np.all(t == np.round(t)) and (iso or np.all(t >= d))
-                and (iso or int(generator_samples) >= d))
+    if not (iso or int(generator_samples) >= d):
+        return np.zeros(t.shape, dtype=bool)
+    return (lam == 0) & (t == np.round(t)) & (iso | (t >= d))
+
+
+def exact_law_applies(samples, generator_samples: int, d: int, lam, omega) -> bool:
+    """Whether every element of the setting has an exact law (:func:`exact_mask`)."""
+    return bool(np.all(exact_mask(samples, generator_samples, d, lam, omega)))
 
 
 def _exact_finite_size(n_gen, t, t0: int, d: int, w, c2, sig2, s02):
@@ -287,11 +293,13 @@ def predict(
     lam : ridge λ ≥ 0 with the (1/T)-scaled loss (a user of ‖Xw − y‖² + λ'‖w‖² passes λ'/T). Array.
     spectrum : ``"isotropic"`` or ``"powerlaw:β"`` (ω_j = j^−β), or an array of d eigenvalues (an empirical
         spectrum, docs/real_data.md). r2, source_r, gamma : see :func:`teacher_coefficients`.
-    finite_size : ``"exact"`` (default): where :func:`exact_law_applies` (λ = 0, integer T; T ≥ d or Σ = sI;
-        T₀ ≥ d or Σ = sI) every field is the exact finite-sample law of :func:`_exact_finite_size` (e.g.
-        variance σ²d/(T − d − 1), total = :func:`ols_exact`), elsewhere the deterministic equivalent below.
-        ``"asymptotic"``: the deterministic equivalent everywhere (variance σ²u = σ²d/(T − d) ridgeless,
-        T > d). The result's ``convention`` says which one this answer is; an answer never mixes them.
+    finite_size : ``"exact"`` (default): at every element where :func:`exact_mask` holds (λ = 0, integer T;
+        T ≥ d or Σ = sI; T₀ ≥ d or Σ = sI) every field is the exact finite-sample law of
+        :func:`_exact_finite_size` (e.g. variance σ²d/(T − d − 1), total = :func:`ols_exact`), elsewhere the
+        deterministic equivalent below. ``"asymptotic"``: the deterministic equivalent everywhere (variance
+        σ²u = σ²d/(T − d) ridgeless, T > d). The result's ``convention`` names the law of each element
+        ("exact" or "asymptotic"; an array of them when the elements differ): the fields of one element (one
+        answer) never mix them.
 
     Formulas (module docstring; docs/theory.md §4): T₀ ≥ d + 2 (any Σ)
     bias = (1+u)κ²Σc_j²ω_j/(ω_j+κ)², variance = σ²u, collapse = nσ₀²[df₂(κ) + uκ²tr(Σ+κ)⁻²]/(T₀−d−1);
@@ -307,19 +315,35 @@ def predict(
     w, c2 = teacher_coefficients(spectrum, d, r2, source_r, gamma)
     d = int(d)
     t0 = int(generator_samples)
-    if finite_size == "exact" and exact_law_applies(samples, t0, d, lam, w):
-        n_gen = np.asarray(generations, dtype=float)
-        t_b = np.asarray(samples, dtype=float)
-        sig2 = np.asarray(sigma, dtype=float) ** 2
-        s02 = np.asarray(sigma0, dtype=float) ** 2
-        shape = np.broadcast_shapes(n_gen.shape, t_b.shape, sig2.shape, s02.shape, np.shape(lam))
+    mask = exact_mask(samples, t0, d, lam, w) if finite_size == "exact" else np.zeros(np.shape(samples), bool)
+    asym = None if np.all(mask) else _asymptotic(generations, samples, t0, d, sigma, sigma0, lam, w, c2)
+    if not np.any(mask):
+        return asym
+    n_gen = np.asarray(generations, dtype=float)
+    t_b = np.asarray(samples, dtype=float)
+    sig2 = np.asarray(sigma, dtype=float) ** 2
+    s02 = np.asarray(sigma0, dtype=float) ** 2
+    shape = np.broadcast_shapes(n_gen.shape, t_b.shape, sig2.shape, s02.shape, mask.shape)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
         bias, variance, collapse = _exact_finite_size(n_gen, t_b, t0, d, w, c2, sig2, s02)
-        if (t0 <= d + 1 and t0 >= d - 1) and np.any(np.isinf(collapse)):
-            warnings.warn(f"generator_samples T0 = {t0} in {{d - 1, d, d + 1}}: the generator's noise has an "
-                          "infinite mean (inverse Wishart); collapse = inf", RuntimeWarning, stacklevel=2)
-        total = bias + variance + collapse
-        bc = lambda x: np.broadcast_to(x, shape).copy()  # noqa: E731
+    m = np.broadcast_to(mask, shape)
+    bc = lambda x: np.broadcast_to(x, shape).copy()  # noqa: E731
+    if caught and np.any(np.isinf(np.broadcast_to(variance, shape)[m])):
+        warnings.warn(str(caught[0].message), RuntimeWarning, stacklevel=2)
+    if t0 in (d - 1, d, d + 1) and np.any(np.isinf(np.broadcast_to(collapse, shape)[m])):
+        warnings.warn(f"generator_samples T0 = {t0} in {{d - 1, d, d + 1}}: the generator's noise has an "
+                      "infinite mean (inverse Wishart); collapse = inf", RuntimeWarning, stacklevel=2)
+    total = bias + variance + collapse
+    if asym is None:
         return RetrainPrediction(bc(bias), bc(variance), bc(collapse), bc(total), convention="exact")
+    pick = lambda e, a: np.where(m, bc(e), np.broadcast_to(a, shape))  # noqa: E731
+    return RetrainPrediction(pick(bias, asym.bias), pick(variance, asym.variance), pick(collapse, asym.collapse),
+                             pick(total, asym.total), convention=np.where(m, "exact", "asymptotic"))
+
+
+def _asymptotic(generations, samples, t0: int, d: int, sigma, sigma0, lam, w, c2) -> RetrainPrediction:
+    """The deterministic equivalent of :func:`predict` (every element)."""
     n_gen = np.asarray(generations, dtype=float)
     lam_b, t_b = np.broadcast_arrays(np.asarray(lam, dtype=float), np.asarray(samples, dtype=float))
     k = kappa(lam_b, w, t_b)
