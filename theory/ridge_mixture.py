@@ -21,6 +21,8 @@ Penalty convention: ``penalty="mean"`` (default) is the objective (1/n)‖Xw −
 Simulator twin: :func:`montecarlo.ridge_mixture.simulate` (same keywords plus n_trials, seed).
 Accuracy: deterministic equivalents, exact as n, d → ∞ at fixed ratios; finite-size deviations of the
 expectation are O(1/d) relative away from the interpolation threshold and grow near n = d when λ → 0.
+``finite_size="exact"`` (the default of ``collapse predict ridge``; the library default is ``"asymptotic"``):
+the exact ridgeless finite-n laws where they are known, e.g. variance σ̄²d/(n − d − 1) (docs/theory.md §2.4).
 """
 
 from __future__ import annotations
