@@ -87,3 +87,19 @@ def test_one_convention_per_answer_and_the_cli():
         assert th.predict(101, 0.0, 0.0, w, finite_size="exact").variance == np.inf  # E tr(XᵀX)⁻¹ = inf at d + 1
     with pytest.raises(Exception, match="'finite_size'"):
         th.predict(110, 0.0, 0.0, w, finite_size="finite")
+
+
+@pytest.mark.parametrize("word,args", [
+    ("ridge", ["--n", "110", "--d", "100", "--p2", "0", "--c2", "1"]),
+    ("retrain", ["--generations", "1", "--samples", "200", "--generator-samples", "150", "--d", "50"]),
+])
+def test_cli_finite_size_flag(word, args):
+    from model_collapse import cli
+
+    out = cli.run(["predict", word, *args, "--finite-size", "exact-ish"])
+    assert out.exit_code == 2 and out.stderr.strip().count("\n") == 0
+    assert "The '--finite-size' parameter must be one of 'exact', 'asymptotic'. Got 'exact-ish' instead." in out.stderr
+    exact = cli.run(["predict", word, *args])
+    asym = cli.run(["predict", word, *args, "--finite-size", "asymptotic"])
+    assert exact.exit_code == asym.exit_code == 0
+    assert "convention  exact" in exact.stdout and "asymptotic" in asym.stdout and "variance_exact" in asym.stdout
