@@ -37,6 +37,7 @@ def test_default_weight_is_pooling_and_equals_the_ridge_family():
     ridge, _ = run_json(["predict", "ridge", *BASE, "--json"])
     assert "weight" not in mix["setting"] and mix["setting"]["rounds"] == 1  # no weight: pooling, one round
     ridge.pop("setting")
+    assert ridge.pop("convention") == "asymptotic"  # λ > 0 (the ridge answer names its convention)
     for key in ridge:
         assert mix[key] == pytest.approx(ridge[key], rel=1e-10)
 

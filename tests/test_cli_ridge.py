@@ -19,12 +19,14 @@ def run_json(capsys, argv):
 
 def test_predict_json_keys_and_isotropic_closed_form(capsys):
     out = run_json(capsys, ["predict", "ridge", *BASE, "--json"])
-    assert list(out) == ["bias", "variance", "zeta", "total", "kappa", "u", "setting"]
+    assert list(out) == ["bias", "variance", "zeta", "total", "kappa", "u", "convention", "setting"]
+    assert out["convention"] == "asymptotic"  # λ > 0: no exact finite-n law
     iso = th.isotropic_test_error(0.1, 0.1, 0.01, c2=1.0, r2=1.0, sigma=0.5)
     for key in ["bias", "variance", "zeta", "total", "kappa", "u"]:
         assert out[key] == pytest.approx(float(getattr(iso, key)), rel=1e-12)
     assert out["setting"] == {"n": 1000, "d": 100, "p2": 0.1, "c2": 1, "lam": 0.01, "sigma": 0.5, "r2": 1.0,
-                              "spectrum": "isotropic", "teacher": "isotropic", "penalty": "mean", "mse": False}
+                              "spectrum": "isotropic", "teacher": "isotropic", "penalty": "mean", "mse": False,
+                              "finite_size": "exact"}
 
 
 def test_lam_and_sigma_default_to_0_and_1_and_are_echoed(capsys):
@@ -44,7 +46,7 @@ def test_predict_powerlaw_sigma2_r2_match_general_formula(capsys):
 def test_predict_text_output(capsys):
     assert main(["predict", "ridge", *BASE]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [ln.split()[0] for ln in lines] == ["bias", "variance", "zeta", "total", "kappa", "u"]
+    assert [ln.split()[0] for ln in lines] == ["bias", "variance", "zeta", "total", "kappa", "u", "convention"]
 
 
 def test_simulate_json_shape_and_agreement(capsys):

@@ -145,6 +145,7 @@ def test_cli_ridge_on_digits_uses_the_data_spectrum_and_teacher():
     t = ds.teacher("data:digits", "parity")
     ref = rm.predict(300, 0.2, 0.01, w, c2=0.1, sigma=0.5, gamma=t.gamma).as_dict()
     setting = got.pop("setting")
+    assert got.pop("convention") == "asymptotic"  # λ > 0: the deterministic equivalent in every field
     assert got == pytest.approx(ref, rel=1e-12)
     # the echoed setting: the data's own dimension, the spectrum and teacher as typed
     assert (setting["d"], setting["spectrum"], setting["teacher"]) == (61, "data:digits", "parity")
@@ -175,6 +176,7 @@ def test_cli_d_matches_the_data_and_named_spectra_still_work():
     ref = rm.predict(300, 0.2, 0.01, np.arange(1, 51.0) ** -1.0, c2=0.1, sigma=0.5).as_dict()
     got = json.loads(named.stdout)
     assert got.pop("setting")["spectrum"] == "powerlaw:1"
+    assert got.pop("convention") == "asymptotic"
     assert got == pytest.approx(ref, rel=1e-12)
     rp = cli.run(["predict", "rp", "--n", "300", "--m", "20", "--p2", "0.2", "--c2", "0.1", "--spectrum",
                   "data:digits", "--form", "quenched", "--teacher", "parity", "--json"])
@@ -191,6 +193,7 @@ def test_cli_retrain_on_digits_matches_theory_with_data_teacher():
     ref = it.predict(2, 100, 80, 61, lam=0.01, spectrum=w, gamma=t.gamma).as_dict()
     got = json.loads(out.stdout)
     assert got.pop("setting")["d"] == 61  # the data's dimension, echoed
+    assert got.pop("convention") == "asymptotic"
     assert got == pytest.approx(ref, rel=1e-12)
 
 

@@ -100,9 +100,13 @@ def test_literature_reading_is_the_collapse_field():
     """E_test = σ²d·n/(T − d − 1) at T₀ = T, σ₀ = σ (the injections only) equals predict's collapse, and the
     printed total adds the downstream fit's own error (σ²d/(T − d) in the DE, σ²d/(T − d − 1) exactly)."""
     d, t, n, s = 40, 200, 7, 0.8
-    p = th.predict(n, t, t, d, sigma=s, sigma0=s, lam=0.0)
+    p = th.predict(n, t, t, d, sigma=s, sigma0=s, lam=0.0, finite_size="asymptotic")
+    assert p.convention == "asymptotic"
     assert math.isclose(float(p.collapse), s**2 * d * n / (t - d - 1), rel_tol=1e-13)
     assert math.isclose(float(p.total), s**2 * d / (t - d) + float(p.collapse), rel_tol=1e-13)
+    exact = th.predict(n, t, t, d, sigma=s, sigma0=s, lam=0.0)  # the default: one exact convention
+    assert exact.convention == "exact" and float(exact.collapse) == float(p.collapse)
+    assert math.isclose(float(exact.total), float(th.ols_exact(n, t, t, d, sigma=s, sigma0=s)), rel_tol=1e-13)
     assert math.isclose(float(th.ols_exact(n, t, t, d, sigma=s, sigma0=s)), s**2 * d * (n + 1) / (t - d - 1),
                         rel_tol=1e-13)
 
@@ -500,6 +504,10 @@ def test_singular_settings_are_inf_with_a_warning():
     with pytest.warns(RuntimeWarning, match="interpolation threshold"):
         p = th.predict(0, 20, 100, 20, sigma=0.5, sigma0=0.5, lam=0.0)
     assert p.variance == np.inf
+    for t in (19, 21):  # exact: E tr(XᵀX)⁻¹ diverges at T = d ± 1 too (the asymptotic law is finite there)
+        with pytest.warns(RuntimeWarning, match="interpolation threshold"):
+            assert th.predict(0, t, 100, 20, sigma=0.5, lam=0.0).variance == np.inf
+        assert np.isfinite(th.predict(0, t, 100, 20, sigma=0.5, lam=0.0, finite_size="asymptotic").variance)
     with pytest.warns(RuntimeWarning):
         assert th.predict(2, 100, 19, 20, sigma=0.5, sigma0=0.5, lam=0.1).collapse == np.inf
     with warnings.catch_warnings():  # no warning, finite, when nothing is injected
@@ -585,17 +593,25 @@ def _json(capsys, main, argv):
 
 def test_cli_predict_retrain_keys_and_values(cli_main, capsys):
     out = _json(capsys, cli_main, ["predict", "retrain", *RETRAIN, "--lam", "0", "--json"])
-    assert list(out) == [*FIELDS, "ols_exact", "setting"]
+    assert list(out) == [*FIELDS, "convention", "ols_exact", "setting"]
     assert out["setting"] == {"generations": 3, "samples": 200, "generator_samples": 150, "d": 50, "sigma": 0.5,
                               "sigma0": 1, "lam": 0.0, "spectrum": "isotropic", "teacher": "isotropic", "r2": 1.0,
-                              "best_lambda": False, "exact": False}
+                              "best_lambda": False, "exact": False, "finite_size": "exact"}
     default_lam = _json(capsys, cli_main, ["predict", "retrain", *RETRAIN, "--json"])  # --lam defaults to 0
     assert default_lam == out
     assert out["ols_exact"] == pytest.approx(float(th.ols_exact(3, 200, 150, 50, sigma=0.5, sigma0=1.0)), rel=1e-14)
+    # one convention per answer: the exact total is ols_exact, and its variance is σ²d/(T − d − 1)
+    assert out["convention"] == "exact" and out["total"] == pytest.approx(out["ols_exact"], rel=1e-14)
+    assert out["variance"] == pytest.approx(0.25 * 50 / 149, rel=1e-14)
+    asym = _json(capsys, cli_main, ["predict", "retrain", *RETRAIN, "--finite-size", "asymptotic", "--json"])
+    assert list(asym) == [*FIELDS, "convention", "ols_exact", "variance_exact", "setting"]
+    assert asym["convention"] == "asymptotic" and asym["variance"] == pytest.approx(0.25 * 50 / 150, rel=1e-14)
+    assert asym["variance_exact"] == pytest.approx(out["variance"], rel=1e-14)
     ridge = _json(capsys, cli_main, ["predict", "retrain", *RETRAIN, "--lam", "0.01", "--spectrum", "powerlaw:1.5",
                                      "--source-r", "0.5", "--best-lambda", "--json"])
     ref = th.predict(3, 200, 150, 50, sigma=0.5, sigma0=1.0, lam=0.01, spectrum="powerlaw:1.5", source_r=0.5)
-    assert list(ridge) == [*FIELDS, "best_lam", "best_total", "setting"]
+    assert list(ridge) == [*FIELDS, "convention", "best_lam", "best_total", "setting"]
+    assert ridge["convention"] == "asymptotic"
     assert ridge["setting"]["source_r"] == 0.5 and ridge["setting"]["best_lambda"] is True
     assert ridge["total"] == pytest.approx(float(ref.total), rel=1e-14)
     assert ridge["best_total"] <= ridge["total"]
@@ -712,3 +728,72 @@ def test_registry_reference_setting():
     assert_agrees(th.predict(**REF).total, est.total.mean, est.total.sem, finite_rtol=REF_RTOL)
     perturbed = {**REF, "generations": REF["generations"] ** 2}
     assert_disagrees(th.predict(**perturbed).total, est.total.mean, est.total.sem, finite_rtol=REF_RTOL)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# One convention per answer (finite_size): every field of predict's default answer is the exact finite-sample law
+# wherever one is known (λ = 0; T ≥ d or Σ = sI; T₀ ≥ d or Σ = sI): no allowance.
+
+
+@st.composite
+def exact_convention_settings(draw):
+    """λ = 0 settings with an exact law: T on either side of d (T < d only with Σ = sI), generators OLS or
+    minimum norm (T₀ < d only with Σ = sI). |T − d|, |T₀ − d| ≥ 6 (finite variance of the inverse-Wishart trace)."""
+    d = draw(st.integers(12, 30))
+    over = draw(st.booleans())  # downstream over-parameterised (T < d)
+    gen_over = draw(st.booleans())
+    iso = over or gen_over or draw(st.booleans())
+    return dict(
+        generations=draw(st.integers(0, 6)),
+        samples=draw(st.integers(3, d - 6)) if over else draw(st.integers(d + 6, 4 * d)),
+        generator_samples=draw(st.integers(3, d - 6)) if gen_over else draw(st.integers(d + 6, 4 * d)),
+        d=d, sigma=draw(st.floats(0.3, 1.0)), sigma0=draw(st.floats(0.0, 1.0)), lam=0.0,
+        spectrum="isotropic" if iso else spectrum_of(draw(st.sampled_from([1.0, 2.0]))),
+    )
+
+
+@settings(max_examples=25)
+@given(setting=exact_convention_settings())
+def test_exact_convention_matches_simulation(setting):
+    p = th.predict(**setting)
+    assert p.convention == "exact"
+    est = mc.simulate(**setting, n_trials=100, seed=4)
+    for f in FIELDS:
+        e = getattr(est, f)
+        assert_agrees(getattr(p, f), e.mean, e.sem, finite_rtol=0.0, atol=ATOL, label=f"exact {f} at {setting}")
+
+
+@pytest.mark.parametrize("setting", [
+    dict(generations=3, samples=60, generator_samples=150, d=50, sigma=1.0, sigma0=0.5, lam=0.0),  # T = 1.2d
+    dict(generations=2, samples=30, generator_samples=80, d=40, sigma=1.0, sigma0=0.5, lam=0.0),  # T < d, Σ = I
+])
+def test_twin_asymptotic_variance_in_an_exact_answer_fails(setting):
+    """The deterministic equivalent's ridgeless variance σ²d/(T − d) (or σ²T/(d − T)) in place of the exact
+    σ²d/(T − d − 1) (σ²T/(d − T − 1)) is what the default answer printed before: 10 % low at T = 1.2d; rejected."""
+    est = mc.simulate(**setting, n_trials=600, seed=5)
+    exact, asym = th.predict(**setting), th.predict(**setting, finite_size="asymptotic")
+    assert (exact.convention, asym.convention) == ("exact", "asymptotic")
+    assert_agrees(exact.variance, est.variance.mean, est.variance.sem, finite_rtol=0.0)
+    assert_agrees(exact.total, est.total.mean, est.total.sem, finite_rtol=0.0)
+    assert_disagrees(asym.variance, est.variance.mean, est.variance.sem, finite_rtol=0.0, label="σ²d/(T − d)")
+
+
+def test_one_convention_per_answer():
+    """Each element of an array answer is one answer, with one convention for all its fields (the one a scalar call
+    gives); best_lambda compares one curve, the deterministic equivalent throughout; T < d with a power-law Σ has
+    no exact law."""
+    grid = th.predict(3, 200, 150, 50, lam=np.array([0.0, 0.1]))
+    assert grid.convention.tolist() == ["exact", "asymptotic"]
+    for i, lam in enumerate((0.0, 0.1)):
+        one = th.predict(3, 200, 150, 50, lam=lam)
+        assert [float(getattr(one, f)) for f in FIELDS] == [float(getattr(grid, f)[i]) for f in FIELDS]
+    assert float(grid.variance[0]) == pytest.approx(50 / 149, rel=1e-12)
+    assert th.predict(3, 200, 150, 50, lam=np.array([0.0, 0.1]), finite_size="asymptotic").convention == "asymptotic"
+    assert th.predict(3, 30, 150, 50, spectrum="powerlaw:1.5").convention == "asymptotic"
+    assert th.predict(3, 200, 40, 50, spectrum="powerlaw:1.5").convention == "asymptotic"
+    assert th.predict(3, 200.5, 150, 50).convention == "asymptotic"  # a real T has no finite-sample law
+    p = th.predict(np.arange(3), np.array([[30], [200]]), 150, 50, sigma=0.5)
+    assert p.convention == "exact" and p.total.shape == (2, 3)
+    np.testing.assert_allclose(p.total[1], th.ols_exact(np.arange(3), 200, 150, 50, sigma=0.5), rtol=1e-13)
+    with pytest.raises(InvalidParameterError, match="'finite_size'"):
+        th.predict(1, 200, 150, 50, finite_size="finite")

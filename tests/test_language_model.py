@@ -521,10 +521,67 @@ def test_theorem_3_bound_holds_on_simulations_and_eq_11_is_logarithmic():
         assert np.all(dev.mean[1:] + 4 * dev.sem[1:] < bound)
     assert th.deviation_bound(100, 10**4, 600) == math.inf or th.deviation_bound(100, 10**4, 600) > 1e100
     big = int(round(10**8 * math.e))
-    n1, n2 = th.max_synthetic(10**8, 600, 0.1), th.max_synthetic(big, 600, 0.1)
+    n1, n2 = (th.max_synthetic(x, 600, 0.1, form="printed") for x in (10**8, big))
     assert n2 - n1 == pytest.approx(2 * math.pi / math.e**2 * math.log(big / 10**8), rel=1e-9)
-    assert th.max_synthetic(100, 600, 0.1) == 0.0
-    assert th.max_synthetic(10**15, 5, 0.1) == pytest.approx(2 * math.pi / math.e**2 * 3, rel=1e-12)  # s − 2
+    assert th.max_synthetic(100, 600, 0.1, form="printed") == 0.0
+    for form in ("theorem3", "printed"):  # the s − 2 branch: the first case's own condition C₀n/e + 2 ≤ s
+        assert th.max_synthetic(10**15, 5, 0.1, form=form) == pytest.approx(2 * math.pi / math.e**2 * 3, rel=1e-12)
+
+
+# Eq. 11 against Theorem 3: the first case of the bound, (1/N)√(πn/2)·C₁s·e^{C₀n/(2e)} ≤ ε, C₀/(2e) = e²/(4π),
+# solves to n ≤ (4π/e²)·log(√2·π·Nε/(6es√n)); eq. 11 prints (2π/e²)·log(√(2π)Nε/(6es)).
+EQ11_CASES = [(10**6, 600, 0.1), (10**8, 600, 0.1), (10**12, 600, 0.01), (10**15, 2000, 0.5), (10**5, 600, 1.0)]
+
+
+def _first_case_bound_mp(real, n, vocab):
+    c0, c1 = mpmath.e**3 / (2 * mpmath.pi), 6 * mpmath.e / mpmath.pi**1.5
+    return mpmath.sqrt(mpmath.pi * n / 2) * c1 * vocab * mpmath.exp(c0 * n / (2 * mpmath.e)) / real
+
+
+@pytest.mark.parametrize("real,vocab,eps", EQ11_CASES)
+def test_max_synthetic_is_where_theorem_3_reaches_eps(real, vocab, eps):
+    """Default form: at n* Theorem 3's bound equals ε (mpmath, 40 digits, to 1e-12); at the integers around n* it is
+    below and above ε (deviation_bound); eq. 11 as printed keeps the bound below ε (valid) with about half the
+    synthetic data (ratio 1.85 at N = 10⁶, → 2 as N → ∞, the coefficients 4π/e² : 2π/e²)."""
+    n_star = th.max_synthetic(real, vocab, eps)
+    printed = th.max_synthetic(real, vocab, eps, form="printed")
+    assert 0 < n_star < 2 * math.pi / math.e**2 * (vocab - 2)
+    with mpmath.workdps(40):
+        assert abs(_first_case_bound_mp(real, mpmath.mpf(n_star), vocab) / eps - 1) < 1e-12
+        assert _first_case_bound_mp(real, mpmath.mpf(printed), vocab) < eps
+    if n_star >= 1:
+        assert th.deviation_bound(real, math.floor(n_star), vocab) <= eps < th.deviation_bound(real, math.ceil(n_star),
+                                                                                               vocab)
+    assert 1.3 < n_star / printed < 2.0 if printed > 1 else printed < n_star
+    if (real, vocab, eps) == (10**6, 600, 0.1):
+        assert (round(n_star, 2), round(printed, 2)) == (5.10, 2.76)
+
+
+@pytest.mark.parametrize("real,vocab,eps", [c for c in EQ11_CASES if c[0] >= 10**6])
+def test_twin_eq_11_coefficient_fixed_but_argument_as_printed_violates_theorem_3(real, vocab, eps):
+    """The half-corrected reading n = (4π/e²)·log(√(2π)Nε/(6es)) (coefficient of Theorem 3, the printed argument
+    without √n and with √(2π) for √2·π) overshoots n* whenever n* > π: the bound there exceeds ε, so the same check
+    that the two forms pass fails."""
+    twin = 4 * math.pi / math.e**2 * math.log(math.sqrt(2 * math.pi) * real * eps / (6 * math.e * vocab))
+    with mpmath.workdps(40):
+        assert _first_case_bound_mp(real, mpmath.mpf(twin), vocab) > eps
+
+
+def test_eq_11_amount_against_the_exact_chain():
+    """At n = ⌊n*⌋ = 5 (N = 10⁶, s = 600, s̃ = 52, S₀ = 0.1, ε = 0.1) the drift of the real chain is far below ε:
+    exactly, E‖p⁽ᵐ⁾ − p⁽¹⁾‖₂² = S_m − S₁ (E[p⁽ᵐ⁾ | p⁽¹⁾] = p⁽¹⁾), so E‖p⁽ᵐ⁾ − p⁽¹⁾‖₁ ≤ √(s̃(S_m − S₁)) (Cauchy–Schwarz
+    and Jensen on the s̃-token support); simulation lies below that exact-chain bound. Both readings of eq. 11 are
+    therefore valid here; the chain cannot tell them apart (Theorem 3 is loose by ~10³), which is why the constant
+    is settled against Theorem 3 itself (above)."""
+    real, vocab, support, s0, eps = 10**6, 600, 52, 0.1, 0.1
+    n = math.floor(th.max_synthetic(real, vocab, eps))
+    m = np.arange(1, 12 + 1)
+    s_m = np.asarray(th.sq_norm("partially-synthetic", real, n, m, s0))
+    chain_bound = np.sqrt(support * (s_m - s_m[0]))
+    assert np.all(chain_bound[1:] < eps / 100)
+    est = mc.simulate("partially-synthetic", real, n, m, s0, support, vocab, n_trials=200, seed=21)
+    assert np.all(est.deviation.mean[1:] - 4 * est.deviation.sem[1:] <= chain_bound[1:])
+    assert np.all(est.deviation.mean[1:] < th.deviation_bound(real, n, vocab))
 
 
 # ---------------------------------------------------------------- simulator mechanics

@@ -37,8 +37,14 @@ Formulas (κ, u from :mod:`model_collapse.theory.ridge` at the downstream T):
   :func:`_overparameterised_general`. It reduces to the isotropic law with d − T₀ for d − T₀ − 1.
 - Exact finite-sample OLS law (:func:`ols_exact`, λ = 0, T, T₀ ≥ d + 2, Gaussian design):
       E_test = σ²d/(T − d − 1) + n·σ₀²d/(T₀ − d − 1).
-  :func:`predict` uses the deterministic equivalent u = d/(T − d) for the downstream variance instead of
-  the exact d/(T − d − 1); the generator factor 1/(T₀ − d − 1) is exact in both.
+- Finite-size convention of :func:`predict` (``finite_size``): ``"exact"`` (default) gives, wherever an exact
+  law is known (:func:`exact_law_applies`: λ = 0, integer T, T ≥ d or Σ = sI, T₀ ≥ d or Σ = sI), the exact
+  finite-sample law in every field: bias = r²(1 − min(T,d)/d), variance = σ²d/(T − d − 1) (T ≥ d + 2) or
+  σ²T/(d − T − 1) (T ≤ d − 2, Σ = sI), collapse = (min(T,d)/d)·G_n with G_n = :func:`generator_error`, so
+  total = :func:`ols_exact` in the OLS case; elsewhere (λ > 0, or T < d / T₀ < d with a non-isotropic Σ)
+  the deterministic equivalent. ``"asymptotic"``: the deterministic equivalent everywhere (its ridgeless
+  downstream variance is σ²d/(T − d), 1/(T − d − 1) → 1/(T − d)). The result's ``convention`` names the one
+  used: one answer never mixes the two.
 
 Scaling laws (:func:`scaling_law`), power-law spectrum ω_j = j^−β (β > 1), source exponent r, λ = T^−ℓ,
 r̃ = min(r, 1), in the regime T ≪ d < T₀ = d/φ₀ (downstream over-parameterised, φ₀ < 1 fixed):
@@ -58,6 +64,13 @@ from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
+from model_collapse.theory.retrain_scaling import (  # re-exported: the scaling laws' closed forms
+    PowerLawConstants,
+    ScalingLaw,
+    power_law_constants,
+    scaling_law,
+    term_exponents,
+)
 from model_collapse.theory.ridge import kappa, spectral_sum, u
 from model_collapse.theory.spectrum import eigenvalues as spectrum_eigenvalues
 from model_collapse.theory.spectrum import parse_spectrum
@@ -69,10 +82,11 @@ from model_collapse.validation import (
     SCALE,
     Interval,
     InvalidParameterError,
+    Options,
     renamed,
     validate,
 )
-from scipy import optimize, special
+from scipy import optimize
 
 __all__ = [
     "RetrainPrediction",
@@ -87,13 +101,17 @@ __all__ = [
     "scaling_law",
     "crossover_samples",
     "term_exponents",
+    "PowerLawConstants",
+    "power_law_constants",
+    "exact_law_applies",
+    "FINITE_SIZE",
     "FIELDS",
 ]
 
 FIELDS = ("bias", "variance", "collapse", "total")
-#: β of a power-law spectrum must exceed 1 for the scaling laws (tr Σ finite, u → β − 1 ridgeless).
-BETA = Interval(Real, 1, 1e3, closed="right")  # beyond 1e3 every eigenvalue but the first underflows
-PHI0 = Interval(Real, 0, 1, closed="neither")
+#: finite-size convention of :func:`predict`: the exact finite-sample law where one is known, or the
+#: deterministic equivalent (asymptotic) everywhere.
+FINITE_SIZE = Options(("exact", "asymptotic"))
 
 
 @dataclass(frozen=True)
@@ -101,13 +119,16 @@ class RetrainPrediction:
     """E‖ŵ − w₀‖²_Σ = bias + variance + collapse (= total); arrays of the broadcast input shape.
 
     bias, variance: the clean downstream error E₀ (n = 0); collapse = total − E₀, the excess due to the n
-    synthetic generations (the "injections only" reading of the literature).
+    synthetic generations (the "injections only" reading of the literature). ``convention``: which law every
+    field of this answer follows, ``"exact"`` (the finite-sample law) or ``"asymptotic"`` (the deterministic
+    equivalent); one answer never mixes them.
     """
 
     bias: np.ndarray
     variance: np.ndarray
     collapse: np.ndarray
     total: np.ndarray
+    convention: str = "asymptotic"
 
     def as_dict(self) -> dict:
         return {k: _plain(getattr(self, k)) for k in FIELDS}
@@ -196,9 +217,62 @@ def _sums(k: np.ndarray, w: np.ndarray, c2: np.ndarray):
     return tg, d2, kk2
 
 
+def exact_mask(samples, generator_samples: int, d: int, lam, omega) -> np.ndarray:
+    """Elementwise (over the broadcast of ``lam`` and ``samples``): whether :func:`predict` has an exact
+    finite-sample law there (then every field of that element is exact with ``finite_size="exact"``): λ = 0,
+    integer T, and T ≥ d (the downstream fit is OLS, any Σ) or Σ = sI; and (for the whole setting) T₀ ≥ d (OLS
+    generators, any Σ) or Σ = sI."""
+    lam, t = np.broadcast_arrays(np.asarray(lam, dtype=float), np.asarray(samples, dtype=float))
+    w = np.asarray(omega, dtype=float)
+    iso = bool(np.all(w == w[0]))
+    if not (iso or int(generator_samples) >= d):
+        return np.zeros(t.shape, dtype=bool)
+    return (lam == 0) & (t == np.round(t)) & (iso | (t >= d))
+
+
+def exact_law_applies(samples, generator_samples: int, d: int, lam, omega) -> bool:
+    """Whether every element of the setting has an exact law (:func:`exact_mask`)."""
+    return bool(np.all(exact_mask(samples, generator_samples, d, lam, omega)))
+
+
+def _exact_finite_size(n_gen, t, t0: int, d: int, w, c2, sig2, s02):
+    """The exact finite-sample (bias, variance, collapse) at λ = 0 (:func:`exact_law_applies` holds).
+
+    The downstream minimum-norm fit ŵ = X⁺y projects onto the row space of X (P = I for T ≥ d; for T < d and
+    Σ = sI a uniformly random rank-T projection, E[P] = (T/d)I, E‖Pv‖² = (T/d)‖v‖² for v independent of X):
+        bias = r²(1 − min(T, d)/d),   variance = σ²·d/(T − d − 1) (T ≥ d + 2) or σ²·T/(d − T − 1) (T ≤ d − 2),
+        collapse = (min(T, d)/d)·G_n,  G_n = E‖ŵ_n − w₀‖²_Σ (:func:`generator_error`: nσ₀²d/(T₀ − d − 1) for
+        T₀ ≥ d + 2, r²(1 − qⁿ) + σ₀²T₀/(d − T₀ − 1)·(1 − qⁿ)/(1 − q) for T₀ ≤ d − 2, Σ = sI),
+    r² = ‖w₀‖²_Σ; T ∈ {d − 1, d, d + 1} with σ > 0: variance = inf (the inverse-Wishart mean diverges).
+    """
+    n = np.asarray(n_gen, dtype=float)
+    r_eff = float(np.sum(c2 * w))
+    injected = n * s02
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        if t0 >= d:
+            dd = t0 - d - 1
+            gen = np.where(injected > 0, injected * (d / dd if dd > 0 else np.inf), 0.0)
+        else:
+            q = t0 / d
+            qn = q**n
+            dd = d - t0 - 1
+            noise = np.where(injected > 0, s02 * (t0 / dd if dd > 0 else np.inf) * (1.0 - qn) / (1.0 - q), 0.0)
+            gen = r_eff * (1.0 - qn) + noise
+        frac = np.minimum(t, d) / d
+        v = np.where(t >= d + 2, d / (t - d - 1), np.where(t <= d - 2, t / (d - t - 1), np.inf))
+        variance = np.where(sig2 > 0, sig2 * v, 0.0)
+        bias = r_eff * (1.0 - frac)
+        collapse = np.where(n > 0, frac * gen, 0.0)
+    if np.any(np.isinf(variance)):
+        warnings.warn("ridgeless downstream fit at the interpolation threshold (lam = 0, T in {d - 1, d, d + 1}): "
+                      "the exact variance σ²·E tr(XᵀX)⁺Σ is infinite (inverse-Wishart mean)", RuntimeWarning,
+                      stacklevel=3)
+    return bias, variance, collapse
+
+
 @renamed(teacher="gamma")
 @validate(generations=NONNEGATIVE_INT, samples=POSITIVE, generator_samples=POSITIVE_INT, d=POSITIVE_INT,
-          sigma=SCALE, sigma0=SCALE, lam=SCALE, r2=SCALE, source_r=EXPONENT)
+          sigma=SCALE, sigma0=SCALE, lam=SCALE, r2=SCALE, source_r=EXPONENT, finite_size=FINITE_SIZE)
 def predict(
     generations,
     samples,
@@ -212,6 +286,7 @@ def predict(
     r2: float = 1.0,
     source_r: float | None = None,
     gamma=None,
+    finite_size: str = "exact",
 ) -> RetrainPrediction:
     """Test error of ridge trained on the n-th generation's labels: bias, variance, collapse, total.
 
@@ -224,6 +299,13 @@ def predict(
     lam : ridge λ ≥ 0 with the (1/T)-scaled loss (a user of ‖Xw − y‖² + λ'‖w‖² passes λ'/T). Array.
     spectrum : ``"isotropic"`` or ``"powerlaw:β"`` (ω_j = j^−β), or an array of d eigenvalues (an empirical
         spectrum, docs/real_data.md). r2, source_r, gamma : see :func:`teacher_coefficients`.
+    finite_size : ``"exact"`` (default): at every element where :func:`exact_mask` holds (λ = 0, integer T;
+        T ≥ d or Σ = sI; T₀ ≥ d or Σ = sI) every field is the exact finite-sample law of
+        :func:`_exact_finite_size` (e.g. variance σ²d/(T − d − 1), total = :func:`ols_exact`), elsewhere the
+        deterministic equivalent below. ``"asymptotic"``: the deterministic equivalent everywhere (variance
+        σ²u = σ²d/(T − d) ridgeless, T > d). The result's ``convention`` names the law of each element
+        ("exact" or "asymptotic"; an array of them when the elements differ): the fields of one element (one
+        answer) never mix them.
 
     Formulas (module docstring; docs/theory.md §4): T₀ ≥ d + 2 (any Σ)
     bias = (1+u)κ²Σc_j²ω_j/(ω_j+κ)², variance = σ²u, collapse = nσ₀²[df₂(κ) + uκ²tr(Σ+κ)⁻²]/(T₀−d−1);
@@ -239,6 +321,35 @@ def predict(
     w, c2 = teacher_coefficients(spectrum, d, r2, source_r, gamma)
     d = int(d)
     t0 = int(generator_samples)
+    mask = exact_mask(samples, t0, d, lam, w) if finite_size == "exact" else np.zeros(np.shape(samples), bool)
+    asym = None if np.all(mask) else _asymptotic(generations, samples, t0, d, sigma, sigma0, lam, w, c2)
+    if not np.any(mask):
+        return asym
+    n_gen = np.asarray(generations, dtype=float)
+    t_b = np.asarray(samples, dtype=float)
+    sig2 = np.asarray(sigma, dtype=float) ** 2
+    s02 = np.asarray(sigma0, dtype=float) ** 2
+    shape = np.broadcast_shapes(n_gen.shape, t_b.shape, sig2.shape, s02.shape, mask.shape)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        bias, variance, collapse = _exact_finite_size(n_gen, t_b, t0, d, w, c2, sig2, s02)
+    m = np.broadcast_to(mask, shape)
+    bc = lambda x: np.broadcast_to(x, shape).copy()  # noqa: E731
+    if caught and np.any(np.isinf(np.broadcast_to(variance, shape)[m])):
+        warnings.warn(str(caught[0].message), RuntimeWarning, stacklevel=2)
+    if t0 in (d - 1, d, d + 1) and np.any(np.isinf(np.broadcast_to(collapse, shape)[m])):
+        warnings.warn(f"generator_samples T0 = {t0} in {{d - 1, d, d + 1}}: the generator's noise has an "
+                      "infinite mean (inverse Wishart); collapse = inf", RuntimeWarning, stacklevel=2)
+    total = bias + variance + collapse
+    if asym is None:
+        return RetrainPrediction(bc(bias), bc(variance), bc(collapse), bc(total), convention="exact")
+    pick = lambda e, a: np.where(m, bc(e), np.broadcast_to(a, shape))  # noqa: E731
+    return RetrainPrediction(pick(bias, asym.bias), pick(variance, asym.variance), pick(collapse, asym.collapse),
+                             pick(total, asym.total), convention=np.where(m, "exact", "asymptotic"))
+
+
+def _asymptotic(generations, samples, t0: int, d: int, sigma, sigma0, lam, w, c2) -> RetrainPrediction:
+    """The deterministic equivalent of :func:`predict` (every element)."""
     n_gen = np.asarray(generations, dtype=float)
     lam_b, t_b = np.broadcast_arrays(np.asarray(lam, dtype=float), np.asarray(samples, dtype=float))
     k = kappa(lam_b, w, t_b)
@@ -412,10 +523,12 @@ def best_lambda(generations, samples, generator_samples, d, *, sigma=1.0, sigma0
     """argmin over λ ≥ 0 of :func:`predict`'s total (the "sweet spot" of the U-shaped curves; scalars).
 
     A log-λ grid over [1e-8·ω_max, 1e3·ω_max] is refined by a bounded scalar search around its best point,
-    then compared with λ = 0. Isotropic, T₀ ≥ d + 2, T > d: the minimiser grows with n (more synthetic
+    then compared with λ = 0. The whole curve is the deterministic equivalent (``finite_size="asymptotic"``: one
+    convention for every λ, λ = 0 included). Isotropic, T₀ ≥ d + 2, T > d: the minimiser grows with n (more synthetic
     noise asks for more shrinkage), which the tests check against the grid.
     """
-    kw = dict(sigma=sigma, sigma0=sigma0, spectrum=spectrum, r2=r2, source_r=source_r, gamma=gamma)
+    kw = dict(sigma=sigma, sigma0=sigma0, spectrum=spectrum, r2=r2, source_r=source_r, gamma=gamma,
+              finite_size="asymptotic")
     wmax = float(spectrum_values(spectrum, d).max())
     grid = np.logspace(-8, 3, 111) * wmax
     with warnings.catch_warnings():
@@ -435,76 +548,6 @@ def best_lambda(generations, samples, generator_samples, d, *, sigma=1.0, sigma0
     return BestLambda(lam=best_lam, total=best)
 
 
-@dataclass(frozen=True)
-class ScalingLaw:
-    """Exponents p of E_test ∝ T^p (negative numbers) and the crossover, for ω_j = j^−β, source r.
-
-    ell_crit = β/(1 + 2βr̃); exponent = −2βr̃/(2βr̃ + 1) (the slow rate, at λ = T^−ell_crit);
-    fast_exponent = −2βr̃ (noiseless clean data, λ → 0); floor = the ridgeless plateau
-    (β − 1)(σ² + nσ₀²φ₀/(1 − φ₀)); crossover = T* where the ridgeless clean error meets it (inf if never).
-    """
-
-    ell_crit: float
-    exponent: float
-    fast_exponent: float
-    floor: float
-    crossover: float
-
-    def as_dict(self) -> dict:
-        return {k: float(getattr(self, k)) for k in ("ell_crit", "exponent", "fast_exponent", "floor", "crossover")}
-
-
-def term_exponents(beta: float, source_r: float, ell: float) -> dict:
-    """Rates (exponents of T) of each term at λ = T^−ℓ, regime T ≪ d: bias −2ℓr̃ (ℓ ≤ β), variance and
-    collapse −(1 − ℓ/β). For ℓ ≥ β (ridgeless-like) κ ≍ T^−β: bias −2βr̃, variance and collapse 0."""
-    rt = min(float(source_r), 1.0)
-    le = min(float(ell), float(beta))
-    return {"bias": -2.0 * le * rt, "variance": -(1.0 - le / beta), "collapse": -(1.0 - le / beta)}
-
-
-@validate(beta=BETA, source_r=EXPONENT, generations=NONNEGATIVE_INT, sigma=SCALE, sigma0=SCALE,
-          phi0=PHI0, r2=POSITIVE)
-def scaling_law(beta, source_r, *, generations=1, sigma=0.0, sigma0=1.0, phi0=0.5, r2=1.0) -> ScalingLaw:
-    """Scaling laws of iterative retraining for ω_j = j^−β (β > 1) and source ω_j c_j² ∝ j^−(1+2βr).
-
-    Regime: T ≪ d (downstream over-parameterised, d → ∞), generators with T₀ = d/φ₀ > d (OLS).
-    With λ = T^−ℓ, κ ≈ λ and E ≍ T^−2ℓr̃ + (σ² + nσ₀²φ₀/(1−φ₀))·T^−(1−ℓ/β), r̃ = min(r, 1):
-    ℓ_crit = β/(1 + 2βr̃), slow rate exponent −2βr̃/(2βr̃ + 1); ridgeless the clean error falls at the fast
-    rate T^−2βr̃ (σ = 0) and the collapse term is the floor F = (β − 1)·nσ₀²φ₀/(1 − φ₀) (u → β − 1).
-
-    Crossover (closed form, d = ∞): κ₀(T) = (a_β/T)^β with a_β = (π/β)/sin(π/β) (df₁(κ₀) = T); ridgeless
-    bias = G·κ₀^{2r} with G = r²Γ(2−2r)Γ(2r)/ζ(1+2βr) for r < 1, and bias = G·κ₀² with
-    G = r²β·ζ(1+2β(r−1))/ζ(1+2βr) for r > 1; T* solves bias + σ²(β − 1) = F. inf when F ≤ σ²(β − 1)
-    (the collapse never overtakes). r = 1 (a log correction) raises; use :func:`crossover_samples`.
-    """
-    beta, r = float(beta), float(source_r)
-    rt = min(r, 1.0)
-    ell = beta / (1 + 2 * beta * rt)
-    slow = -2 * beta * rt / (2 * beta * rt + 1)
-    fast = -2 * beta * rt
-    floor_collapse = (beta - 1) * float(generations) * float(sigma0) ** 2 * phi0 / (1 - phi0)
-    floor_clean = (beta - 1) * float(sigma) ** 2
-    if r == 1.0:
-        raise InvalidParameterError.of("source_r", "scaling_law", "must differ from 1 for the closed-form "
-                                    "crossover (log-corrected there); use crossover_samples.")
-    zeta_z = float(special.zeta(1 + 2 * beta * r))
-    if r < 1:
-        g = r2 * special.gamma(2 - 2 * r) * special.gamma(2 * r) / zeta_z
-        power = 2 * r
-    else:
-        g = r2 * beta * float(special.zeta(1 + 2 * beta * (r - 1))) / zeta_z
-        power = 2.0
-    excess = floor_collapse - floor_clean
-    if excess <= 0:
-        cross = math.inf
-    else:
-        k0 = (excess / g) ** (1 / power)
-        a_beta = (math.pi / beta) / math.sin(math.pi / beta)
-        cross = a_beta * k0 ** (-1 / beta)
-    return ScalingLaw(ell_crit=ell, exponent=slow, fast_exponent=fast, floor=floor_collapse + floor_clean,
-                      crossover=cross)
-
-
 @validate(generations=POSITIVE_INT, generator_samples=POSITIVE_INT, d=POSITIVE_INT, sigma=SCALE,
           sigma0=Interval(Real, 0, 1e150, closed="right"), r2=SCALE, source_r=EXPONENT)
 def crossover_samples(generations, generator_samples, d, *, sigma=0.0, sigma0=1.0, spectrum="powerlaw:2",
@@ -517,7 +560,8 @@ def crossover_samples(generations, generator_samples, d, *, sigma=0.0, sigma0=1.
     if int(generator_samples) < int(d) + 2:
         raise InvalidParameterError.of("generator_samples", "crossover_samples", "must be >= d + 2 = "
                                     f"{int(d) + 2}. Got {generator_samples} instead.")
-    kw = dict(sigma=sigma, sigma0=sigma0, lam=0.0, spectrum=spectrum, r2=r2, source_r=source_r)
+    kw = dict(sigma=sigma, sigma0=sigma0, lam=0.0, spectrum=spectrum, r2=r2, source_r=source_r,
+              finite_size="asymptotic")
 
     def gap(logt):
         p = predict(generations, math.exp(logt), generator_samples, d, **kw)

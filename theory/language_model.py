@@ -12,7 +12,8 @@ compute them, one concept each:
 - :mod:`theory.lm_chain`: the workflows and S_m = E‖p⁽ᵐ⁾‖₂² (Theorems 1 eq. 6 and 2, the accumulate product,
   the exact recursions of accumulate-subsample, recent-window and random-past);
 - :mod:`theory.lm_collapse`: the collapse of the fully synthetic chain (Theorem 1 eqs. 7–8, Proposition 1,
-  the exact lattice chain, the Wright–Fisher approximation) and Theorem 3 / eq. 11;
+  the exact lattice chain, the Wright–Fisher approximation) and Theorem 3 / eq. 11 (``max_synthetic``: the amount
+  Theorem 3 gives, 4π/e² in the logarithmic branch, by default; ``form="printed"``: eq. 11 as printed, 2π/e²);
 - :mod:`theory.exponential_family`: π²/6 beyond Gaussians (the two-token model as a Bernoulli family).
 
 Simulator twin: :func:`montecarlo.language_model.simulate`.

@@ -26,8 +26,10 @@ Beyond the bounds (fully synthetic, which quantity is which):
   Its error against :func:`exact_chain` is measured in tests/test_language_model.py and docs/lm.md.
 
 Theorem 3 (deviation bound) and eq. 11 (maximal synthetic amount): :func:`deviation_bound` and
-:func:`max_synthetic`, **with constants that could not be confirmed** (the extracted text garbles G_n(s);
-see their docstrings). Theorem 4 (φ(ζ) in place of 2) is not implemented.
+:func:`max_synthetic` (by default the amount that Theorem 3 gives, coefficient 4π/e²; ``form="printed"``: eq. 11
+as printed, coefficient 2π/e², a typo in its logarithmic branch), with G_n(s)'s first case in the reading that
+makes it continuous (the extracted text garbles it; see their docstrings). Theorem 4 (φ(ζ) in place of 2) is not
+implemented.
 Also importable from :mod:`theory.language_model`.
 Simulator twin: :func:`montecarlo.language_model.simulate` (``collapse_prob``, ``collapse_time``, ``deviation``,
 ``absorption``).
@@ -42,7 +44,8 @@ from numbers import Real
 
 import numpy as np
 from model_collapse.theory.lm_chain import COUNT, GENERATION, SIZE, SQ_NORM, _gens, _out, check_setting, sq_norm
-from model_collapse.validation import Interval, InvalidParameterError, renamed, validate
+from model_collapse.validation import Interval, InvalidParameterError, Options, renamed, validate
+from scipy import optimize
 from scipy.special import gammaln
 
 __all__ = [
@@ -92,16 +95,46 @@ def deviation_bound(real: int, synthetic: int, vocab: int) -> float:
     return float(math.sqrt(math.pi * synthetic / 2.0) * g / real)
 
 
-@validate(real=COUNT, vocab=SIZE, eps=Interval(Real, 0, None, closed="neither"))
-def max_synthetic(real: int, vocab: int, eps: float) -> float:
-    """Eq. 11 as printed: the synthetic amount n ≤ (2π/e²)·min{s − 2, log(√(2π)·N·ε/(6es))} keeps the
-    Theorem 3 bound below ε when C₀n/e + 2 ≤ s: n may grow only **logarithmically** in N. Returns that
-    (real-valued) n, or 0 when the logarithm is negative. **Unconfirmed constants**: eq. 11 does not follow
-    exactly from :func:`deviation_bound` (which gives the factor 4π/e², keeps a √n and has √2·π in place of
-    √(2π)); the logarithmic growth in N holds in either reading."""
-    value = (2 * math.pi / math.e**2) * min(vocab - 2.0, math.log(math.sqrt(2 * math.pi) * real * eps
-                                                                   / (6 * math.e * vocab)))
-    return max(0.0, float(value))
+#: which reading of eq. 11 :func:`max_synthetic` returns
+MAX_SYNTHETIC_FORM = Options(("theorem3", "printed"))
+
+
+@validate(real=COUNT, vocab=SIZE, eps=Interval(Real, 0, None, closed="neither"), form=MAX_SYNTHETIC_FORM)
+def max_synthetic(real: int, vocab: int, eps: float, *, form: str = "theorem3") -> float:
+    """The largest synthetic amount n (real-valued) for which Theorem 3's first case keeps its bound ≤ ε
+    (eq. 11; SED §3.2), in the first-case region C₀n/e + 2 ≤ s, i.e. n ≤ (2π/e²)(s − 2).
+
+    ``form="theorem3"`` (default), derived from :func:`deviation_bound`: with C₀/(2e) = e²/(4π),
+    (1/N)·√(πn/2)·C₁s·e^{e²n/(4π)} ≤ ε  ⟺  n ≤ (4π/e²)·log(√2·π·Nε/(6es·√n)) (C₁ = 6e/π^{3/2}), so
+        n = min{(2π/e²)(s − 2), n*},   n* the root of n = (4π/e²)·log(√2·π·Nε/(6es√n))
+    (the bound is increasing in n, so n* is unique; at n = n* the bound equals ε exactly).
+    ``form="printed"``: eq. 11 as printed, n ≤ (2π/e²)·min{s − 2, log(√(2π)·Nε/(6es))} (0 when the logarithm is
+    negative). Its s − 2 branch is the case condition itself (right); its logarithmic branch has half the
+    coefficient (2π/e² for 4π/e²), √(2π) for √2·π and no √n: a typo. It is still a valid sufficient condition
+    (its n keeps the bound below ε, tests/test_language_model.py) but allows about half the synthetic data the
+    theorem gives: at ε = 0.1, s = 600, N = 10⁶: 2.76 printed, 5.10 from Theorem 3. Both grow logarithmically in
+    N; their ratio tends to 2. Both rest on G_n(s)'s first case, whose extracted text is garbled (see
+    :func:`deviation_bound`); against the exact chain both are valid (the true drift is orders of magnitude
+    below ε, docs/lm.md).
+    """
+    cap = (2 * math.pi / math.e**2) * (vocab - 2.0)
+    if form == "printed":
+        value = (2 * math.pi / math.e**2) * min(vocab - 2.0, math.log(math.sqrt(2 * math.pi) * real * eps
+                                                                       / (6 * math.e * vocab)))
+        return max(0.0, float(value))
+    if cap <= 0:
+        return 0.0
+    log_target = math.log(real * eps)
+
+    def gap(n: float) -> float:  # log(N · bound(n)) − log(Nε), increasing in n
+        return 0.5 * math.log(math.pi * n / 2) + math.log(C1 * vocab) + C0 * n / (2 * math.e) - log_target
+
+    if gap(cap) <= 0:
+        return float(cap)
+    lo = 1e-300
+    if gap(lo) >= 0:
+        return 0.0
+    return float(optimize.brentq(gap, lo, cap, xtol=1e-14, rtol=1e-14))
 
 
 def _support_for_bounds(support, vocab):

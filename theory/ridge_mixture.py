@@ -21,6 +21,8 @@ Penalty convention: ``penalty="mean"`` (default) is the objective (1/n)‖Xw −
 Simulator twin: :func:`montecarlo.ridge_mixture.simulate` (same keywords plus n_trials, seed).
 Accuracy: deterministic equivalents, exact as n, d → ∞ at fixed ratios; finite-size deviations of the
 expectation are O(1/d) relative away from the interpolation threshold and grow near n = d when λ → 0.
+``finite_size="exact"`` (the default of ``collapse predict ridge``; the library default is ``"asymptotic"``):
+the exact ridgeless finite-n laws where they are known, e.g. variance σ̄²d/(n − d − 1) (docs/theory.md §2.4).
 """
 
 from __future__ import annotations
@@ -46,11 +48,17 @@ from model_collapse.validation import (
     PROBABILITY,
     SCALE,
     InvalidParameterError,
+    Options,
     validate,
 )
 
 __all__ = [
     "RidgeMixtureRisk",
+    "RidgeMixtureFiniteSize",
+    "exact_mask",
+    "FINITE_SIZE",
+    "exact_variance_factor",
+    "exact_law_applies",
     "predict",
     "zeta",
     "isotropic_test_error",
@@ -117,7 +125,53 @@ def _zeta_scaled(p2, u_, k2d1, d3, c2):
         return first + second
 
 
-@validate(n=POSITIVE, p2=PROBABILITY, lam=NONNEGATIVE, sigma=NONNEGATIVE, sigma2=NONNEGATIVE, penalty=PENALTY)
+#: finite-size convention: the exact finite-sample law where one is known (ridgeless Gaussian designs), or the
+#: deterministic equivalent everywhere.
+FINITE_SIZE = Options(("exact", "asymptotic"))
+
+
+@dataclass(frozen=True)
+class RidgeMixtureFiniteSize(RidgeMixtureRisk):
+    """The answer of :func:`predict` with ``finite_size="exact"``: a :class:`RidgeMixtureRisk` plus ``convention``,
+    the law of each element, ``"exact"`` (every field the exact finite-sample law) or ``"asymptotic"`` (every field
+    the deterministic equivalent); an array of them when the elements differ. The fields of one element never mix.
+
+    In an exact element ``u`` is the exact variance factor E tr((XᵀX)⁺Σ) (variance = σ̄²u) and ``kappa`` the exact
+    shrinkage of the ridgeless map, E[X⁺X] = Σ(Σ + κ)⁻¹: 0 for n ≥ d, (d/n − 1)·s for n < d with Σ = sI."""
+
+    convention: object = "exact"
+
+
+def exact_variance_factor(n, d: int):
+    """E tr((XᵀX)⁺Σ) for the ridgeless fit on n Gaussian rows in dimension d (rows N(0, Σ), integer n):
+    d/(n − d − 1) for n ≥ d + 2 (any Σ: X = ZΣ^{1/2}, inverse-Wishart mean), n/(d − n − 1) for n ≤ d − 2
+    (Σ = sI only: tr (ZZᵀ)⁻¹ with ZZᵀ ~ Wishart_n(d)), inf for n ∈ {d − 1, d, d + 1}."""
+    n = np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(n >= d + 2, d / (n - d - 1), np.where(n <= d - 2, n / (d - n - 1), np.inf))
+
+
+def exact_mask(n, p2, lam, w, m, c2_eff: float, second_spectrum: bool = False) -> np.ndarray:
+    """Elementwise over the broadcast of (n, p2, lam): whether the setting has an exact finite-sample law in every
+    field (then ``finite_size="exact"`` gives it there): λ = 0, integer n, n ≥ d or Σ = sI, and ζ exact (c² = 0,
+    or p₂ ∈ {0, 1}: with 0 < p₂ < 1 and c² > 0 the ridgeless ζ has no known finite-n law); for the whole setting
+    all eigenvalues > 0 and no covariate shift."""
+    n, p2, lam = np.broadcast_arrays(np.asarray(n, dtype=float), np.asarray(p2, dtype=float),
+                                     np.asarray(lam, dtype=float))
+    d = float(np.sum(m))
+    iso = bool(np.all(w == w[0]))
+    if second_spectrum or not np.all(w > 0):
+        return np.zeros(n.shape, dtype=bool)
+    return (lam == 0) & (n == np.round(n)) & (iso | (n >= d)) & ((c2_eff == 0) | (p2 == 0) | (p2 == 1))
+
+
+def exact_law_applies(n, p2, lam, w, m, c2_eff: float, second_spectrum: bool = False) -> bool:
+    """Whether every element has an exact law (:func:`exact_mask`)."""
+    return bool(np.all(exact_mask(n, p2, lam, w, m, c2_eff, second_spectrum)))
+
+
+@validate(n=POSITIVE, p2=PROBABILITY, lam=NONNEGATIVE, sigma=NONNEGATIVE, sigma2=NONNEGATIVE, penalty=PENALTY,
+          finite_size=FINITE_SIZE)
 def predict(
     n,
     p2,
@@ -134,6 +188,7 @@ def predict(
     penalty: str = "mean",
     include_noise: bool = False,
     eigenvalues2=None,
+    finite_size: str = "asymptotic",
 ) -> RidgeMixtureRisk:
     """Deterministic-equivalent test error B + V + ζ of ridge on n pooled samples, a fraction p₂ synthetic.
 
@@ -152,6 +207,16 @@ def predict(
         length and multiplicities). None (default) or equal to ``eigenvalues``: Σ₂ = Σ₁, the formulas below.
         Otherwise delegates to :func:`model_collapse.theory.covariate_shift.predict` (two-population fixed
         point; kappa is then μ and u = y₁ + y₂, see that module; docs/covariate_shift.md).
+    finite_size : ``"asymptotic"`` (the library default: this function is the deterministic-equivalent building
+        block of the rp, mixing, synthetic-budget and covariate-shift answers, which must not mix conventions):
+        the deterministic equivalent everywhere. ``"exact"`` (the default of ``collapse predict ridge``): where
+        :func:`exact_law_applies` (λ = 0 Gaussian design, n ≥ d or Σ = sI, ζ exact), every field is the exact
+        finite-sample law (the result is a :class:`RidgeMixtureFiniteSize`, whose ``convention`` names the law
+        of each element): variance = σ̄²·:func:`exact_variance_factor`
+        (σ̄²d/(n − d − 1) for n ≥ d + 2, any Σ; σ̄²n/(d − n − 1) for n ≤ d − 2, Σ = sI; inf at n = d ± 1),
+        bias = r²(1 − min(n, d)/d), ζ = p₂·(min(n, d)/d)·c² (p₂ ∈ {0, 1}) — the last two equal the deterministic
+        equivalent at λ = 0 exactly, so only variance, u and total change. Elsewhere the deterministic
+        equivalent (``convention`` "asymptotic").
 
     Formula (module docstring): B = (1+u)κ²tr ΓΣ(Σ+κ)⁻², V = σ̄²u, ζ = p₂²(D₃ + uκ²D₁) + p₁p₂u·c².
     Ridgeless at the interpolation threshold (λ = 0, n = d_eff) u = inf, so variance and total are inf
@@ -196,6 +261,29 @@ def predict(
                                fallback="sigma" if gamma is None else "gamma")
     shape = np.broadcast_shapes(bias.shape, variance.shape, z.shape)
     bc = lambda a: np.broadcast_to(a, shape).copy()  # noqa: E731
+    if finite_size == "exact":
+        mask = np.broadcast_to(exact_mask(n, p2, lam, w, m, c2_eff), shape)
+        if not np.any(mask):
+            if np.any(np.isinf(uu)):
+                warnings.warn("ridgeless fit at the interpolation threshold (lam = 0, n = d): u, the variance and "
+                              "the total are infinite", RuntimeWarning, stacklevel=2)
+            return RidgeMixtureFiniteSize(bc(bias), bc(variance), bc(z), bc(total), bc(k), bc(uu),
+                                          convention="asymptotic")
+        # bias r²(1 − min(n,d)/d) and ζ = p₂(min(n,d)/d)c² are the λ = 0 deterministic equivalent exactly (κ = 0
+        # for n > d; κ = d/n − 1 = the exact shrinkage E[X⁺X] = (n/d)I on Σ = I); the variance factor is not
+        v = np.where(mask, exact_variance_factor(bc(n_b), float(np.sum(m))), bc(uu))
+        with np.errstate(invalid="ignore", over="ignore"):
+            variance = (times_square(sig1, np.where(p1 > 0, p1 * v, 0.0))
+                        + times_square(sig2, np.where(p2 > 0, p2 * v, 0.0)))
+            total = bias + variance + z
+            if include_noise:
+                total = total + times_square(sig1, 1.0)
+        if np.any(np.isinf(v)):
+            warnings.warn("ridgeless fit at the interpolation threshold (lam = 0, n in {d - 1, d, d + 1} for the "
+                          "exact law, n = d for the asymptotic one): the variance and the total are infinite",
+                          RuntimeWarning, stacklevel=2)
+        conv = "exact" if np.all(mask) else np.where(mask, "exact", "asymptotic")
+        return RidgeMixtureFiniteSize(bc(bias), bc(variance), bc(z), bc(total), bc(k), bc(v), convention=conv)
     if np.any(np.isinf(uu)):
         warnings.warn("ridgeless fit at the interpolation threshold (lam = 0, n = d): u, the variance and the "
                       "total are infinite", RuntimeWarning, stacklevel=2)

@@ -30,8 +30,8 @@ from model_collapse.validation import (
 )
 
 __all__ = ["SPECTRUM", "SPECTRUM2", "TEACHER", "D", "N", "P2", "C2", "LAM", "SIGMA", "SIGMA2", "R2",
-           "PENALTY", "MSE", "PER_ITERATION", "MIXTURE", "resolve_dimension", "spectrum_values", "teacher_gamma",
-           "mixture_keywords", "note_realised_p2", "replace"]
+           "PENALTY", "MSE", "PER_ITERATION", "FINITE_SIZE", "MIXTURE", "resolve_dimension", "spectrum_values",
+           "teacher_gamma", "mixture_keywords", "note_realised_p2", "replace"]
 
 SPECTRUM_FORMS = ("isotropic, powerlaw:BETA (eigenvalues j^-BETA), data:digits[+MAP] or file:PATH.npy[+MAP] "
                   "(see docs/real_data.md)")
@@ -66,6 +66,13 @@ PENALTY = Param("penalty", Options(("mean", "sum")), "λ convention: mean = (1/n
 MSE = Param("mse", Switch(), "report the full test MSE (excess risk + σ²) as total", default=False,
             keywords=("include_noise",))
 PER_ITERATION = Param("per_iteration", Switch(), "print every iteration 1..t", default=False)
+#: One convention per answer (docs/theory.md §0): ``exact`` = the exact finite-sample law in every field where one
+#: is known for the setting (else the deterministic equivalent, and the answer's ``convention`` says so);
+#: ``asymptotic`` = the deterministic equivalent everywhere. Shared by retrain and ridge.
+FINITE_SIZE = Param("finite_size", Options(("exact", "asymptotic")),
+                    "exact: the exact finite-sample law in every printed field where one is known (ridgeless "
+                    "Gaussian designs), else the deterministic equivalent; asymptotic: the deterministic equivalent "
+                    "everywhere (the printed convention says which)", default="exact")
 
 #: The mixture setting of the ridge-type entries, in --help order.
 MIXTURE = (N, D, P2, C2, LAM, SIGMA, SIGMA2, R2, SPECTRUM, TEACHER)

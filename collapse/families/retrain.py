@@ -5,7 +5,11 @@ T₀ < d), then ridge with penalty λ on T = ``samples`` rows labelled by the n-
 and ``variance`` of the clean downstream fit, ``collapse`` (the excess due to the n generations: the
 literature's "injections only" E_test = σ²d·n/(T − d − 1) at T₀ = T, σ₀ = σ) and ``total`` = E‖ŵ − w₀‖²_Σ. With
 λ = 0 and T, T₀ ≥ d + 2 the extra key ``ols_exact`` is the exact finite-sample law σ²d/(T−d−1) +
-nσ₀²d/(T₀−d−1) (``total`` is the deterministic equivalent, whose downstream variance is σ²d/(T − d)).
+nσ₀²d/(T₀−d−1). ``finite_size`` (default ``exact``): every printed field follows one convention, printed as
+``convention``: ``exact`` wherever an exact finite-sample law is known (λ = 0 with T ≥ d or Σ = sI, and T₀ ≥ d or
+Σ = sI; then ``total`` = ``ols_exact`` in the OLS case), else ``asymptotic`` (the deterministic equivalent,
+whose ridgeless downstream variance is σ²d/(T − d)); an asymptotic answer at λ = 0, T ≥ d + 2 adds the exact
+``variance_exact`` = σ²d/(T − d − 1) under its own name.
 ``best_lambda`` adds ``best_lam`` and ``best_total``. Singular settings (T₀ ∈ {d−1, d, d+1} with nσ₀² > 0;
 λ = 0 at T = d) give inf and a warning.
 """
@@ -44,6 +48,8 @@ def keywords(values) -> dict:
     out = dict(generations=values.generations, samples=values.samples, generator_samples=values.generator_samples,
                d=values.d, sigma=values.sigma, sigma0=values.sigma0, lam=values.lam, spectrum=spectrum, r2=values.r2,
                source_r=values.source_r)
+    if getattr(values, "finite_size", None) is not None:  # predict only
+        out["finite_size"] = values.finite_size
     gamma = common.teacher_gamma(values)
     if gamma is not None:
         if values.source_r is not None:
@@ -70,11 +76,17 @@ def check(values, command: str) -> None:
 def extras(values, s: dict, out: dict) -> None:
     from model_collapse.theory import iterative_retraining as th
 
+    exact = values.finite_size == "exact" and th.exact_law_applies(
+        values.samples, values.generator_samples, values.d, values.lam,
+        th.spectrum_values(s["spectrum"], values.d))
+    out["convention"] = "exact" if exact else "asymptotic"
     if values.lam == 0 and values.samples >= values.d + 2 and values.generator_samples >= values.d + 2:
         out["ols_exact"] = float(th.ols_exact(values.generations, values.samples, values.generator_samples, values.d,
                                               sigma=values.sigma, sigma0=values.sigma0))
+    if not exact and values.lam == 0 and values.samples >= values.d + 2 and float(values.samples).is_integer():
+        out["variance_exact"] = values.sigma**2 * values.d / (values.samples - values.d - 1)
     if values.best_lambda:
-        best = th.best_lambda(**{k: v for k, v in s.items() if k != "lam"})
+        best = th.best_lambda(**{k: v for k, v in s.items() if k not in ("lam", "finite_size")})
         out["best_lam"], out["best_total"] = best.lam, best.total
 
 
@@ -100,9 +112,9 @@ FAMILY = Family(
     predict="model_collapse.theory.iterative_retraining:predict",
     simulate="model_collapse.montecarlo.iterative_retraining:simulate",
     params=PARAMS,
-    predict_params=(BEST_LAMBDA, EXACT),
+    predict_params=(BEST_LAMBDA, EXACT, common.FINITE_SIZE),
     hooks=Hooks(keywords=keywords, check=check, extras=extras, cost=cost),
-    extra_keys=("ols_exact", "best_lam", "best_total"),
+    extra_keys=("convention", "ols_exact", "variance_exact", "best_lam", "best_total"),
     fields=("bias", "variance", "collapse", "total"),
     reference=MappingProxyType(dict(generations=3, samples=200, generator_samples=120, d=60, sigma=0.5, sigma0=1.0,
                                     lam=0.05, spectrum="powerlaw:1.0")),
@@ -114,6 +126,7 @@ FAMILY = Family(
     signed_keys=frozenset({"collapse"}),
     figures=("mcd_scaling", "real_digits_retraining"),
     methods=("conditional", "sample"),
+    theory_options=frozenset({"finite_size"}),  # the simulator is the chain itself: no convention to choose
     note="Model Collapse Demystified: n generations of self-labelling, ridge downstream (docs/theory.md §4).",
     cli_reference=("--generations", "3", "--samples", "200", "--generator-samples", "120", "--d", "60", "--sigma",
                    "0.5", "--lam", "0.05", "--spectrum", "powerlaw:1.0"),

@@ -3,6 +3,11 @@
 Theory :func:`model_collapse.theory.ridge_mixture.predict`, simulator
 :func:`model_collapse.montecarlo.ridge_mixture.simulate`; with ``spectrum2`` the synthetic rows have their own
 covariance (covariate shift, docs/covariate_shift.md).
+
+``finite_size`` (default ``exact``): one convention per answer, printed as ``convention``. ``exact`` where a
+finite-sample law is known for every field (λ = 0 Gaussian design, integer n, n ≥ d any Σ or Σ = sI, and ζ exact:
+c² = 0 or p₂ ∈ {0, 1}; e.g. variance σ̄²d/(n − d − 1)); otherwise the deterministic equivalent (``asymptotic``).
+An asymptotic answer at λ = 0 whose variance alone has an exact law adds it as ``variance_exact``.
 """
 
 from __future__ import annotations
@@ -24,11 +29,33 @@ def ridge_allowance(n: int, d: int) -> float:
 
 def keywords(values) -> dict:
     s = common.mixture_keywords(values)
+    if getattr(values, "finite_size", None) is not None:  # predict only
+        s["finite_size"] = values.finite_size
     if "eigenvalues2" in s:
         from model_collapse.theory.covariate_shift import second_spectrum
 
         second_spectrum(s["eigenvalues2"], s["eigenvalues"], "predict")
     return s
+
+
+def extras(values, s: dict, out: dict) -> None:
+    """``convention`` (exact or asymptotic: every field of the answer follows it) and, in an asymptotic answer at
+    λ = 0 whose variance has an exact finite-sample law, that law as ``variance_exact``."""
+    from model_collapse.theory import ridge_mixture as th
+
+    w = np.asarray(s["eigenvalues"], dtype=float)
+    second = "eigenvalues2" in s and not np.array_equal(np.asarray(s["eigenvalues2"], dtype=float), w)
+    c2_eff = float(np.sum(th.resolve_priors(w, np.ones_like(w), s["r2"], s["c2"], s.get("gamma"), None,
+                                            "predict")[1] * w))
+    exact = s.get("finite_size") == "exact" and th.exact_law_applies(values.n, values.p2, values.lam, w,
+                                                                     np.ones_like(w), c2_eff, second)
+    out["convention"] = "exact" if exact else "asymptotic"
+    iso = bool(np.all(w == w[0]))
+    if (not exact and values.lam == 0 and not second and np.all(w > 0) and (iso or values.n >= w.size)
+            and float(values.n).is_integer()):
+        sig2 = values.sigma if values.sigma2 is None else values.sigma2
+        sbar2 = (1 - values.p2) * values.sigma**2 + values.p2 * sig2**2
+        out["variance_exact"] = float(sbar2 * th.exact_variance_factor(values.n, w.size))
 
 
 def notes(values) -> None:
@@ -58,7 +85,10 @@ FAMILY = Family(
     predict="model_collapse.theory.ridge_mixture:predict",
     simulate="model_collapse.montecarlo.ridge_mixture:simulate",
     params=(*common.MIXTURE, common.SPECTRUM2, common.PENALTY, common.MSE),
-    hooks=Hooks(keywords=keywords, cost=cost, notes=notes),
+    predict_params=(common.FINITE_SIZE,),
+    hooks=Hooks(keywords=keywords, cost=cost, notes=notes, extras=extras),
+    extra_keys=("convention", "variance_exact"),
+    theory_options=frozenset({"finite_size"}),  # the simulator is the experiment itself: no convention to choose
     fields=("bias", "variance", "zeta", "total"),
     reference=MappingProxyType(dict(n=300, p2=0.3, lam=0.01, eigenvalues=np.ones(60), c2=1.0, sigma=0.5)),
     n_trials=200,

@@ -5,7 +5,9 @@ Spectrum ω_j = j^−β (β > 1), source ω_j(v_jᵀw₀)² ∝ j^−(1+2βr), r
 T^exponent at λ = T^−ell_crit), ``fast_exponent`` (−2βr̃, ridgeless on noiseless clean data), ``floor`` (the
 ridgeless plateau (β − 1)(σ² + nσ₀²φ₀/(1−φ₀))) and ``crossover`` (the T where the ridgeless clean error meets
 the collapse floor; inf if it never does). With ``d`` the extra key ``crossover_finite_d`` is the same crossover
-from the finite-d formula (T₀ = d/φ₀ rounded up).
+from the finite-d formula (T₀ = d/φ₀ rounded up). One convention per name: every printed field is the d = ∞ law
+(docs/theory.md §4); ``crossover_finite_d`` is the finite-d root, the one to compare with a simulation at that d
+(the d = ∞ value is 1–50 % above it when T* is not ≪ d, e.g. 638 against 417 at β = 1.5, r = 0.3, d = 4000).
 
 A theory-only entry: there is no simulator of exponents (``collapse simulate scaling`` does not exist); simulate
 points with ``collapse simulate retrain`` at chosen ``--samples``.
