@@ -65,10 +65,14 @@ def _simulated(X, t, sigma, trials, seed):
                        seed=seed, design=X).test_error
 
 
-@pytest.mark.parametrize(("n", "d", "T", "trials"), [(5, 1, 8, 8000),
-                                                     pytest.param(6, 2, 6, 20_000, marks=pytest.mark.slow)])
-def test_given_design_against_simulation(n, d, T, trials):
-    X = np.random.default_rng(3 + n).standard_normal((n, d))
+@pytest.mark.parametrize(("n", "d", "T", "trials", "design_seed"), [
+    (5, 1, 8, 8000, 8), pytest.param(6, 2, 6, 20_000, 3, marks=pytest.mark.slow)])
+def test_given_design_against_simulation(n, d, T, trials, design_seed):
+    """Given X the error is finite but can be large and skewed when some subsample's rows are nearly
+    degenerate (design seed 9 at n = 6, d = 2 gives 2·10³ at t = 4, and 20 000 runs then have no power):
+    the designs are fixed draws whose SE is informative: seed 3 is the design of the first exploratory run,
+    seed 8 the first tried at n = 5 (has_power guards against a design without power)."""
+    X = np.random.default_rng(design_seed).standard_normal((n, d))
     t = np.arange(1, T + 1)
     sim = _simulated(X, t, 1.3, trials, seed=9)
     exact = ls.test_error_given_design(X, t, sigma=1.3)

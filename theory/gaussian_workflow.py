@@ -36,8 +36,9 @@ accumulate determinant product f_s is this module's own derivation, confirmed by
 tests/test_gaussian_workflow.py. Simulator twin: :func:`montecarlo.gaussian_workflow.simulate`.
 Accuracy: every expectation is exact at finite n, d, t (evaluated to ~1e-13 relative with
 ``scipy.special.poch``; the accumulate mean sum is summed exactly up to t = 2¹⁷ and completed beyond that
-by an asymptotic tail whose error is below 1e-15 relative). Accumulate-subsample has **no known closed
-form** and is offered by the simulator only.
+by an asymptotic tail whose error is below 1e-15 relative). Accumulate-subsample: mean error and trace
+exact in :mod:`model_collapse.theory.accumulate_subsample`. The d = 1 W₂² under accumulate uses E σ̂_t from
+:mod:`model_collapse.theory.gaussian_std`; the a.s. trace rate is :func:`trace_log_rate`.
 """
 
 from __future__ import annotations
