@@ -55,7 +55,7 @@ def test_equals_enumeration_of_every_subsample(n, d, T):
     got = ls.test_error_given_design(X, np.arange(1, T + 1), sigma=0.7)
     # both sides are exact; float rounding grows with the condition number of the Gram matrices G_c
     np.testing.assert_allclose(got, ref, rtol=1e-10)  # measured ≤ 4e-12 (n = d + 1: near-singular G_c)
-    twin = ls.test_error_given_design(X, np.arange(1, T + 1), sigma=0.7, _pair="independent")
+    twin = ls._given_design(X, np.arange(1, T + 1), 0.7, None, "noiseless", "independent")
     assert np.max(np.abs(twin - ref) / ref) > 0.05  # generations of one row drawn as if independent: 11–26 % off
     assert got[0] == pytest.approx(0.49 * np.trace(np.linalg.pinv(X.T @ X)), rel=1e-12) if n > d else True
 
@@ -85,7 +85,7 @@ def test_given_design_against_simulation(n, d, T, trials, design_seed):
     for twin, label in ((lead, "leading order"), (acc, "accumulate law")):
         assert_disagrees(twin[1:], sim.mean[1:], sim.sem[1:], finite_rtol=0.0, label=label)
     if d == 1:  # at d = 1 the independent-generations twin is also rejected (8000 runs: |z| up to ~10)
-        twin = ls.test_error_given_design(X, t, sigma=1.3, _pair="independent")
+        twin = ls._given_design(X, t, 1.3, None, "noiseless", "independent")
         assert_disagrees(twin, sim.mean, sim.sem, finite_rtol=0.0, label="independent generations")
 
 
@@ -118,6 +118,13 @@ def test_unconditional_mean_is_infinite_from_n_over_d_plus_1():
     assert values[2] / values[1] > 0.5e4  # ≈ (1e-2/1e-4)²: the 1/scale² rate that makes E over X diverge
     with pytest.raises(InvalidParameterError, match="n"):
         ls.infinite_from(3, 2)
+
+
+def test_duplicate_rows_use_the_numerical_rank():
+    """Two equal rows (not in general position): the fit is still the minimum-norm one; the enumeration agrees."""
+    X = np.array([[1.0, 0.5], [1.0, 0.5], [-0.3, 1.2]])
+    np.testing.assert_allclose(ls.test_error_given_design(X, [1, 2, 3], sigma=0.7), brute_force(X, 3, 0.7),
+                               rtol=1e-10)
 
 
 def test_refusals():

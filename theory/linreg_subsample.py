@@ -76,11 +76,11 @@ def _log_weights(c: np.ndarray, n: int, t: int) -> np.ndarray:
 def _geometry(X: np.ndarray, c: np.ndarray):
     """(I − Π_c, V_c) for every count vector: the projector's complement (m, d, d) and V = G_c⁺Xᵀ (m, d, n).
 
-    G_c⁺ through eigh, keeping the min(distinct rows, d) largest eigenvalues (rows in general position)."""
+    G_c⁺ through eigh, keeping the rank(G_c) largest eigenvalues (numpy's rank tolerance, as ``pinv``)."""
     n, d = X.shape
     gram = np.einsum("mr,ri,rj->mij", c.astype(float), X, X)
     vals, vecs = np.linalg.eigh(gram)
-    rank = np.minimum(np.count_nonzero(c, axis=1), d)
+    rank = np.linalg.matrix_rank(gram, hermitian=True)
     keep = np.arange(d)[None, :] >= (d - rank)[:, None]  # eigh sorts ascending
     inv = np.where(keep, 1.0 / np.where(keep, vals, 1.0), 0.0)
     pinv = np.einsum("mik,mk,mjk->mij", vecs, inv, vecs)
@@ -128,18 +128,23 @@ def _steps(X: np.ndarray, T: int, sigma: float, pair: str):
 
 
 @validate(t=ITERATION, sigma=NONNEGATIVE, test_labels=LABELS)
-def test_error_given_design(X, t, *, sigma: float = 1.0, cov=None, test_labels: str = "noiseless",
-                            _pair: str = "exact"):
+def test_error_given_design(X, t, *, sigma: float = 1.0, cov=None, test_labels: str = "noiseless"):
     """E[test error | X] at iteration(s) t under accumulate-subsample, exact (module docstring).
 
-    X: the fixed design (n × d, finite, n ≥ 2 and C(2n − 1, n) ≤ MAX_COUNT_VECTORS, i.e. n ≤ 10; rows in
-    general position). Test error = E‖ŵ_t − w*‖²_Σ (noiseless test labels; ``test_labels="noisy"`` adds
-    σ²), ``cov`` = Σ the test-input covariance (default I), teacher w* ~ N(0, I_d) (it enters only through
-    subsamples spanning fewer than d directions). Iteration 1 is the real-data fit: σ²tr((XᵀX)⁻¹Σ) when X
+    X: the fixed design (n × d, finite, n ≥ 2 and C(2n − 1, n) ≤ MAX_COUNT_VECTORS, i.e. n ≤ 10). Test error =
+    E‖ŵ_t − w*‖²_Σ (noiseless test labels; ``test_labels="noisy"`` adds σ²), ``cov`` = Σ the test-input
+    covariance (default I), teacher w* ~ N(0, I_d) (it enters only through subsamples spanning fewer than d
+    directions). Iteration 1 is the real-data fit: σ²tr((XᵀX)⁻¹Σ) when X
     has full column rank. Cost O(C(2n − 1, n)·d·n²) per iteration. Simulator twin:
     :func:`model_collapse.montecarlo.linreg_workflow.simulate` (``workflow="accumulate-subsample"``,
     ``design=X``).
     """
+    return _given_design(X, t, float(sigma), cov, test_labels, "exact")
+
+
+def _given_design(X, t, sigma: float, cov, test_labels: str, pair: str):
+    """:func:`test_error_given_design` with the within-row pair law as a switch (``pair="independent"`` is the
+    perturbed twin of the tests: two generations of one row drawn as if independently, (c_r/t)²)."""
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.size == 0 or not np.all(np.isfinite(X)):
         raise InvalidParameterError.of(
@@ -152,9 +157,9 @@ def test_error_given_design(X, t, *, sigma: float = 1.0, cov=None, test_labels: 
             f"C(2n - 1, n) subsample count vectors; {size} for n = {n}). Got {n} rows instead.")
     S = _covariance(cov, d)
     tt = np.asarray(t, dtype=np.int64)
-    ee = _steps(X, int(tt.max(initial=1)), float(sigma), _pair)
+    ee = _steps(X, int(tt.max(initial=1)), sigma, pair)
     err = np.einsum("ij,tji->t", S, ee)
-    out = err[tt - 1] + (float(sigma) ** 2 if test_labels == "noisy" else 0.0)
+    out = err[tt - 1] + (sigma**2 if test_labels == "noisy" else 0.0)
     return like(out, t)
 
 
