@@ -68,6 +68,7 @@ def first_factor(n: int, *, estimator: str = "mle") -> float:
     return float(np.sqrt(2.0 / m1) * np.exp(gammaln(n / 2.0) - gammaln((n - 1) / 2.0)))
 
 
+@lru_cache(maxsize=8192)
 def _g_quad(n: int, s: int, estimator: str) -> float:
     m_next = float(_divisor(n, s + 1, estimator))
     a = _divisor(n, s, estimator) / m_next
@@ -102,18 +103,12 @@ def _g_series(n: int, s: np.ndarray, estimator: str) -> np.ndarray:
     return np.sqrt(mu) * (1.0 + series)
 
 
-@lru_cache(maxsize=64)
-def _log_g_head(n: int, estimator: str) -> np.ndarray:
-    """log g_s for s = 1..255 by quadrature (cached per (n, estimator))."""
-    return np.log([_g_quad(n, s, estimator) for s in range(1, _QUAD_MAX)])
-
-
 def _log_g(n: int, s: np.ndarray, estimator: str) -> np.ndarray:
     s = np.asarray(s, dtype=np.int64)
     out = np.empty(s.shape)
     small = s < _QUAD_MAX
     if np.any(small):
-        out[small] = _log_g_head(n, estimator)[s[small] - 1]
+        out[small] = np.log([_g_quad(n, int(k), estimator) for k in s[small]])
     if np.any(~small):
         out[~small] = np.log(_g_series(n, s[~small], estimator))
     return out
@@ -136,7 +131,7 @@ def std_ratio(n: int, t, *, workflow: str = "accumulate", estimator: str = "mle"
     replace: c₁^t; accumulate: c₁·∏_{s=1}^{t−1} g_s (module docstring), which decreases to a positive limit
     (1 − g_s = O(1/(n s²))). Exact (certified numerics). accumulate-subsample: E σ̂_t is not a second
     moment of the pool and has no known closed form, so it is refused (InvalidParameterError). Cost:
-    ~0.1 s once per (n, estimator) for the quadratures, then O(max t).
+    ~1 ms per quadrature for s < min(t, 256), cached per (n, s, estimator), then O(max t).
     """
     if workflow == "accumulate-subsample":
         raise InvalidParameterError.of(
