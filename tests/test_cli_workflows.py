@@ -37,7 +37,7 @@ def test_predict_gaussian_limits_and_per_iteration(capsys):
     out = run_json(capsys, ["predict", "gaussian", "--workflow", "accumulate", *GAUSS, "--limits", "--json"])
     assert list(out) == ["mean_sq_error", "cov_trace_ratio", "cov_det_ratio", "mean_sq_error_limit",
                          "cov_trace_ratio_limit", "cov_det_ratio_limit", "mean_sq_error_bound", "log_det_decay_rate",
-                         "setting"]
+                         "trace_log_rate", "setting"]
     assert out["setting"]["limits"] is True and out["setting"]["estimator"] == "mle"  # the default, echoed
     assert out["cov_trace_ratio_limit"] == pytest.approx(np.sin(np.pi / np.sqrt(10)) / (np.pi / np.sqrt(10)), rel=1e-14)
     assert out["mean_sq_error_bound"] == pytest.approx(np.pi**2 / 6 * 3 / 10, rel=1e-15)
@@ -45,6 +45,7 @@ def test_predict_gaussian_limits_and_per_iteration(capsys):
     rep = run_json(capsys, ["predict", "gaussian", "--workflow", "replace", *GAUSS, "--limits", "--json"])
     assert rep["log_det_decay_rate"] == pytest.approx(gw.log_det_decay_rate(10, 3), rel=1e-15)
     assert rep["log_det_decay_rate"] < 0
+    assert out["trace_log_rate"] == 0.0 and rep["trace_log_rate"] == pytest.approx(gw.trace_log_rate(10, 3), rel=1e-15)
     per = run_json(capsys, ["predict", "gaussian", "--workflow", "replace", *GAUSS, "--per-iteration", "--json"])
     np.testing.assert_allclose(per["cov_trace_ratio"], 0.9 ** np.arange(1, 21), rtol=1e-14)
 

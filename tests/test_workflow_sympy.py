@@ -5,7 +5,10 @@ Gaussian: the expected-variance factor per iteration (replace (n − 1)/m, accum
 1 − 1/((t+1)((t+1)n − 1))), the mean-error increment tr Σ̂_t/(n(t+1)²), the Γ-function solutions with
 their Euler-product limit, Σ1/k² → π²/6, the Wishart determinant expansion behind the accumulate det law.
 Linear regression: stacked OLS is the running average ŵ_t = ŵ_{t−1} + Pε_t/t, its error Σ1/k², and the
-inverse-χ² mean behind d/(n − d − 1). Each symbolic identity is also compared with the numerical code.
+inverse-χ² mean behind d/(n − d − 1). Accumulate W₂ (theory.gaussian_std): the variance factor Z_s, the
+Laplace representation of √y and the χ² Laplace transform. Accumulate-subsample OLS (theory.linreg_subsample):
+the count law and the copy/pair probabilities, by exact enumeration. Each symbolic identity is also compared
+with the numerical code.
 """
 
 from __future__ import annotations
@@ -202,3 +205,59 @@ def test_inverse_chi_square_mean(m):
     """d = 1: XᵀX ~ χ²_n, E 1/χ²_n = 1/(n − 2) = d/(n − d − 1)."""
     assert sp.simplify(E(1 / ChiSquared("c", m)) - sp.Rational(1, m - 2)) == 0
     assert lw.predict(m, 1, 1).test_error == pytest.approx(1 / (m - 2), rel=1e-15)
+
+
+# ---------------------------------------------------------------- accumulate W₂ and accumulate-subsample OLS
+
+
+def test_accumulate_std_factor_representation():
+    """theory.gaussian_std: σ̂²_{s+1} = σ̂_s²·Z_s with Z_s = (m_s + χ²_{n−1} + (s/(s+1))χ²_1)/m_{s+1}: its mean is the
+    accumulate trace factor; √y = (1/(2√π))∫₀^∞(1 − e^{−λy})λ^{−3/2}dλ; E e^{−λχ²_ν} = (1 + 2λ)^{−ν/2}."""
+    from model_collapse.theory import gaussian_std as gs
+
+    mean_mle = (s * n + (n - 1) + s / (s + 1)) / ((s + 1) * n)
+    assert sp.simplify(mean_mle - (1 - 1 / (n * (s + 1) ** 2))) == 0
+    mean_unb = ((s * n - 1) + (n - 1) + s / (s + 1)) / ((s + 1) * n - 1)
+    assert sp.simplify(mean_unb - (1 - 1 / ((s + 1) * ((s + 1) * n - 1)))) == 0
+    lam, u = sp.symbols("lambda u", positive=True)
+    # ∫₀^∞(1 − e^{−λy})λ^{−3/2}dλ = √y·∫₀^∞(1 − e^{−u})u^{−3/2}du (λ = u/y), and by parts with the primitive
+    # F = −2u^{−1/2}(1 − e^{−u}) (F → 0 at both ends) the last integral is 2∫u^{−1/2}e^{−u}du = 2Γ(1/2) = 2√π
+    F = -2 * u ** sp.Rational(-1, 2) * (1 - sp.exp(-u))
+    assert sp.simplify(sp.diff(F, u) - ((1 - sp.exp(-u)) * u ** sp.Rational(-3, 2) - 2 * u ** sp.Rational(-1, 2)
+                                        * sp.exp(-u))) == 0
+    assert sp.limit(F, u, 0) == 0 and sp.limit(F, u, sp.oo) == 0
+    assert 2 * sp.integrate(u ** sp.Rational(-1, 2) * sp.exp(-u), (u, 0, sp.oo)) == 2 * sp.sqrt(sp.pi)
+    for dof in (1, 4):
+        mgf = E(sp.exp(-lam * ChiSquared("q", dof)))
+        assert sp.simplify(mgf - (1 + 2 * lam) ** sp.Rational(-dof, 2)) == 0
+    # the numerical step factor sits just below √(E Z) (Jensen), by ≈ Var Z/8
+    g = gs.step_factor(6, 3)
+    mean = float(mean_mle.subs({n: 6, s: 3}))
+    var = (2 * 5 + 2 * (3 / 4) ** 2) / 24**2
+    assert 0 < np.sqrt(mean) - g < var / 8 * 1.1 and np.sqrt(mean) - g > var / 8 * 0.9
+
+
+@pytest.mark.parametrize(("nn", "tt"), [(3, 2), (3, 4), (4, 3)])
+def test_subsample_count_law_and_pair_probabilities(nn, tt):
+    """theory.linreg_subsample: drawing n of the t·n pool copies uniformly, P(c) = ∏_r C(t, c_r)/C(tn, n); given
+    c the generations of row r are a uniform c_r-subset, so a copy is drawn w.p. c_r/t and two copies of one row
+    w.p. c_r(c_r − 1)/(t(t − 1)); checked by enumerating every subsample in exact fractions."""
+    from fractions import Fraction
+
+    from model_collapse.theory import linreg_subsample as ls
+
+    subsets = list(itertools.combinations(range(tt * nn), nn))
+    law, single, pair = {}, {}, {}
+    for Q in subsets:
+        c = tuple(sum(1 for q in Q if q % nn == r) for r in range(nn))
+        law[c] = law.get(c, 0) + 1
+        single[c] = single.get(c, 0) + (0 in Q)  # copy (generation 0, row 0)
+        pair[c] = pair.get(c, 0) + (0 in Q and nn in Q)  # generations 0 and 1 of row 0
+    vectors = {tuple(v) for v in ls.count_vectors(nn)}
+    assert set(law) <= vectors and len(ls.count_vectors(nn)) == comb(2 * nn - 1, nn)
+    for c, count in law.items():
+        assert Fraction(count, len(subsets)) == Fraction(np.prod([comb(tt, ci) for ci in c]), comb(tt * nn, nn))
+        assert Fraction(single[c], count) == Fraction(c[0], tt)
+        assert Fraction(pair[c], count) == Fraction(c[0] * (c[0] - 1), tt * (tt - 1))
+        log_w = ls._log_weights(np.array([c]), nn, tt)[0]
+        assert np.exp(log_w) == pytest.approx(count / len(subsets), rel=1e-13)

@@ -54,7 +54,9 @@ Otherwise det Σ̂ is a d-th degree polynomial of the points, not a second momen
 (:func:`montecarlo.gaussian_workflow.simulate`); for Σ₀ = σ²I the AM–GM inequality gives the bounds
 E(det Σ̂_t/det Σ₀)^{1/d} ≤ E tr Σ̂_t/tr Σ₀ and E log(det Σ̂_t/det Σ₀) ≤ d·log(E tr Σ̂_t/tr Σ₀).
 
-**Linear regression on a fixed design: no closed law** (see :func:`linreg_test_error_leading_order`).
+**Linear regression on a fixed design: no closed law** (see :func:`linreg_test_error_leading_order`; exact
+given X for n ≤ 10 in :mod:`model_collapse.theory.linreg_subsample`; the unconditional mean is infinite from
+t = ⌈n/(d + 1)⌉ on).
 
 Sources: docs/theory.md §5 (accumulate-subsample, second-moment method); the recursion, products and
 limits are this module's derivation. Simulator twin: :func:`montecarlo.gaussian_workflow.simulate` with

@@ -36,8 +36,9 @@ accumulate determinant product f_s is this module's own derivation, confirmed by
 tests/test_gaussian_workflow.py. Simulator twin: :func:`montecarlo.gaussian_workflow.simulate`.
 Accuracy: every expectation is exact at finite n, d, t (evaluated to ~1e-13 relative with
 ``scipy.special.poch``; the accumulate mean sum is summed exactly up to t = 2¹⁷ and completed beyond that
-by an asymptotic tail whose error is below 1e-15 relative). Accumulate-subsample has **no known closed
-form** and is offered by the simulator only.
+by an asymptotic tail whose error is below 1e-15 relative). Accumulate-subsample: mean error and trace
+exact in :mod:`model_collapse.theory.accumulate_subsample`. The d = 1 W₂² under accumulate uses E σ̂_t from
+:mod:`model_collapse.theory.gaussian_std`; the a.s. trace rate is :func:`trace_log_rate`.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ import numpy as np
 from model_collapse.arrays import like, plain
 from model_collapse.numerics import require_representable
 from model_collapse.theory import accumulate_subsample as _subsample
+from model_collapse.theory import gaussian_std as _std
 from model_collapse.validation import (
     POSITIVE,
     POSITIVE_INT,
@@ -72,6 +74,7 @@ __all__ = [
     "limits",
     "mean_sq_error_bound",
     "log_det_decay_rate",
+    "trace_log_rate",
     "w2_squared",
     "w2_squared_lower_bound",
 ]
@@ -287,7 +290,7 @@ class GaussianWorkflowPrediction:
 
     ``log_det_ratio`` = E log(det Σ̂_t/det Σ₀) is exact under replace with n > d (t·ρ, see
     :func:`log_det_decay_rate`) and None otherwise (no closed form under accumulate; −inf is not a mean
-    when n ≤ d). ``w2_squared`` (d = 1, replace) is :func:`w2_squared`; None otherwise.
+    when n ≤ d). ``w2_squared`` (d = 1, replace and accumulate) is :func:`w2_squared`; None otherwise.
     """
 
     mean_sq_error: np.ndarray | float
@@ -312,8 +315,8 @@ def predict(n: int, d: int, t, *, workflow: str = "accumulate", estimator: str =
     log_det = w2 = None
     if workflow == "replace" and n > d:
         log_det = like(_iterations(t) * log_det_decay_rate(n, d, estimator=estimator), t)
-    if workflow == "replace" and d == 1:
-        w2 = w2_squared(n, t, workflow="replace", estimator=estimator, variance=variance)
+    if workflow != "accumulate-subsample" and d == 1:
+        w2 = w2_squared(n, t, workflow=workflow, estimator=estimator, variance=variance)
     return GaussianWorkflowPrediction(
         mean_sq_error=mean_sq_error(n, d, t, variance=variance, **kw),
         cov_trace_ratio=cov_trace_ratio(n, d, t, **kw),
@@ -416,31 +419,47 @@ def log_det_decay_rate(n: int, d: int, *, estimator: str = "mle") -> float:
     return float(np.sum(psi((n - i) / 2.0) + np.log(2.0) - np.log(_divisor(n, estimator))))
 
 
-def _mean_root_chi(n: int, estimator: str) -> float:
-    """E √(χ²_{n−1}/m₁) = √(2/m₁)·Γ(n/2)/Γ((n − 1)/2)."""
-    return float(np.sqrt(2.0 / _divisor(n, estimator)) * np.exp(gammaln(n / 2.0) - gammaln((n - 1) / 2.0)))
+@validate(n=N_SAMPLES, d=DIM, estimator=ESTIMATOR)
+def trace_log_rate(n: int, d: int, *, estimator: str = "mle") -> float:
+    """Replace workflow: the almost-sure rate λ = lim (1/t)·log(tr Σ̂_t / tr Σ₀) = ψ((n − 1)/2) + log(2/m₁) < 0.
+
+    Twice the top Lyapunov exponent of the covariance recursion, the same for every d (m₁ = n MLE, n − 1
+    unbiased). Proof (docs/theory.md §5.1): in law Σ̂_t = σ²·L_tL_tᵀ with L_t = R₁ᵀ⋯R_tᵀ/m₁^{t/2}, R_k iid
+    Bartlett factors of Wishart_d(n − 1, I) (upper triangular, R_ii ~ χ_{n−i}, R_ij ~ N(0, 1)); L_t is lower
+    triangular, its (1, 1) entry is ∏_k R_{k,11}/m₁^{t/2}, which gives the lower bound, and every entry is a
+    sum of O(t^{d−1}) paths with at most d − 1 off-diagonal factors, which gives the upper bound. Hence the
+    rate equals the d = 1 rate of the variance, E log(χ²_{n−1}/m₁), and is **not** log E (the annealed rate
+    log(1 − 1/n) of E tr Σ̂_t, which is 0 for the unbiased estimator). At every t, exactly,
+    E log(tr Σ̂_t/tr Σ₀) ≥ t·λ − log d. Under accumulate Σ̂_t converges a.s. (rate 0). Any n ≥ 2 (for n ≤ d
+    the fits live in an (n − 1)-dimensional subspace from iteration 1 on, with the same top factor χ_{n−1}).
+    Simulator twin: ``cov_trace_ratio`` trajectories of :func:`montecarlo.gaussian_workflow.trajectories`.
+    """
+    return float(psi((n - 1) / 2.0) + np.log(2.0) - np.log(_divisor(n, estimator)))
 
 
 @renamed(sigma2="variance")
 @validate(n=N_SAMPLES, t=ITERATION, workflow=WORKFLOW, estimator=ESTIMATOR, variance=POSITIVE)
 def w2_squared(n: int, t, *, workflow: str = "replace", estimator: str = "mle", variance: float = 1.0):
-    """1-D: E W₂²(N(μ̂_t, σ̂_t²), N(μ₀, σ²)) = E(μ̂_t − μ₀)² + E σ̂_t² − 2σ·E σ̂_t + σ² (replace only).
+    """1-D: E W₂²(N(μ̂_t, σ̂_t²), N(μ₀, σ²)) = E(μ̂_t − μ₀)² + E σ̂_t² − 2σ·E σ̂_t + σ².
 
     Replace: E σ̂_t = σ·c_n^t, c_n = E√(χ²_{n−1}/m₁), so E W₂² = mse_t + σ²(v^t − 2c_n^t + 1), v = 1 − 1/n
-    (MLE) or 1 (unbiased, giving tσ²/n + 2σ²(1 − c_n^t) as in docs/theory.md §5). Exact. Accumulate: E σ̂_t
-    (a square root of the accumulated variance) has no known closed form; this raises
-    InvalidParameterError; use :func:`w2_squared_lower_bound` or the simulator, whose ``w2_squared``
-    (reported for d = 1) is the twin of this function.
+    (MLE) or 1 (unbiased, giving tσ²/n + 2σ²(1 − c_n^t) as in docs/theory.md §5). Accumulate: E σ̂_t =
+    σ·c_n·∏_{s<t} g_s, g_s = E√((m_s + χ²_{n−1} + (s/(s + 1))χ²_1)/m_{s+1}) (independent factors of the pooled
+    variance; :mod:`model_collapse.theory.gaussian_std`), so E W₂² = mse_t + σ²(P_t − 2·E σ̂_t/σ + 1).
+    Both exact (accumulate: certified numerics, ≤ 1e-14 relative). accumulate-subsample: no known closed
+    form (E σ̂_t is not a second moment), InvalidParameterError; the simulator's ``w2_squared`` (d = 1) is
+    the twin of this function. For d > 1 see :func:`w2_squared_lower_bound`.
     """
-    if workflow != "replace":
-        raise InvalidParameterError(
-            "w2_squared has no closed form under accumulate (E of the fitted standard deviation is not "
-            "known in closed form); use w2_squared_lower_bound or montecarlo.gaussian_workflow.simulate."
-        )
+    if workflow == "accumulate-subsample":
+        raise InvalidParameterError.of(
+            "workflow", "w2_squared", "must be 'replace' or 'accumulate': w2_squared has no closed form "
+            "under accumulate-subsample (E of the fitted standard deviation is not a second moment of the "
+            "pool); use w2_squared_lower_bound or montecarlo.gaussian_workflow.simulate. Got "
+            "'accumulate-subsample' instead.")
     tt = _iterations(t)
-    mse = mean_sq_error(n, 1, tt, workflow="replace", estimator=estimator, variance=variance)
-    v = cov_trace_ratio(n, 1, tt, workflow="replace", estimator=estimator)
-    c = _mean_root_chi(n, estimator) ** tt
+    mse = mean_sq_error(n, 1, tt, workflow=workflow, estimator=estimator, variance=variance)
+    v = cov_trace_ratio(n, 1, tt, workflow=workflow, estimator=estimator)
+    c = _std.std_ratio(n, tt, workflow=workflow, estimator=estimator)
     return like(mse + variance * (v - 2.0 * c + 1.0), t)
 
 

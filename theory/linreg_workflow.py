@@ -25,8 +25,10 @@ real-data error (Dey & Donoho's universal π²/6 factor, exact here at every fin
 Domain: OLS needs XᵀX invertible. n ≥ d + 2: finite. n ∈ {d, d + 1}: X has full column rank almost
 surely, every run has a finite error, but E tr (XᵀX)⁻¹ = ∞, so the unconditional expectation is returned
 as **inf**. n < d: OLS is not unique (the authors' pinv gives the minimum-norm fit, whose error depends
-on ‖w*‖ and is not covered by these laws): InvalidParameterError. Accumulate-subsample has no known closed
-form; the simulator offers it. Simulator twin: :func:`montecarlo.linreg_workflow.simulate`.
+on ‖w*‖ and is not covered by these laws): InvalidParameterError. Accumulate-subsample has no law of this
+form: its unconditional mean is infinite from t = ⌈n/(d + 1)⌉ on, and given X it is exact for n ≤ 10 in
+:mod:`model_collapse.theory.linreg_subsample` (docs/theory.md §5.5). Simulator twin:
+:func:`montecarlo.linreg_workflow.simulate`.
 """
 
 from __future__ import annotations

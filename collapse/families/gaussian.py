@@ -3,8 +3,8 @@
 Iteration t = 1 is the fit on the n real points; the truth is N(0, σ²I_d). ``predict`` gives the exact
 expectations at iteration t (``per_iteration``: at every iteration 1..t), ``simulate`` the mean and standard
 error over the trials, with the same keys (``log_det_ratio`` only where it is defined: replace with n > d in
-theory, n > d in simulation; ``w2_squared`` for d = 1, replace in theory). ``limits`` adds the t → ∞ limits,
-the π²/6 bound and the almost-sure log-det decay rate.
+theory, n > d in simulation; ``w2_squared`` for d = 1, replace and accumulate in theory). ``limits`` adds the
+t → ∞ limits, the π²/6 bound and the almost-sure decay rates of log det and log trace.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ PARAMS = (
           aliases=("sigma2",)),
     PER_ITERATION,
 )
-LIMITS = Param("limits", Switch(), "also print the t → ∞ limits, the π²/6 bound and the almost-sure log-det decay "
-               "rate", default=False)
+LIMITS = Param("limits", Switch(), "also print the t → ∞ limits, the π²/6 bound and the almost-sure log-det and "
+               "log-trace decay rates", default=False)
 
 
 def keywords(values) -> dict:
@@ -47,6 +47,8 @@ def extras(values, s: dict, out: dict) -> None:
     if values.workflow != "accumulate-subsample":  # replace: ρ < 0; accumulate: Σ̂_t converges (rate 0)
         rate = th.log_det_decay_rate(values.n, values.d, estimator=values.estimator)
         out["log_det_decay_rate"] = rate if values.workflow == "replace" else 0.0
+        trace = th.trace_log_rate(values.n, values.d, estimator=values.estimator)
+        out["trace_log_rate"] = trace if values.workflow == "replace" else 0.0
 
 
 def cost(values, command: str) -> tuple[list[tuple[str, float]], float]:
@@ -74,7 +76,7 @@ FAMILY = Family(
     predict_params=(LIMITS,),
     hooks=Hooks(keywords=keywords, extras=extras, cost=cost),
     extra_keys=("mean_sq_error_limit", "cov_trace_ratio_limit", "cov_det_ratio_limit", "mean_sq_error_bound",
-                "log_det_decay_rate"),
+                "log_det_decay_rate", "trace_log_rate"),
     fields=("mean_sq_error", "cov_trace_ratio", "cov_det_ratio"),
     reference=MappingProxyType(dict(n=12, d=3, t=np.array([1, 4, 12]), workflow="accumulate")),
     n_trials=4000,
@@ -84,7 +86,7 @@ FAMILY = Family(
     figures=("cot_gaussian",),
     methods=("auto", "sufficient", "samples"),
     simulator_options=frozenset({"refit"}),
-    signed_keys=frozenset({"log_det_ratio", "log_det_decay_rate"}),
+    signed_keys=frozenset({"log_det_ratio", "log_det_decay_rate", "trace_log_rate"}),
     note="Iterative Gaussian fitting, replace / accumulate (docs/theory.md §5.1). Exact laws.",
     cli_reference=("--workflow", "replace", "--n", "12", "--d", "3", "--t", "4"),
 )
