@@ -323,9 +323,13 @@ def _escape_pipes(line: str) -> str:
     return "".join(part if i % 2 else part.replace("|", "\\|") for i, part in enumerate(parts))
 
 
+_ITEM = re.compile(r"^(\s*)([-*•]|\d+\.|\([a-z0-9]+\))\s+")
+
+
 def render_docstring(lines: list[str]) -> list[str]:
     """The project's docstring layout as valid reStructuredText (see the comment above)."""
     out: list[str] = []
+    keep: set[int] = set()  # indices of generated definition lines (left as they are)
     i, section = 0, None
     while i < len(lines):
         line = lines[i]
@@ -341,16 +345,50 @@ def render_docstring(lines: list[str]) -> list[str]:
                 section = None
             elif m and _indent(line) == section:
                 ind, names, desc = m.groups()
+                keep.update((len(out), len(out) + 1))
                 out += [ind + ", ".join(f"``{n.strip()}``" for n in names.split(",")), ind + "    " + desc]
                 i += 1
                 continue
+            else:
+                keep.add(len(out))
         out.append(line)
         i += 1
+    # an indented block after a paragraph that ends with ":" is a formula display: a literal block (alignment kept)
+    literal_from: int | None = None
+    for k, line in enumerate(out):
+        if literal_from is not None:
+            if line.strip() and _indent(line) <= literal_from:
+                literal_from = None
+            else:
+                keep.add(k)
+                continue
+        if line.rstrip().endswith(":") and not line.rstrip().endswith("::") and k + 2 < len(out) \
+                and not out[k + 1].strip() and out[k + 2].strip() and _indent(out[k + 2]) > _indent(line) \
+                and k not in keep:
+            out[k] = line.rstrip() + ":"
+            literal_from = _indent(line)
     fixed: list[str] = []
-    for line in out:
+    base = 0  # the indent of the first line of the current block (after a blank line)
+    item_indent: int | None = None  # the content indent of the list item the block is in
+    for k, line in enumerate(out):
         prev = fixed[-1] if fixed else ""
-        if line.strip() and prev.strip() and _indent(line) < _indent(prev) and not prev.rstrip().endswith("::"):
-            fixed.append("")
+        if k in keep or not line.strip() or not prev.strip() or prev.rstrip().endswith("::"):
+            if not prev.strip() and line.strip():
+                base = _indent(line)
+            m = _ITEM.match(line)
+            item_indent = len(m.group(0)) if m else (item_indent if line.strip() == "" or k in keep else None)
+            fixed.append(line if k in keep else _escape_pipes(line))
+            continue
+        ind, m = _indent(line), _ITEM.match(line)
+        if m and not _ITEM.match(prev) and ind == _indent(prev) and item_indent is None:
+            fixed.append("")  # a list right after a paragraph line: reST needs a blank line
+        elif ind > _indent(prev) and not (item_indent is not None and ind == item_indent):
+            fixed.append("")  # an indented line inside a paragraph: a block quote of its own
+        elif _indent(prev) > ind <= base:
+            fixed.append("")  # back at the block's own indent after an indented line
+        if fixed[-1] == "":
+            base = ind
+        item_indent = len(m.group(0)) if m else (item_indent if ind >= (item_indent or 0) and item_indent else None)
         fixed.append(_escape_pipes(line))
     return fixed
 
