@@ -148,8 +148,8 @@ def _families_pages() -> list[str]:
         page = NARRATIVE.get(fam.name)
         if page is None:
             page = f"generated/families/{fam.cli}"
-            _write(DOCS / f"{page}.md", f"# `{fam.cli}`\n\n{fam.help}\n\n" + family_section(fam, level="#").split("\n", 2)[2]
-                   + "\n")
+            body = family_section(fam, level="#").split("\n", 2)[2]  # without its own title line
+            _write(DOCS / f"{page}.md", f"# `{fam.cli}`\n\n{fam.help}\n\n{body}\n")
             pages.append(page)
         elif page not in pages:
             pages.append(page)
