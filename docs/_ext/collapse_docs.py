@@ -197,6 +197,9 @@ def _cli_actions(parser: argparse.ArgumentParser) -> list[str]:
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
     for act in parser._actions:
         if isinstance(act, argparse._SubParsersAction):
+            helps = {a.dest: a.help for a in act._choices_actions}
+            for word, sub in act.choices.items():  # a subcommand's page text: its description, else its help
+                sub.description = sub.description or helps.get(word)
             return dict(act.choices)
     return {}
 
