@@ -79,5 +79,6 @@ html_theme_options = {
 }
 html_context = {"default_mode": "light"}
 html_show_sourcelink = False
+html_css_files = ["collapse.css"]
 html_favicon = "_static/favicon.svg"  # also spares the browser a request for /favicon.ico (a 404)
 html_last_updated_fmt = None

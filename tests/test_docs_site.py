@@ -39,7 +39,7 @@ def test_gallery_has_every_figure_and_warns_on_a_missing_png(tmp_path, monkeypat
     collapse_docs._gallery_page()
     text = (tmp_path / "generated" / "gallery.md").read_text(encoding="utf-8")
     for fid in ids:
-        assert f"(`{fid}`)" in text, fid
+        assert f"## `{fid}`" in text, fid
     assert f"/figures/{ids[1]}.pdf" in text and f"/figures/{ids[2]}.pdf" not in text
     assert len(warned) >= 1 and ids[0] in warned[0] and "no committed render" in warned[0]
     assert f"/figures/{ids[0]}.png" not in text

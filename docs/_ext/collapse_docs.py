@@ -236,7 +236,7 @@ def _gallery_page() -> None:
            "Regenerate them all with `collapse figures --out DIR` (or one with `--only ID`).", ""]
     for fid, fig in registry().items():
         png = figdir / f"{fid}.png"
-        out += [f"({'fig-' + fid.replace('_', '-')})=", f"## {_esc(fig.title)} (`{fid}`)", ""]
+        out += [f"({'fig-' + fid.replace('_', '-')})=", f"## `{fid}`", "", f"**{_esc(fig.title)}**", ""]
         if png.exists():
             out += [f"```{{figure}} /figures/{fid}.png", f":alt: {_esc(fig.title)}", f":name: png-{fid}", "",
                     fig.caption.strip(), "```", ""]
