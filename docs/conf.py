@@ -36,6 +36,7 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 root_doc = "index"
+smartquotes = False  # flags such as --spectrum stay two hyphens (not an en dash) in generated tables
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "figures/*.md", "tutorial-sweep", "jupyter_execute"]
 html_static_path = ["_static"]
 

@@ -74,10 +74,10 @@ def _constraint(fam, p, command: str) -> str:
 
 
 def _param_table(fam, params, command: str) -> list[str]:
-    rows = ["| parameter (Python) | flag (CLI) | allowed | default | meaning |", "| --- | --- | --- | --- | --- |"]
+    rows = ["| parameter (Python) | flag (CLI) | default | meaning; *allowed values* |", "| --- | --- | --- | --- |"]
     for p in params:
         keys = ", ".join(f"`{k}`" for k in p.all_keywords())
-        rows.append(f"| {keys} | `{p.flag}` | {_constraint(fam, p, command)} | {_default(p)} | {_esc(p.help)} |")
+        rows.append(f"| {keys} | `{p.flag}` | {_default(p)} | {_esc(p.help)}; *{_constraint(fam, p, command)}* |")
     return rows
 
 
@@ -166,6 +166,7 @@ def _append_tables(app, docname: str, source: list[str]) -> None:
 
     names = [fam for fam in families.entries() if NARRATIVE.get(fam.name) == docname]
     if names:
+        app.env.note_dependency(__file__)  # re-read the page when this generator changes
         text = ["", "", "## Parameters (generated from the registry)", "",
                 "These tables are generated at build time from the family's one `Param` declaration "
                 "(`collapse/families/`); they are what `--help`, sweeps and `families.predict` accept.", ""]
