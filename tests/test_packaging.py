@@ -4,7 +4,11 @@
   fails (only ``model_collapse`` is installed) and the published runs load from package data.
 - Every ```python block of README.md runs, as written, in a fresh interpreter whose working directory is
   outside the repository.
-- (slow) The wheel holds exactly one top-level package, ``model_collapse``, with the published runs inside.
+- (slow) The wheel holds exactly one top-level package, ``model_collapse``, with the published runs inside,
+  and the MIT LICENSE file; its metadata carries the SPDX licence expression, classifiers, keywords and the
+  papers' arXiv pages as project URLs.
+- The citation files agree with the package: CITATION.cff's version is the package version, and the README's
+  Citing section (also the site's page) names the four papers by arXiv identifier, with BibTeX entries.
 """
 
 from __future__ import annotations
@@ -56,11 +60,52 @@ def test_python_m_model_collapse_is_the_collapse_command(tmp_path):
     assert a.returncode == 0 and a.stdout == run(args).stdout
 
 
-@pytest.mark.slow
-def test_wheel_has_one_top_level_package_with_the_published_runs(tmp_path):
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+PAPERS = {"2410.04840": "Strong Model Collapse", "2402.07712": "Model Collapse Demystified",
+          "2410.16713": "Collapse or Thrive?", "2404.05090": "How Bad is Training on Synthetic Data?"}
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
                    check=True, capture_output=True, timeout=600)
-    (wheel,) = tmp_path.glob("model_collapse-*.whl")
+    (path,) = out.glob("model_collapse-*.whl")
+    return path
+
+
+@pytest.mark.slow
+def test_wheel_carries_the_license_and_citable_metadata(wheel):
+    z = zipfile.ZipFile(wheel)
+    licenses = [n for n in z.namelist() if n.endswith("LICENSE") and ".dist-info/" in n]
+    assert licenses, z.namelist()
+    assert z.read(licenses[0]).decode() == (ROOT / "LICENSE").read_text(encoding="utf-8")
+    (meta_name,) = [n for n in z.namelist() if n.endswith(".dist-info/METADATA")]
+    meta = z.read(meta_name).decode()
+    assert "License-Expression: MIT" in meta
+    assert "Classifier: Intended Audience :: Science/Research" in meta
+    assert "Keywords:" in meta and "model collapse" in meta
+    for arxiv in PAPERS:
+        assert f"https://arxiv.org/abs/{arxiv}" in meta, arxiv
+
+
+def test_citation_files_agree_with_the_package():
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    cff = (ROOT / "CITATION.cff").read_text(encoding="utf-8")
+    assert re.search(rf"^version: {re.escape(version)}$", cff, flags=re.M), "CITATION.cff version"
+    citing = README.split("<!-- citing-start -->")[1].split("<!-- citing-end -->")[0]
+    for arxiv, title in PAPERS.items():
+        assert f"arXiv:{arxiv}" in citing and title in citing, arxiv
+        assert f"eprint        = {{{arxiv}}}" in citing, arxiv
+        assert arxiv in cff, arxiv
+    assert re.search(rf"version = \{{{re.escape(version)}\}}", citing), "BibTeX version of the package"
+    assert "## Changelog" not in README and (ROOT / "CHANGELOG.md").exists()
+    assert f"## {version}" in (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_wheel_has_one_top_level_package_with_the_published_runs(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
     assert tops == {"model_collapse"}
