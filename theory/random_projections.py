@@ -69,7 +69,7 @@ from model_collapse.numerics import (
 )
 from model_collapse.projections import sample_projection
 from model_collapse.theory import ridge_mixture as rm
-from model_collapse.theory.marchenko_pastur import quadrature
+from model_collapse.theory.marchenko_pastur import quadrature, sketched_fixed_point
 from model_collapse.theory.ridge import spectrum_arrays
 from model_collapse.validation import (
     NONNEGATIVE,
@@ -257,6 +257,75 @@ def _evaluate(spec: ProjectedSpectrum, n, p2, lam, s1, s2, penalty):
                                    total=res.total * a, kappa=res.kappa, u=res.u)
 
 
+def _groups(w: np.ndarray, gam: np.ndarray, dlt: np.ndarray):
+    """Σ's positive eigenvalues grouped by distinct (ω, Γ, Δ): sorted ω, counts, and the per-group energies
+    g = count·ωΓ, e = count·ωΔ (zero eigenvalues carry no signal and drop out; they still count in d)."""
+    pos = w > 0
+    keys, counts = np.unique(np.stack([w[pos], gam[pos], dlt[pos]], axis=1), axis=0, return_counts=True)
+    om = keys[:, 0]
+    counts = counts.astype(float)
+    return om, counts, counts * om * keys[:, 1], counts * om * keys[:, 2]
+
+
+def _deterministic(nf, mf, pf, lam_eff, s1f, s2f, w, gam, dlt) -> dict[str, np.ndarray]:
+    """The general-Σ deterministic equivalent (docs/theory.md §3.4) on flat point arrays: one vectorised fixed
+    point per distinct (λ, n, m), then the parts. With r = θ/(ω + θ), r₀ = θ₀/(ω + θ₀), per group of energy
+    g = ωΓ (teacher) and e = ωΔ (shift):
+
+        ρ₁ = Σ g r₀,  ρ₂ = ρ₁ + Σ e r₀,  c²_C = Σ e(1 − r₀)
+        κ²·tr Γ_C C(C + κ)⁻² = Σ g(1 − r)[(θ − θ₀)/(ω + θ₀) − νr]     (likewise κ²D₁ with e)
+        D₃ = Σ e(1 − r)(1 − νr),  df₂(C) = D − ν(D − D₂),  u = df₂/(n − df₂)
+
+    then B, V, ζ of the ridge mixture with noise σ_k² + ρ_k (module docstring). Scaled units as in
+    :func:`_evaluate`: energies divided by a = max(1, largest group energy), parts multiplied back.
+    """
+    om, cnt, g, e = _groups(w, gam, dlt)
+    d = float(w.size)
+    res = {k: np.zeros(nf.size) for k in _KEYS}
+    if om.size == 0:  # Σ = 0: no signal, no features; κ = λ, u = 0
+        res["kappa"] = lam_eff.astype(float).copy()
+        return res
+    a = float(max(1.0, np.max(g), np.max(e)))
+    g, e = g / a, e / a
+    keys, inverse = np.unique(np.stack([lam_eff, nf, mf], axis=1), axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    fp = sketched_fixed_point(keys[:, 0], keys[:, 1], keys[:, 2], om, cnt, d)
+    th, th0, nu = fp["theta"], fp["theta0"], fp["nu"]
+    P = th.size
+    tgk, k2d1, d3, rho1, rhod, c2c = (np.empty(P) for _ in range(6))
+    step = max(1, (1 << 16) // om.size)
+    for s in range(0, P, step):
+        t, t0, v = th[s:s + step, None], th0[s:s + step, None], nu[s:s + step, None]
+        r = t / (om[None, :] + t)
+        r0 = t0 / (om[None, :] + t0)
+        q = 1.0 - r
+        core = q * ((t - t0) / (om[None, :] + t0) - v * r)
+        tgk[s:s + step] = np.sum(core * g, axis=-1)
+        k2d1[s:s + step] = np.sum(core * e, axis=-1)
+        d3[s:s + step] = np.sum(q * (1.0 - v * r) * e, axis=-1)
+        rho1[s:s + step] = np.sum(r0 * g, axis=-1)
+        rhod[s:s + step] = np.sum(r0 * e, axis=-1)
+        c2c[s:s + step] = np.sum((1.0 - r0) * e, axis=-1)
+    tgk, k2d1 = np.maximum(tgk, 0.0), np.maximum(k2d1, 0.0)
+    df2 = fp["D"] - nu * fp["dd"]
+    slack = fp["n_minus"] + nu * fp["dd"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        uu = np.where(slack > 0, df2 / np.where(slack > 0, slack, 1.0), np.inf)
+    uu, tgk, k2d1, d3, rho1, rhod, c2c, kap = (x[inverse] for x in (uu, tgk, k2d1, d3, rho1, rhod, c2c, fp["kappa"]))
+    rho2 = rho1 + rhod
+    p1 = 1.0 - pf
+    ra = np.sqrt(a)
+    with np.errstate(invalid="ignore", over="ignore"):
+        bias = np.where(tgk > 0, (1.0 + uu) * tgk, 0.0)
+        v1 = np.where(p1 > 0, p1 * uu, 0.0)
+        v2 = np.where(pf > 0, pf * uu, 0.0)
+        variance = (times_square(np.hypot(s1f / ra, np.sqrt(rho1)), v1)
+                    + times_square(np.hypot(s2f / ra, np.sqrt(rho2)), v2))
+        zeta = rm._zeta_scaled(pf, uu, k2d1, d3, c2c)
+        res.update(rho=rho1 * a, bias=bias * a, variance=variance * a, zeta=zeta * a, kappa=kap, u=uu)
+    return res
+
+
 def _spectra(m_values, w, gam, dlt, form, seed, nodes_per_panel, where):
     """One ProjectedSpectrum per distinct width (in the order of ``m_values``)."""
     if form == "deterministic":
@@ -321,16 +390,19 @@ def predict(
     arrs = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (n, m, p2, lam, s1, s2)))
     shape = arrs[0].shape
     nf, mf, pf, lf, s1f, s2f = (a.ravel() for a in arrs)
-    m_values, inverse = np.unique(mf, return_inverse=True)
-    specs = _spectra(m_values, w, gam, dlt, form, projection_seed, nodes_per_panel, "predict")
     out = {k: np.empty(nf.size) for k in _KEYS}
     try:
-        for j, spec in enumerate(specs):
-            idx = np.flatnonzero(inverse == j)
-            res = _evaluate(spec, nf[idx], pf[idx], lf[idx], s1f[idx], s2f[idx], penalty)
-            out["rho"][idx] = spec.rho1
-            for k in ("bias", "variance", "zeta", "kappa", "u"):
-                out[k][idx] = getattr(res, k)
+        if form == "deterministic":
+            out.update(_deterministic(nf, mf, pf, rm.effective_lambda(lf, nf, penalty), s1f, s2f, w, gam, dlt))
+        else:
+            m_values, inverse = np.unique(mf, return_inverse=True)
+            specs = _spectra(m_values, w, gam, dlt, form, projection_seed, nodes_per_panel, "predict")
+            for j, spec in enumerate(specs):
+                idx = np.flatnonzero(inverse == j)
+                res = _evaluate(spec, nf[idx], pf[idx], lf[idx], s1f[idx], s2f[idx], penalty)
+                out["rho"][idx] = spec.rho1
+                for k in ("bias", "variance", "zeta", "kappa", "u"):
+                    out[k][idx] = getattr(res, k)
         with np.errstate(over="ignore"):
             out["total"] = out["rho"] + out["bias"] + out["variance"] + out["zeta"]
             if include_noise:
