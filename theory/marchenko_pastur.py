@@ -179,7 +179,8 @@ _BLOCK = 1 << 16
 _TINY = np.finfo(float).tiny
 
 
-_GRID = 192  # log θ grid that brackets every root before the Newton polish
+_GRID = 192
+_LOG_THETA_MAX = float(np.log(1e300))  # log θ grid that brackets every root before the Newton polish
 
 
 def _split_sums(theta: np.ndarray, w: np.ndarray, mult: np.ndarray, cum: np.ndarray, need_d: bool = True):
@@ -193,9 +194,10 @@ def _split_sums(theta: np.ndarray, w: np.ndarray, mult: np.ndarray, cum: np.ndar
     step = max(1, _BLOCK // w.size)
     for s in range(0, theta.size, step):
         t = theta[s:s + step, None]
-        r = np.add(w[None, :], t)
-        np.divide(t, r, out=r)
-        q = np.subtract(1.0, r)
+        inv = np.add(w[None, :], t)
+        np.divide(1.0, inv, out=inv)
+        r = t * inv
+        q = np.multiply(w[None, :], inv, out=inv)  # ω/(ω + θ) directly: 1 − r loses it when θ ≫ ω
         if need_d:
             dsum[s:s + step] = q @ mult
         q *= r
@@ -304,8 +306,10 @@ def sketched_fixed_point(lam, n, m, eigenvalues, multiplicities, d: float) -> di
     if ridge.size:
         lr, nr, mr = lam[ridge], n[ridge], m[ridge]
         trace = float(np.dot(w, mult))
-        lo = np.log(lr * d / mr)  # (m − D)(n − D) ≤ mn
-        hi = np.log(np.maximum(2.0 * trace / np.minimum(mr, nr), 4.0 * lr * d / mr)) + 1e-12
+        lo = np.log(lr) + np.log(d / mr)  # (m − D)(n − D) ≤ mn
+        hi = np.log(np.maximum(2.0 * trace / np.minimum(mr, nr), 4.0 * (lr / mr) * d)) + 1e-12
+        hi = np.minimum(hi, _LOG_THETA_MAX)  # θ capped at 1e300 (λ ≳ 1e300·m/d: then κ = λn/(n − D) still)
+        lo = np.minimum(lo, hi)
         target = np.log(lr) + np.log(d) + np.log(nr)
 
         def f_of(x, big, sa, dd, mm, nn, tg):
@@ -338,5 +342,7 @@ def sketched_fixed_point(lam, n, m, eigenvalues, multiplicities, d: float) -> di
     den = m_minus + dd
     with np.errstate(divide="ignore", invalid="ignore"):
         nu = np.where(den > 0, m_minus / np.where(den > 0, den, 1.0), 0.0)
-    kappa = theta * m_minus / d
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # at the root: κ = θ(m − D)/d = λn/(n − D)
+        capped = theta >= 1e299  # the cap of the bracket: the second form, exact there to rounding
+        kappa = np.where(capped, lam * (n / np.where(n_minus > 0, n_minus, 1.0)), theta * (m_minus / d))
     return dict(theta=theta, theta0=theta0, kappa=kappa, D=dsum, dd=dd, m_minus=m_minus, n_minus=n_minus, nu=nu)

@@ -109,8 +109,9 @@ def width_sensitivity(n, m, p2, lam, eigenvalues, *, c2=1.0, r2=1.0, sigma=1.0, 
     """m·∂E_test/∂m (deterministic form): the change of the test error per relative increase of the width.
 
     Negative: adding parameters helps at this m; positive: it hurts. A 10 % wider model changes the error by
-    about 0.1× this. Central difference in log m with relative step ``step`` (m is continuous in the deterministic form);
-    broadcasts over n, m, p₂, λ (both sides in one vectorised call). inf/nan at the ridgeless threshold m = n.
+    about 0.1× this. Central difference in log m with relative step ``step`` (m is continuous in the
+    deterministic form); broadcasts over n, m, p₂, λ (both sides in one vectorised call). inf/nan at the
+    ridgeless threshold m = n.
     """
     w, _ = spectrum_arrays(eigenvalues, None, "width_sensitivity")
     kw = dict(c2=c2, r2=r2, sigma=sigma, sigma2=sigma2, penalty=penalty, include_noise=include_noise)

@@ -303,16 +303,17 @@ def _deterministic(nf, mf, pf, lam_eff, s1f, s2f, w, gam, dlt) -> dict[str, np.n
     step = max(1, (1 << 16) // om.size)
     for s in range(0, P, step):
         t, t0, v = th[s:s + step, None], th0[s:s + step, None], nu[s:s + step, None]
-        r = t / (om[None, :] + t)
-        r0 = t0 / (om[None, :] + t0)
-        q = 1.0 - r
-        core = q * ((t - t0) / (om[None, :] + t0) - v * r)
+        inv, inv0 = 1.0 / (om[None, :] + t), 1.0 / (om[None, :] + t0)
+        r, q = t * inv, om[None, :] * inv  # θ/(ω + θ) and ω/(ω + θ), each without cancellation
+        r0, q0 = t0 * inv0, om[None, :] * inv0
+        # (1 − r)(θ − θ₀)/(ω + θ₀) = q₀·(θ − θ₀)/(ω + θ): bounded factors (θ ≫ ω: → q₀, the projected prior)
+        core = q0 * ((t - t0) * inv) - v * q * r
         tgk[s:s + step] = np.sum(core * g, axis=-1)
         k2d1[s:s + step] = np.sum(core * e, axis=-1)
         d3[s:s + step] = np.sum(q * (1.0 - v * r) * e, axis=-1)
         rho1[s:s + step] = np.sum(r0 * g, axis=-1)
         rhod[s:s + step] = np.sum(r0 * e, axis=-1)
-        c2c[s:s + step] = np.sum((1.0 - r0) * e, axis=-1)
+        c2c[s:s + step] = np.sum(q0 * e, axis=-1)
     tgk, k2d1 = np.maximum(tgk, 0.0), np.maximum(k2d1, 0.0)
     df2 = fp["D"] - nu * fp["dd"]
     slack = fp["n_minus"] + nu * fp["dd"]
