@@ -183,8 +183,12 @@ def _nu_zero(monkeypatch):
 
 
 def quenched_average(n, m, lam, w, g, e, draws, **kw):
-    vals = np.array([[float(getattr(rp.predict(n, m, 0.3, lam, w, gamma=g, delta=e, form="quenched",
-                                               projection_seed=s, **kw), p)) for p in PARTS] for s in range(draws)])
+    """Mean and SE over ``draws`` projections of the quenched parts at the widths ``m`` (parts × widths)."""
+    vals = []
+    for s in range(draws):
+        res = rp.predict(n, np.asarray(m), 0.3, lam, w, gamma=g, delta=e, form="quenched", projection_seed=s, **kw)
+        vals.append([np.asarray(getattr(res, p), dtype=float) for p in PARTS])
+    vals = np.array(vals)
     return vals.mean(axis=0), vals.std(axis=0, ddof=1) / np.sqrt(draws)
 
 
@@ -192,45 +196,47 @@ def allowance(m, d):
     return 2.0 * (1.0 / min(m, d) + 1.0 / abs(d - m))
 
 
-SIZES = [(100, 16), (200, 8), (400, 4)]
+SIZES = [(100, 12), (200, 6), pytest.param(400, 4, marks=pytest.mark.slow)]
 
 
 @pytest.mark.parametrize("d,draws", SIZES)
 @pytest.mark.parametrize("kind", ["exp", "two"])
 def test_general_form_agrees_with_quenched_average(d, draws, kind):
     """n = d/2, m ∈ {d/4, 3d/2}, λ = 0.01: the deterministic equivalent against the quenched reduction averaged
-    over ``draws`` projections S (each exact given S). Measured |gap|/theory: ≤ 2.5e-3 at d = 100, ≤ 1.4e-3 at
-    d = 400, 4e-4 at d = 800 (SE-limited): the gap shrinks with d within the O(1/d) allowance."""
+    over ``draws`` projections S (each exact given S), within 4·SE + 2(1/r + 1/|d − m|)·|theory|."""
     w, g, e = law(d, kind)
-    n = d // 2
-    for m in (d // 4, 3 * d // 2):
-        det = rp.predict(n, m, 0.3, 1e-2, w, gamma=g, delta=e, sigma=0.5)
-        mean, se = quenched_average(n, m, 1e-2, w, g, e, draws, sigma=0.5)
+    n, ms = d // 2, np.array([d // 4, 3 * d // 2])
+    det = rp.predict(n, ms, 0.3, 1e-2, w, gamma=g, delta=e, sigma=0.5)
+    mean, se = quenched_average(n, ms, 1e-2, w, g, e, draws, sigma=0.5)
+    for i, m in enumerate(ms):
         for j, part in enumerate(PARTS):
-            assert_agrees(float(getattr(det, part)), mean[j], se[j], finite_rtol=allowance(m, d), atol=ATOL,
-                          label=f"{part} d={d} m={m} {kind}")
+            assert_agrees(float(getattr(det, part)[i]), mean[j, i], se[j, i], finite_rtol=allowance(m, d),
+                          atol=ATOL, label=f"{part} d={d} m={m} {kind}")
 
 
 @pytest.mark.slow
 def test_general_form_agrees_with_quenched_average_d800():
     w, g, e = law(800, "exp")
     det = rp.predict(400, 1200, 0.3, 1e-2, w, gamma=g, delta=e, sigma=0.5)
-    mean, se = quenched_average(400, 1200, 1e-2, w, g, e, 3, sigma=0.5)
-    assert_agrees(float(det.total), mean[-1], se[-1], finite_rtol=allowance(1200, 800), label="total d=800")
+    mean, se = quenched_average(400, [1200], 1e-2, w, g, e, 3, sigma=0.5)
+    assert_agrees(float(det.total), mean[-1, 0], se[-1, 0], finite_rtol=allowance(1200, 800), label="total d=800")
 
 
-@pytest.mark.parametrize("d,draws", SIZES[1:])
+@pytest.mark.parametrize("d,draws", [(200, 6)])
 def test_twins_fail_against_quenched_average(d, draws, monkeypatch):
     """Where each mistake matters (over-parameterised, m = 3d/2 > n = d/2): ν = 0 and the isotropic Σ of the
     same trace must fail the check that the correct form passes."""
     w, g, e = law(d, "exp")
     n, m = d // 2, 3 * d // 2
-    mean, se = quenched_average(n, m, 1e-2, w, g, e, draws, sigma=0.5)
+    mean, se = quenched_average(n, [m], 1e-2, w, g, e, draws, sigma=0.5)
+    mean, se = mean[-1, 0], se[-1, 0]
+    right = rp.predict(n, m, 0.3, 1e-2, w, gamma=g, delta=e, sigma=0.5)
+    assert_agrees(float(right.total), mean, se, finite_rtol=allowance(m, d), label="correct")
     iso = rp.predict(n, m, 0.3, 1e-2, np.full(d, w.mean()), c2=1.5, sigma=0.5)
-    assert_disagrees(float(iso.total), mean[-1], se[-1], finite_rtol=allowance(m, d), label="isotropic Σ")
+    assert_disagrees(float(iso.total), mean, se, finite_rtol=allowance(m, d), label="isotropic Σ")
     _nu_zero(monkeypatch)
     twin = rp.predict(n, m, 0.3, 1e-2, w, gamma=g, delta=e, sigma=0.5)
-    assert_disagrees(float(twin.total), mean[-1], se[-1], finite_rtol=allowance(m, d), label="ν = 0")
+    assert_disagrees(float(twin.total), mean, se, finite_rtol=allowance(m, d), label="ν = 0")
 
 
 # --------------------------------------------------------------------------------------------------------------
