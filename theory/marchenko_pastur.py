@@ -214,20 +214,19 @@ def _table(w: np.ndarray, mult: np.ndarray, cum: np.ndarray):
     return xg, big, sa, dd, dsum
 
 
-def _start(fg: np.ndarray, xg: np.ndarray, lo: np.ndarray, hi: np.ndarray):
-    """Bracket and start per row from an increasing residual tabulated on the grid (rows × grid): the cell of
-    the sign change, linear interpolation inside it; beyond the grid, the analytic bracket end and the grid end."""
-    pos = fg > 0
+def _start(pos: np.ndarray, f_at, xg: np.ndarray, lo: np.ndarray, hi: np.ndarray):
+    """Bracket and start per row from the sign of an increasing residual on the grid (``pos``: rows × grid,
+    residual > 0): the cell of the sign change and linear interpolation of ``f_at(rows, cols)`` inside it;
+    beyond the grid, the analytic bracket end and the grid end."""
     j = np.argmax(pos, axis=1)
-    anypos = pos.any(axis=1)
-    j = np.where(anypos, j, xg.size)
-    rows = np.arange(fg.shape[0])
-    lo_n = np.where(j > 0, xg[np.maximum(j - 1, 0)], lo)
-    hi_n = np.where(j < xg.size, xg[np.minimum(j, xg.size - 1)], hi)
-    lo_n, hi_n = np.maximum(lo_n, lo), np.minimum(hi_n, hi)
-    f0 = np.where(j > 0, fg[rows, np.maximum(j - 1, 0)], -np.inf)
-    f1 = np.where(j < xg.size, fg[rows, np.minimum(j, xg.size - 1)], np.inf)
+    j = np.where(pos.any(axis=1), j, xg.size)
+    rows = np.arange(pos.shape[0])
+    jl, jh = np.maximum(j - 1, 0), np.minimum(j, xg.size - 1)
+    lo_n = np.maximum(np.where(j > 0, xg[jl], lo), lo)
+    hi_n = np.minimum(np.where(j < xg.size, xg[jh], hi), hi)
     with np.errstate(invalid="ignore", divide="ignore"):
+        f0 = np.where(j > 0, f_at(rows, jl), -np.inf)
+        f1 = np.where(j < xg.size, f_at(rows, jh), np.inf)
         frac = -f0 / (f1 - f0)
     x0 = np.where(np.isfinite(frac), lo_n + np.clip(frac, 0.05, 0.95) * (hi_n - lo_n),
                   np.where(j == 0, hi_n, np.where(j == xg.size, lo_n, 0.5 * (lo_n + hi_n))))
@@ -273,9 +272,12 @@ def _theta_at_mass(t: np.ndarray, w: np.ndarray, mult: np.ndarray, cum: np.ndarr
     hi = np.log(float(np.dot(w, mult)) / tt)
     lo = np.log(w[0] * (d_eff - tt) / tt)
     xg, big_g, sa_g, _, dsum_g = table
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fg = np.log1p(((tt[:, None] - big_g[None, :]) + sa_g[None, :]) / dsum_g[None, :])
-    lo, hi, x0 = _start(np.nan_to_num(fg, nan=np.inf), xg, lo, hi)
+    pos = ((tt[:, None] - big_g[None, :]) + sa_g[None, :]) > 0
+
+    def f_at(rows, cols):
+        return np.log1p(((tt[rows] - big_g[cols]) + sa_g[cols]) / dsum_g[cols])
+
+    lo, hi, x0 = _start(pos, f_at, xg, lo, hi)
 
     def resid(x, idx):  # log t − log D = log1p((t − D)/D), t − D without cancellation
         big, sa, dd, dsum = _split_sums(np.exp(x), w, mult, cum)
@@ -322,8 +324,15 @@ def sketched_fixed_point(lam, n, m, eigenvalues, multiplicities, d: float) -> di
             return f, fp
 
         xg, big_g, sa_g, dd_g, _ = table
-        fg, _ = f_of(xg[None, :], big_g, sa_g, dd_g, mr[:, None], nr[:, None], target[:, None])
-        lo, hi, x0 = _start(fg, xg, lo, hi)
+        a_g = (mr[:, None] - big_g[None, :]) + sa_g[None, :]
+        b_g = (nr[:, None] - big_g[None, :]) + sa_g[None, :]
+        with np.errstate(over="ignore", under="ignore"):
+            pos = (a_g > 0) & (b_g > 0) & ((np.exp(xg)[None, :] / (lr * d)[:, None]) * a_g * b_g > nr[:, None])
+
+        def f_at(rows, cols):
+            return f_of(xg[cols], big_g[cols], sa_g[cols], dd_g[cols], mr[rows], nr[rows], target[rows])[0]
+
+        lo, hi, x0 = _start(pos, f_at, xg, lo, hi)
 
         def resid(x, idx):
             big, sa, dd, _ = _split_sums(np.exp(x), w, mult, cum, need_d=False)

@@ -300,6 +300,7 @@ def _deterministic(nf, mf, pf, lam_eff, s1f, s2f, w, gam, dlt) -> dict[str, np.n
     th, th0, nu = fp["theta"], fp["theta0"], fp["nu"]
     P = th.size
     tgk, k2d1, d3, rho1, rhod, c2c = (np.empty(P) for _ in range(6))
+    ge = np.stack([g, e], axis=1)
     step = max(1, (1 << 16) // om.size)
     for s in range(0, P, step):
         t, t0, v = th[s:s + step, None], th0[s:s + step, None], nu[s:s + step, None]
@@ -308,12 +309,11 @@ def _deterministic(nf, mf, pf, lam_eff, s1f, s2f, w, gam, dlt) -> dict[str, np.n
         r0, q0 = t0 * inv0, om[None, :] * inv0
         # (1 − r)(θ − θ₀)/(ω + θ₀) = q₀·(θ − θ₀)/(ω + θ): bounded factors (θ ≫ ω: → q₀, the projected prior)
         core = q0 * ((t - t0) * inv) - v * q * r
-        tgk[s:s + step] = np.sum(core * g, axis=-1)
-        k2d1[s:s + step] = np.sum(core * e, axis=-1)
-        d3[s:s + step] = np.sum(q * (1.0 - v * r) * e, axis=-1)
-        rho1[s:s + step] = np.sum(r0 * g, axis=-1)
-        rhod[s:s + step] = np.sum(r0 * e, axis=-1)
-        c2c[s:s + step] = np.sum(q0 * e, axis=-1)
+        tgk[s:s + step], k2d1[s:s + step] = (core @ ge).T
+        rho1[s:s + step], rhod[s:s + step] = (r0 @ ge).T
+        c2c[s:s + step] = q0 @ e
+        q *= 1.0 - v * r
+        d3[s:s + step] = q @ e
     tgk, k2d1 = np.maximum(tgk, 0.0), np.maximum(k2d1, 0.0)
     df2 = fp["D"] - nu * fp["dd"]
     slack = fp["n_minus"] + nu * fp["dd"]
