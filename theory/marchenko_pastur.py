@@ -23,6 +23,11 @@ one Gauss–Jacobi panel (weight (T − t)^{1/2}, ``scipy.special.roots_jacobi``
 positive, so the rule is a discrete spectrum that :mod:`theory.ridge` takes as (eigenvalues, multiplicities).
 Accuracy: certified against mpmath at 30 digits in ``tests/test_marchenko_pastur.py`` (rtol 1e-10,
 including γ = 1 ± 1e-6, γ = 1 exactly, and κ down to 1e-10).
+
+General Σ (:func:`sketched_fixed_point`, docs/theory.md §3.3): the spectrum of Σ^{1/2}SᵀSΣ^{1/2} is the free
+multiplicative convolution of Σ's spectrum with this law; its resolvent equivalent z(A + z)⁻¹ ≍ θ(Σ + θ)⁻¹,
+θ − zd/m = θ·tr Σ(Σ + θ)⁻¹/m, coupled with the outer ridge at sample size n, is solved for many (λ, n, m) at once
+(certified against mpmath in ``tests/test_rp_general.py``).
 """
 
 from __future__ import annotations
@@ -164,11 +169,11 @@ def integrate(f, gamma: float, *, scale: float = 0.0) -> float:
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# General Σ: the free multiplicative convolution of the MP law with Σ's spectrum (docs/theory.md §3.4)
+# General Σ: the free multiplicative convolution of the MP law with Σ's spectrum (docs/theory.md §3.3)
 # ----------------------------------------------------------------------------------------------------------------
 #
-# A = Σ^{1/2}SᵀSΣ^{1/2} (d × d, the same nonzero eigenvalues as C = SΣSᵀ) is d/m times... precisely A = (1/d)YᵀY
-# with m rows y ~ N(0, Σ): a sample covariance, whose resolvent has the deterministic equivalent
+# A = Σ^{1/2}SᵀSΣ^{1/2} (d × d, the same nonzero eigenvalues as C = SΣSᵀ) is A = (1/d)YᵀY with m rows
+# y ~ N(0, Σ): a sample covariance, whose resolvent has the deterministic equivalent
 #     z(A + z)⁻¹ ≍ θ(Σ + θ)⁻¹,   θ − zd/m = θ·D(θ)/m,   D(θ) = tr Σ(Σ + θ)⁻¹
 # (the spectrum of A is the free multiplicative convolution of μ_Σ with the MP law of ratio m/d). The outer ridge
 # at sample size n, κ − λ = κ·tr A(A + κ)⁻¹/n, closes the system: with z = κ, κ = θ(m − D)/d and
@@ -288,12 +293,13 @@ def _theta_at_mass(t: np.ndarray, w: np.ndarray, mult: np.ndarray, cum: np.ndarr
 
 
 def sketched_fixed_point(lam, n, m, eigenvalues, multiplicities, d: float) -> dict[str, np.ndarray]:
-    """The coupled fixed point of sketched ridge (docs/theory.md §3.4), 1-D arrays lam (λ ≥ 0, mean penalty), n, m.
+    """The coupled fixed point of sketched ridge (docs/theory.md §3.3), 1-D arrays lam (λ ≥ 0, mean penalty), n, m.
 
     ``eigenvalues`` sorted ascending and positive (Σ's positive eigenvalues, grouped), ``multiplicities`` their
     counts; ``d`` the total dimension (zero eigenvalues included: S has N(0, 1/d) entries). Returns θ (outer),
     θ₀ (= θ at κ = 0: D(θ₀) = m, or 0 when m ≥ d_eff), κ = θ(m − D)/d, and at θ: D = df₁(C), dd = D − D₂,
-    m − D, n − D (all without cancellation), and ν = (m − D)/(m − D₂).
+    m − D, n − D (all without cancellation), and ν = (m − D)/(m − D₂). Inputs are taken as validated (the
+    public entry is :func:`model_collapse.theory.random_projections.predict`, which validates once per call).
     """
     w = np.asarray(eigenvalues, dtype=float)
     mult = np.asarray(multiplicities, dtype=float)
