@@ -275,7 +275,7 @@ def _groups(w: np.ndarray, gam: np.ndarray, dlt: np.ndarray):
 
 
 def _deterministic(nf, mf, pf, lam_eff, s1f, s2f, w, gam, dlt) -> dict[str, np.ndarray]:
-    """The general-Σ deterministic equivalent (docs/theory.md §3.4) on flat point arrays: one vectorised fixed
+    """The general-Σ deterministic equivalent (docs/theory.md §3.3) on flat point arrays: one vectorised fixed
     point per distinct (λ, n, m), then the parts. With r = θ/(ω + θ), r₀ = θ₀/(ω + θ₀), per group of energy
     g = ωΓ (teacher) and e = ωΔ (shift):
 
