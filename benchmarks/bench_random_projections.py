@@ -8,6 +8,10 @@
 3. Simulation per trial at d = 500, n = 500, m = 1000 (conditional and literal methods; isotropic and power-law Σ).
    This setting has rank min(m, d) = 500 = n: ridgeless, it sits exactly at the interpolation threshold (infinite
    expected error, heavy-tailed trials), so λ = 0 is timed but its values mean nothing; λ = 0.01 is finite.
+0. Issue 23, in one run: ``predict`` over 1,000 widths at d = 1000 (isotropic Σ, the issue's setting, and a
+   power-law Σ with 1,000 distinct eigenvalues), per width, as a ratio to the O(d) floor ``np.sum(w/(w+k))`` at
+   d = 1000 timed in the same run (target ≤ 20×); the best-width search; calls of the validation wrapper per
+   ``predict`` call. ``python benchmarks/bench_random_projections.py ratio`` runs only this part.
 4. Speed under load (issue 8): the BLAS pools seen from inside a running simulation (capped at one thread by
    ``single_threaded_blas``), and ms / trial of a many-small-BLAS-calls setting with the cores idle and with
    one core kept busy by a background numpy loop (a subprocess, itself single-threaded).
@@ -33,6 +37,54 @@ def timed(fn, repeat: int = 3) -> tuple[float, object]:
         out = fn()
         best = min(best, time.perf_counter() - t0)
     return best, out
+
+
+def width_curve_ratio() -> None:
+    """Issue 23: per-width cost of a 1,000-width curve against the O(d) floor, both timed here and now."""
+    from model_collapse import validation
+
+    d, n = 1000, 500
+    widths = np.linspace(1.0, 1e4, 1000)
+    kw = dict(c2=1.0, sigma=0.5)
+    w_pl = np.arange(1, d + 1, dtype=float) ** -1.0
+    floor, _ = timed(lambda: [np.sum(w_pl / (w_pl + 0.37)) for _ in range(1000)], repeat=5)
+    floor /= 1000
+    print(f"O(d) floor np.sum(w/(w+k)), d = {d}: {1e6 * floor:.2f} µs")
+    for label, w in (("isotropic", np.ones(d)), ("powerlaw:1 (1,000 distinct eigenvalues)", w_pl)):
+        for lam in (1e-3, 0.0):
+            t, _ = timed(lambda w=w, lam=lam: rp.predict(n, widths, 0.2, lam, w, **kw), repeat=5)
+            per = t / widths.size
+            print(f"predict, 1,000 widths, d = {d}, {label}, lam = {lam:g}: {t:.3f} s, {1e6 * per:.1f} µs / width "
+                  f"= {per / floor:.1f}x the O(d) floor (target <= 20x)")
+        tb, ans = timed(lambda w=w: ms.best_model_size(n, 0.2, 1e-3, w, **kw), repeat=3)
+        print(f"  best_model_size, {label}: {1e3 * tb:.1f} ms (best_m = {ans.best_m:g})")
+    calls = [0]
+    wrapped = validation.validate
+
+    def counting(**spec):
+        deco = wrapped(**spec)
+
+        def apply(fn):
+            inner = deco(fn)
+
+            def f(*a, **k):
+                calls[0] += 1
+                return inner(*a, **k)
+            return f
+        return apply
+
+    validation.validate = counting  # counts wrappers created from now on: re-import the module under test
+    import importlib
+
+    from model_collapse.theory import marchenko_pastur, ridge, ridge_mixture
+    fresh = [importlib.reload(mod) for mod in (marchenko_pastur, ridge, ridge_mixture)]
+    rp2 = importlib.reload(rp)
+    calls[0] = 0
+    rp2.predict(n, widths, 0.2, 1e-3, w_pl, **kw)
+    print(f"validation-wrapper calls in one 1,000-width predict: {calls[0]}")
+    validation.validate = wrapped
+    for mod in (*fresh, rp2):
+        importlib.reload(mod)
 
 
 def main() -> None:
@@ -117,5 +169,7 @@ def under_load(repeat: int = 3) -> None:
 
 
 if __name__ == "__main__":
-    main()
-    under_load()
+    width_curve_ratio()
+    if sys.argv[1:] != ["ratio"]:
+        main()
+        under_load()

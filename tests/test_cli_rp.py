@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 from model_collapse.cli import main
 from model_collapse.theory import model_size as ms
@@ -168,12 +169,17 @@ def test_predict_quenched_form_and_spectrum_match_theory(capsys):
     assert out["total"] == pytest.approx(float(ref.total), rel=1e-12)
 
 
-def test_non_isotropic_deterministic_is_one_line_exit_2(capsys):
+def test_non_isotropic_deterministic_prints_the_general_form(capsys):
+    """--spectrum powerlaw:1 with the default form: the general-Σ deterministic equivalent (docs/theory.md §3.3),
+    the numbers of theory.random_projections.predict; --best-m works with it."""
     argv = ["predict", "rp", "--n", "100", "--m", "50", "--d", "300", "--p2", "0.2", "--c2", "1", "--lam", "0.001",
-            "--sigma", "0.5", "--spectrum", "powerlaw:1"]
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert "'--spectrum'" in err and err.count("\n") == 1
+            "--sigma", "0.5", "--spectrum", "powerlaw:1", "--json"]
+    assert main(argv) == 0
+    got = json.loads(capsys.readouterr().out)
+    want = th.predict(100, 50, 0.2, 0.001, eigenvalues("powerlaw:1", 300), c2=1.0, sigma=0.5)
+    assert got["total"] == pytest.approx(float(want.total), rel=1e-12)
+    assert main([*argv, "--best-m"]) == 0
+    assert np.isfinite(json.loads(capsys.readouterr().out)["limit_total"])
 
 
 def test_simulate_uses_the_requested_spectrum(capsys):

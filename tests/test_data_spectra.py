@@ -161,8 +161,8 @@ def test_cli_ridge_on_digits_uses_the_data_spectrum_and_teacher():
     ([*RIDGE, "--spectrum", "file:/no/such/file.npy"], "The '--spectrum' parameter names a file that cannot be read"),
     (["predict", "retrain", "--generations", "2", "--samples", "100", "--generator-samples", "80",
       "--spectrum", "data:digits", "--d", "5"], "The '--d' parameter must be omitted or equal 61"),
-    (["predict", "rp", "--n", "300", "--m", "20", "--p2", "0.2", "--c2", "0.1", "--spectrum", "data:digits"],
-     "The '--spectrum' parameter must be 'isotropic' with --form deterministic"),
+    (["predict", "rp", "--n", "300", "--m", "20", "--p2", "0.2", "--c2", "0.1", "--spectrum", "data:digits",
+      "--form", "quenched", "--best-m"], "The '--best-m' parameter needs --form deterministic"),
 ])
 def test_cli_refusals_name_the_flag(argv, needle):
     out = cli.run(argv)

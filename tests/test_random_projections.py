@@ -200,8 +200,6 @@ def test_projection_is_nested_and_seeded():
 
 def test_forms_reject_what_they_cannot_serve():
     w = np.arange(1, 51, dtype=float) ** -1.0
-    with pytest.raises(InvalidParameterError, match="'form' parameter of predict must be 'quenched'"):
-        rp.predict(100, 60, 0.3, 1e-2, w)
     with pytest.raises(InvalidParameterError, match="'m' parameter"):
         rp.predict(100, 60.5, 0.3, 1e-2, w, form="quenched")
     with pytest.raises(InvalidParameterError, match="'m' parameter of predict"):

@@ -305,8 +305,8 @@ BAD_SPECS = [
     ('family = "kde"\n[fixed]\nworkflow = "replace"\n[grid]\nt = [1, 2]\n', "h, bandwidth", "required"),
     ('family = "lm"\n[fixed]\nreal = 10\nsynthetic = 10\ns0 = 0.1\nworkflow = "recent-window"\n'
      '[grid]\ngenerations = [1, 2]\n', "'window'", "required"),
-    ('family = "rp"\n[fixed]\nc2 = 1\np2 = 0.1\nspectrum = "powerlaw:1"\n[grid]\nn = [10]\nm = [5]\n',
-     "'spectrum'", "form quenched"),
+    ('family = "rp"\n[fixed]\nc2 = 1\np2 = 0.1\nform = "annealed"\n[grid]\nn = [10]\nm = [5]\n',
+     "'form'", "'deterministic', 'quenched'"),
     ('family = "gaussian"\nmode = "simulate"\n[fixed]\nworkflow = "sideways"\nd = 2\nt = 3\n[grid]\nn = [10]\n',
      "workflow", "'replace', 'accumulate'"),
     ('family = "gaussian"\n[fixed]\nworkflow = "replace"\nd = 2\nt = 3\ntrials = 5\n[grid]\nn = [10]\n',

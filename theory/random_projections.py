@@ -23,24 +23,31 @@ projected priors in C's eigenbasis enter: Γ_C,j·μ_j = Σ_i (v_j)_i²·ω_iΓ_
 likewise Δ_C,j, and ρ₁ = Σ_i ω_iΓ_i·(1 − Σ_j (v_j)_i²), ρ₂ the same with Γ + Δ (w₂ = w₁ + δ). κ and u come from
 the spectrum of C at sample size n (:func:`theory.ridge.kappa`, :func:`theory.ridge.u`).
 
-**Isotropic deterministic form** (``form="deterministic"``, the default; Σ = s·I, Γ = r²/(sd)·I,
-Δ = c²/(sd)·I): Γ_C,jμ_j = r²/d, Δ_C,jμ_j = c²/d, and with q = min(m, d)/d
+**Deterministic form** (``form="deterministic"``, the default; any Σ and diagonal priors). A = Σ^{1/2}SᵀSΣ^{1/2}
+has C's nonzero eigenvalues and is (1/d)·YᵀY for m rows y ~ N(0, Σ): its spectrum is the free multiplicative
+convolution of Σ's with the MP law of ratio m/d, and z(A + z)⁻¹ ≍ θ(Σ + θ)⁻¹ with θ − zd/m = θD(θ)/m,
+D(θ) = tr Σ(Σ + θ)⁻¹. Every trace of the reduction is such a resolvent (or its z-derivative) weighted by ΓΣ or
+ΔΣ, and the outer ridge κ closes two coupled fixed points (derived in docs/theory.md §3.3 from the standard
+sample-covariance equivalent and its z-derivative; the ridgeless random-projections case by the same tools:
+Bach, "High-dimensional analysis of double descent for linear regression with random projections", arXiv:2303.01372):
 
-    ρ₁ = r²(1 − q),  ρ₂ = (r² + c²)(1 − q)
-    κ − λ = (κ/n)·Σ_j μ_j/(μ_j + κ),  D₂ = Σ_j μ_j²/(μ_j + κ)²,  u = D₂/(n − D₂)
-    B = (1 + u)κ²(r²/d)·Σ_j (μ_j + κ)⁻²
-    V = [p₁(σ₁² + ρ₁) + p₂(σ₂² + ρ₂)]·u
-    ζ = (c²/d)·{p₂²(1 + p₁u)·D₂ + p₂u·Σ_j (p₁μ_j + κ)²/(μ_j + κ)²}
+    κ = θ(m − D)/d,  κ − λ = κD/n   ⇔   θ(m − D(θ))(n − D(θ)) = λdn  (θ > θ*, D(θ*) = min(m, n))
+    θ₀: D(θ₀) = m (0 when m ≥ rank Σ);  ν = (m − D)/(m − D₂),  D₂ = tr Σ²(Σ + θ)⁻²
+    df₁(C) = D,  df₂(C) = D − ν(D − D₂),  u = df₂/(n − df₂)
+    ρ₁ = tr ΓΣ·θ₀(Σ + θ₀)⁻¹,  ρ₂ = tr (Γ + Δ)Σ·θ₀(Σ + θ₀)⁻¹,  c²_C = tr ΔΣ·Σ(Σ + θ₀)⁻¹
+    κ²·tr Γ_C C(C + κ)⁻² = tr ΓΣ·Σ(Σ + θ)⁻¹[(θ − θ₀)(Σ + θ₀)⁻¹ − νθ(Σ + θ)⁻¹]   (κ²D₁: the same with ΔΣ)
+    D₃ = tr ΔΣ·Σ(Σ + θ)⁻¹(Σ + (1 − ν)θ)(Σ + θ)⁻¹
 
-where the μ_j are the m eigenvalues of s·SSᵀ replaced by the Marchenko–Pastur law of ratio γ = m/d (an atom
-1 − 1/γ at 0 when m > d, which adds nothing to the sums): Σ_j f(μ_j) = m·∫f(s·x)dμ_γ(x), evaluated with the
-graded quadrature of :mod:`theory.marchenko_pastur` (worst 1.1e-11 relative against mpmath,
-``tests/test_marchenko_pastur.py``); the whole deterministic form is certified to 1e-8 (measured ~1e-12)
-against a closed-form Stieltjes-transform mpmath reference in ``tests/test_random_projections.py``.
-m may be any real > 0 here (a continuous width).
+and B = (1 + u)·κ²tr Γ_C C(C + κ)⁻², V = [p₁(σ₁² + ρ₁) + p₂(σ₂² + ρ₂)]u, ζ = p₂²(D₃ + uκ²D₁) + p₁p₂u·c²_C.
+For Σ = s·I this is the Marchenko–Pastur form (equal to the MP quadrature :func:`isotropic_spectrum` to 1e-11 and
+to a closed-form Stieltjes mpmath reference to 1e-10, ``tests/test_random_projections.py``); the solver
+(:func:`model_collapse.theory.marchenko_pastur.sketched_fixed_point`) is certified against an independent mpmath
+solution of the fixed points in ``tests/test_rp_general.py``. All widths of a call are solved in one vectorised
+pass (Σ's eigenvalues grouped by distinct (ω, Γ, Δ): isotropic Σ costs O(1) per width). m may be any real > 0
+(a continuous width).
 
 **Quenched form** (``form="quenched"``): the same reduction evaluated exactly on one sampled S; this is how a
-non-isotropic Σ (or non-constant priors) is served. S is a deterministic function of ``seed``: the first m
+finite-width sample is served. S is a deterministic function of ``seed``: the first m
 rows of a matrix of iid N(0, 1/d) entries drawn row by row from ``numpy.random.default_rng(
 numpy.random.SeedSequence(seed))``, so widths m < m' share their first m features (a growing network) and
 the value at one m does not depend on the other widths in the call.
@@ -69,7 +76,7 @@ from model_collapse.numerics import (
 )
 from model_collapse.projections import sample_projection
 from model_collapse.theory import ridge_mixture as rm
-from model_collapse.theory.marchenko_pastur import quadrature
+from model_collapse.theory.marchenko_pastur import quadrature, sketched_fixed_point
 from model_collapse.theory.ridge import spectrum_arrays
 from model_collapse.validation import (
     NONNEGATIVE,
@@ -257,15 +264,78 @@ def _evaluate(spec: ProjectedSpectrum, n, p2, lam, s1, s2, penalty):
                                    total=res.total * a, kappa=res.kappa, u=res.u)
 
 
-def _spectra(m_values, w, gam, dlt, form, seed, nodes_per_panel, where):
-    """One ProjectedSpectrum per distinct width (in the order of ``m_values``)."""
-    if form == "deterministic":
-        if not _is_isotropic(w, gam, dlt) or w[0] <= 0:
-            raise InvalidParameterError.of(
-                "form", where, "must be 'quenched' for a non-isotropic Σ or non-constant "
-                "priors (the deterministic form is the isotropic Marchenko–Pastur law). Got 'deterministic' instead."
-            )
-        return [isotropic_spectrum(mv, w.size, w[0], gam[0], dlt[0], nodes_per_panel) for mv in m_values]
+def _groups(w: np.ndarray, gam: np.ndarray, dlt: np.ndarray):
+    """Σ's positive eigenvalues grouped by distinct (ω, Γ, Δ): sorted ω, counts, and the per-group energies
+    g = count·ωΓ, e = count·ωΔ (zero eigenvalues carry no signal and drop out; they still count in d)."""
+    pos = w > 0
+    keys, counts = np.unique(np.stack([w[pos], gam[pos], dlt[pos]], axis=1), axis=0, return_counts=True)
+    om = keys[:, 0]
+    counts = counts.astype(float)
+    return om, counts, counts * om * keys[:, 1], counts * om * keys[:, 2]
+
+
+def _deterministic(nf, mf, pf, lam_eff, s1f, s2f, w, gam, dlt) -> dict[str, np.ndarray]:
+    """The general-Σ deterministic equivalent (docs/theory.md §3.3) on flat point arrays: one vectorised fixed
+    point per distinct (λ, n, m), then the parts. With r = θ/(ω + θ), r₀ = θ₀/(ω + θ₀), per group of energy
+    g = ωΓ (teacher) and e = ωΔ (shift):
+
+        ρ₁ = Σ g r₀,  ρ₂ = ρ₁ + Σ e r₀,  c²_C = Σ e(1 − r₀)
+        κ²·tr Γ_C C(C + κ)⁻² = Σ g(1 − r)[(θ − θ₀)/(ω + θ₀) − νr]     (likewise κ²D₁ with e)
+        D₃ = Σ e(1 − r)(1 − νr),  df₂(C) = D − ν(D − D₂),  u = df₂/(n − df₂)
+
+    then B, V, ζ of the ridge mixture with noise σ_k² + ρ_k (module docstring). Scaled units as in
+    :func:`_evaluate`: energies divided by a = max(1, largest group energy), parts multiplied back.
+    """
+    om, cnt, g, e = _groups(w, gam, dlt)
+    d = float(w.size)
+    res = {k: np.zeros(nf.size) for k in _KEYS}
+    if om.size == 0:  # Σ = 0: no signal, no features; κ = λ, u = 0
+        res["kappa"] = lam_eff.astype(float).copy()
+        return res
+    a = float(max(1.0, np.max(g), np.max(e)))
+    g, e = g / a, e / a
+    keys, inverse = np.unique(np.stack([lam_eff, nf, mf], axis=1), axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    fp = sketched_fixed_point(keys[:, 0], keys[:, 1], keys[:, 2], om, cnt, d)
+    th, th0, nu = fp["theta"], fp["theta0"], fp["nu"]
+    P = th.size
+    tgk, k2d1, d3, rho1, rhod, c2c = (np.empty(P) for _ in range(6))
+    ge = np.stack([g, e], axis=1)
+    step = max(1, (1 << 16) // om.size)
+    for s in range(0, P, step):
+        t, t0, v = th[s:s + step, None], th0[s:s + step, None], nu[s:s + step, None]
+        inv, inv0 = 1.0 / (om[None, :] + t), 1.0 / (om[None, :] + t0)
+        r, q = t * inv, om[None, :] * inv  # θ/(ω + θ) and ω/(ω + θ), each without cancellation
+        r0, q0 = t0 * inv0, om[None, :] * inv0
+        # (1 − r)(θ − θ₀)/(ω + θ₀) = q₀·(θ − θ₀)/(ω + θ): bounded factors (θ ≫ ω: → q₀, the projected prior)
+        core = q0 * ((t - t0) * inv) - v * q * r
+        tgk[s:s + step], k2d1[s:s + step] = (core @ ge).T
+        rho1[s:s + step], rhod[s:s + step] = (r0 @ ge).T
+        c2c[s:s + step] = q0 @ e
+        q *= 1.0 - v * r
+        d3[s:s + step] = q @ e
+    tgk, k2d1 = np.maximum(tgk, 0.0), np.maximum(k2d1, 0.0)
+    df2 = fp["D"] - nu * fp["dd"]
+    slack = fp["n_minus"] + nu * fp["dd"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        uu = np.where(slack > 0, df2 / np.where(slack > 0, slack, 1.0), np.inf)
+    uu, tgk, k2d1, d3, rho1, rhod, c2c, kap = (x[inverse] for x in (uu, tgk, k2d1, d3, rho1, rhod, c2c, fp["kappa"]))
+    rho2 = rho1 + rhod
+    p1 = 1.0 - pf
+    ra = np.sqrt(a)
+    with np.errstate(invalid="ignore", over="ignore"):
+        bias = np.where(tgk > 0, (1.0 + uu) * tgk, 0.0)
+        v1 = np.where(p1 > 0, p1 * uu, 0.0)
+        v2 = np.where(pf > 0, pf * uu, 0.0)
+        variance = (times_square(np.hypot(s1f / ra, np.sqrt(rho1)), v1)
+                    + times_square(np.hypot(s2f / ra, np.sqrt(rho2)), v2))
+        zeta = rm._zeta_scaled(pf, uu, k2d1, d3, c2c)
+        res.update(rho=rho1 * a, bias=bias * a, variance=variance * a, zeta=zeta * a, kappa=kap, u=uu)
+    return res
+
+
+def _spectra(m_values, w, gam, dlt, seed, where):
+    """One ProjectedSpectrum per distinct width (quenched form, in the order of ``m_values``)."""
     check_param("m", m_values, POSITIVE_INT, where)
     S = sample_projection(int(np.max(m_values)), w.size, seed)
     return [project(S[: int(mv)], w, gam, dlt) for mv in m_values]
@@ -298,17 +368,20 @@ def predict(
     ----------
     n, m, p2, lam : total sample size (> 0), width m (> 0; an integer for ``form="quenched"``), synthetic
         fraction in [0, 1], ridge λ ≥ 0; arrays broadcast against each other and against sigma, sigma2.
-        The cost is one spectrum per distinct m (a 200-point curve over m at d = 1000 takes ~0.2 s).
+        Deterministic form: all widths in one vectorised pass (benchmarks/bench_random_projections.py: ~10× the
+        cost of one O(d) sum per width at d = 1000 for a power-law Σ); quenched: one SVD per distinct m.
     eigenvalues : Σ's eigenvalues ω_i ≥ 0 (d = their number), e.g. :func:`theory.spectrum.eigenvalues`.
     c2, r2 : quality tr ΔΣ and signal tr ΓΣ, used when ``delta`` / ``gamma`` are not given.
     sigma, sigma2 : label-noise std of real and synthetic data (sigma2 defaults to sigma).
     gamma, delta : prior diagonals Γ_ii, Δ_ii in Σ's eigenbasis.
     penalty : "mean" (λ next to the (1/n)-scaled loss, default) or "sum" (λ next to the summed loss).
     include_noise : add σ₁² to the total (full test MSE instead of excess risk).
-    form : "deterministic" (isotropic Σ and priors: Marchenko–Pastur law, no sampling) or "quenched"
-        (exact reduction on one S sampled from ``projection_seed``; any Σ).
+    form : "deterministic" (default: the deterministic equivalent for any Σ and diagonal priors, no sampling;
+        for isotropic Σ the Marchenko–Pastur form, unchanged) or "quenched" (exact reduction on one S sampled
+        from ``projection_seed``).
     projection_seed : the seed of S for ``form="quenched"`` (see :func:`model_collapse.projections.sample_projection`).
-    nodes_per_panel : Gauss nodes per panel of the MP quadrature (deterministic form).
+    nodes_per_panel : kept for compatibility (validated, unused): the deterministic form no longer integrates
+        the MP law by quadrature (:func:`isotropic_spectrum` still does).
 
     Returns :class:`RPRisk` (rho, bias, variance, zeta, total, kappa, u). Ridgeless at the interpolation
     threshold (λ = 0, min(m, d) = n) u = inf and variance, total are inf. Source: SMC random-projections
@@ -321,16 +394,19 @@ def predict(
     arrs = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (n, m, p2, lam, s1, s2)))
     shape = arrs[0].shape
     nf, mf, pf, lf, s1f, s2f = (a.ravel() for a in arrs)
-    m_values, inverse = np.unique(mf, return_inverse=True)
-    specs = _spectra(m_values, w, gam, dlt, form, projection_seed, nodes_per_panel, "predict")
     out = {k: np.empty(nf.size) for k in _KEYS}
     try:
-        for j, spec in enumerate(specs):
-            idx = np.flatnonzero(inverse == j)
-            res = _evaluate(spec, nf[idx], pf[idx], lf[idx], s1f[idx], s2f[idx], penalty)
-            out["rho"][idx] = spec.rho1
-            for k in ("bias", "variance", "zeta", "kappa", "u"):
-                out[k][idx] = getattr(res, k)
+        if form == "deterministic":
+            out.update(_deterministic(nf, mf, pf, rm.effective_lambda(lf, nf, penalty), s1f, s2f, w, gam, dlt))
+        else:
+            m_values, inverse = np.unique(mf, return_inverse=True)
+            specs = _spectra(m_values, w, gam, dlt, projection_seed, "predict")
+            for j, spec in enumerate(specs):
+                idx = np.flatnonzero(inverse == j)
+                res = _evaluate(spec, nf[idx], pf[idx], lf[idx], s1f[idx], s2f[idx], penalty)
+                out["rho"][idx] = spec.rho1
+                for k in ("bias", "variance", "zeta", "kappa", "u"):
+                    out[k][idx] = getattr(res, k)
         with np.errstate(over="ignore"):
             out["total"] = out["rho"] + out["bias"] + out["variance"] + out["zeta"]
             if include_noise:

@@ -1,8 +1,9 @@
 """`rp`: random projections f(x) = vᵀSx of width m on n samples, a fraction p2 synthetic (SMC, §3).
 
 Σ in dimension d (isotropic by default), S ∈ R^{m×d} with iid N(0, 1/d) entries, v fit by ridge on n samples
-of which a fraction p2 is synthetic. ``form = deterministic`` (default) is the Marchenko–Pastur form
-(isotropic Σ only), ``quenched`` the exact reduction on one S drawn from ``projection_seed`` (any spectrum);
+of which a fraction p2 is synthetic. ``form = deterministic`` (default) is the deterministic equivalent (any
+spectrum and prior: the MP law's free multiplicative convolution with Σ, two coupled fixed points, docs/theory.md
+§3.3), ``quenched`` the exact reduction on one S drawn from ``projection_seed`` (any spectrum);
 ``simulate`` takes the same parameters (quenched: the same S, data resampled from ``seed``).
 ``best_m`` also answers the paper's question: the width that minimises the test error
 (:func:`model_collapse.theory.model_size.best_model_size`) and whether adding parameters helps or hurts at the
@@ -32,10 +33,11 @@ PARAMS = (
                    "z = Sx"),
     common.replace(common.SIGMA, default=0.5),
     common.SIGMA2, common.R2,
-    common.replace(common.SPECTRUM, help=common.SPECTRUM.help + "; all but isotropic need --form quenched"),
+    common.SPECTRUM,
     common.TEACHER, common.PENALTY, common.MSE,
-    Param("form", Options(("deterministic", "quenched")), "deterministic: Marchenko-Pastur, isotropic Σ; quenched: "
-          "the exact reduction on one sampled S, any spectrum", default="deterministic"),
+    Param("form", Options(("deterministic", "quenched")), "deterministic: the deterministic equivalent (Marchenko-"
+          "Pastur law convolved with Σ's spectrum, no sampling); quenched: the exact reduction on one sampled S",
+          default="deterministic"),
     Param("projection_seed", SEED, "seed of the sampled S for form quenched", default=0),
 )
 BEST_M = Param("best_m", Switch(), "also print the width minimising the test error (best_m, best_total, "
@@ -49,9 +51,6 @@ def keywords(values) -> dict:
 
 
 def check(values, command: str) -> None:
-    if command == "predict" and values.form == "deterministic" and values.spectrum.kind != "isotropic":
-        raise InvalidParameterError.of("spectrum", None, "must be 'isotropic' with {form} deterministic (use {form} "
-                                       "quenched for other spectra).", refs=("form",))
     if getattr(values, "best_m", False) and values.form == "quenched":
         raise InvalidParameterError.of("best_m", None, "needs {form} deterministic.", refs=("form",))
 
