@@ -63,7 +63,10 @@ def measure(row: dict, quick: bool = False, seed: int = 0) -> list[dict]:
         for field in row["fields"]:
             t, m, se = _scalar(th[field]), _scalar(sim[field]["mean"]), _scalar(sim[field]["se"])
             rel = abs(m - t) / abs(t) if t != 0 else (0.0 if m == 0 else math.inf)
-            z = abs(m - t) / se if se > 0 else (0.0 if m == t else math.inf)
+            if rel <= 1e-12:  # equal up to rounding (e.g. ρ = 1 − m/d with a zero-variance estimate)
+                z = 0.0
+            else:
+                z = abs(m - t) / se if se > 0 else math.inf
             out.append(dict(command=row["command"], field=field, status=row["status"], setting=_text(setting),
                             trials=trials, theory=t, mean=m, se=se, rel_error=rel, z=z, seconds=seconds))
     return out
