@@ -12,12 +12,17 @@ re-exports :func:`parse_spectrum` and :func:`eigenvalues` for the theory modules
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 
 import numpy as np
-from model_collapse.validation import POSITIVE_INT, InvalidParameterError, validate
+from model_collapse.validation import POSITIVE_INT, InvalidParameterError, seal, validate
 
-__all__ = ["parse_spectrum", "eigenvalues"]
+__all__ = ["parse_spectrum", "eigenvalues", "shared"]
+
+#: while :func:`shared` is active: (kind, beta, d) -> the sealed eigenvalues
+_SHARED: dict | None = None
 
 _SPECTRUM_HELP = "'isotropic' or 'powerlaw:BETA' with BETA a finite number >= 0"
 
@@ -43,6 +48,30 @@ def parse_spectrum(text: str) -> tuple[str, float]:
 def eigenvalues(spectrum: str, d: int) -> np.ndarray:
     """Eigenvalues of the named spectrum in dimension ``d``, in decreasing order."""
     kind, beta = parse_spectrum(spectrum)
+    if _SHARED is not None:
+        key = (kind, beta, int(d))
+        if key not in _SHARED:
+            _SHARED[key] = seal(_build(kind, beta, int(d)))
+        return _SHARED[key]
+    return _build(kind, beta, int(d))
+
+
+def _build(kind: str, beta: float, d: int) -> np.ndarray:
     if kind == "isotropic":
-        return np.ones(int(d))
-    return np.arange(1, int(d) + 1, dtype=float) ** (-beta)
+        return np.ones(d)
+    return np.arange(1, d + 1, dtype=float) ** (-beta)
+
+
+@contextlib.contextmanager
+def shared() -> Iterator[None]:
+    """Within: :func:`eigenvalues` builds each (spectrum, d) once and returns that one read-only, sealed array
+    (:func:`model_collapse.validation.seal`) every time, so that a sweep over 10⁴ points at one spectrum builds
+    and checks it once. Outside (the default) every call returns a new array."""
+    global _SHARED
+    outer = _SHARED
+    if outer is None:
+        _SHARED = {}
+    try:
+        yield
+    finally:
+        _SHARED = outer

@@ -21,6 +21,7 @@ import numpy as np
 from model_collapse import families, resources
 from model_collapse.montecarlo.trials import execution, point_seed
 from model_collapse.params import Family
+from model_collapse.spectra_named import shared as shared_spectra
 from model_collapse.sweep.canonical import freeze, is_number
 from model_collapse.sweep.spec import SweepPoint, describe, refusal
 from model_collapse.validation import InvalidParameterError
@@ -131,9 +132,10 @@ def run_chunk(task: Task) -> ChunkResult:
         warnings.simplefilter("always")
         if any((predict and p.predict_setting is None) or (simulate and p.simulate_setting is None) for p in pts):
             # a remote worker: the settings from the checked values
-            pts = tuple(replace(p, predict_setting=_prepared(fam, p.predict_values) if predict else None,
-                                simulate_setting=_prepared(fam, p.simulate_values) if simulate else None)
-                        for p in pts)
+            with shared_spectra():  # each (spectrum, d) built and checked once
+                pts = tuple(replace(p, predict_setting=_prepared(fam, p.predict_values) if predict else None,
+                                    simulate_setting=_prepared(fam, p.simulate_values) if simulate else None)
+                            for p in pts)
         theory: list = [None] * len(pts)
         if predict:
             try:
