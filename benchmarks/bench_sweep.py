@@ -1,4 +1,4 @@
-"""Benchmark (prints numbers; not a test): `collapse sweep` end to end (issue 14).
+"""Benchmark (prints numbers; not a test): `collapse sweep` end to end (issues 14 and 23).
 
 1. Predict: a 10⁴-point sweep of the ridge mixture at d = 1000 (power-law spectrum; grid n × p2 × lam × sigma,
    10 values each). Target < 5 s end to end: the command line in a fresh interpreter (imports, spec
@@ -6,9 +6,13 @@
    in vectorised groups (``Family.broadcast``), 32 Parquet parts, manifest), and the same in-process
    (``run_sweep``; validation alone printed too).
 2. Simulate: 100 points × 100 trials of the Gaussian workflows (replace / accumulate × n × d, t = 1..100
-   per iteration) on a local Dask cluster of 1 and of 2 worker processes. Target: 2 workers ≥ 1.7× the
-   speed of 1. Printed: end to end (cluster start included) and the compute phase alone (from the first
+   per iteration) serially in-process (the default, no Dask) and on a local Dask cluster of 1 and of 2 worker
+   processes. Target: 2 workers ≥ 1.7× the speed of 1 (on an idle machine), or the serial default where
+   Dask cannot win. Printed: end to end (cluster start included) and the compute phase alone (from the first
    submitted chunk to the last part written), best of ``repeats`` runs.
+
+Issue 23: the in-process predict sweep against its floor, measured in the same process: one broadcast theory
+call over all 10⁴ points plus the Parquet write of a table of that shape. Target: the sweep ≤ 10× the floor.
 
 Run: python benchmarks/bench_sweep.py [repeats]   (default 2). The machine is shared: the numbers vary
 with the load (the script prints ``os.getloadavg()`` before each measurement).
@@ -146,7 +150,7 @@ def simulate_benchmark(repeat: int, tmp: Path) -> None:
     path.write_text(SIMULATE_SPEC)
     spec = load_spec(path)
     result = {}
-    for workers in (1, 2):
+    for workers in (None, 1, 2):  # None: the default, in-process and serial (no Dask)
         ends, computes = [], []
         for i in range(repeat):
             print(f"  ({_load()})")
@@ -157,11 +161,14 @@ def simulate_benchmark(repeat: int, tmp: Path) -> None:
             run = json.loads((out / "_manifest.json").read_text())["runs"][-1]
             computes.append(run["compute_seconds"])
         result[workers] = (min(ends), min(computes))
-        print(f"simulate gaussian, {len(spec.points)} points x {spec.trials} trials, {workers} worker(s): "
+        print(f"simulate gaussian, {len(spec.points)} points x {spec.trials} trials, "
+              f"{'serial, no Dask' if workers is None else f'{workers} Dask worker(s)'}: "
               f"end to end {min(ends):.2f} s, compute {min(computes):.2f} s (best of {repeat})")
-    (e1, c1), (e2, c2) = result[1], result[2]
+    (e0, _c0), (e1, c1), (e2, c2) = result[None], result[1], result[2]
     flag = "ok" if c1 / c2 >= 1.7 else "UNDER TARGET"
     print(f"speed-up 2 workers vs 1: compute {c1 / c2:.2f}x, end to end {e1 / e2:.2f}x ({flag}; target >= 1.7x)")
+    print(f"2 Dask workers vs the serial default, end to end: {e0 / e2:.2f}x ({'Dask wins' if e2 < e0 else 'serial wins'}"
+          f"; {_load()})")
 
 
 def main() -> None:
