@@ -167,8 +167,8 @@ def simulate_benchmark(repeat: int, tmp: Path) -> None:
     (e0, _c0), (e1, c1), (e2, c2) = result[None], result[1], result[2]
     flag = "ok" if c1 / c2 >= 1.7 else "UNDER TARGET"
     print(f"speed-up 2 workers vs 1: compute {c1 / c2:.2f}x, end to end {e1 / e2:.2f}x ({flag}; target >= 1.7x)")
-    print(f"2 Dask workers vs the serial default, end to end: {e0 / e2:.2f}x ({'Dask wins' if e2 < e0 else 'serial wins'}"
-          f"; {_load()})")
+    winner = "Dask wins" if e2 < e0 else "serial wins"
+    print(f"2 Dask workers vs the serial default, end to end: {e0 / e2:.2f}x ({winner}; {_load()})")
 
 
 def main() -> None:
