@@ -86,9 +86,19 @@ def predict_points(fam: Family, values_list: list[argparse.Namespace], settings:
         settings = [_prepared(fam, v) for v in values_list]
     out: list[dict | None] = [None] * len(settings)
     groups: dict = {}
+    frozen: dict[int, tuple] = {}  # id -> freeze(array), once per array object (points share their arrays)
+    broadcast = sorted(fam.broadcast)
+
+    def frozen_value(v: Any) -> Any:
+        if isinstance(v, np.ndarray):
+            if id(v) not in frozen:
+                frozen[id(v)] = (v, freeze(v))  # v kept: its id stays its own during the call
+            return frozen[id(v)][1]
+        return freeze(v)
+
     for i, s in enumerate(settings):
-        bkeys = tuple(sorted(k for k in fam.broadcast if k in s and is_number(s[k])))
-        rest = tuple((k, freeze(v)) for k, v in s.items() if k not in bkeys)
+        bkeys = tuple(k for k in broadcast if k in s and is_number(s[k]))
+        rest = tuple((k, frozen_value(v)) for k, v in s.items() if k not in bkeys)
         groups.setdefault((bkeys, rest) if bkeys else ("single", i), []).append(i)
     for gk, idx in groups.items():
         if len(idx) > 1:
