@@ -31,6 +31,7 @@ __all__ = [
     "renamed",
     "check_param",
     "seal",
+    "is_sealed",
     "POSITIVE",
     "NONNEGATIVE",
     "PROBABILITY",
@@ -203,6 +204,12 @@ def seal(value: np.ndarray) -> np.ndarray:
     key = id(out)
     _SEALED[key] = (weakref.ref(out, lambda _ref, k=key: _SEALED.pop(k, None)), [])
     return out
+
+
+def is_sealed(value: Any) -> bool:
+    """Whether ``value`` is an array made by :func:`seal` (read-only, nothing else can write to it)."""
+    entry = _SEALED.get(id(value)) if isinstance(value, np.ndarray) else None
+    return entry is not None and entry[0]() is value and not value.flags.writeable
 
 
 def check_param(name: str, value: Any, constraint: Interval | Options | SeedLike, where: str) -> None:

@@ -550,6 +550,14 @@ def test_shared_spectra_build_each_spectrum_once_and_only_inside():
         assert a is b and not a.flags.writeable and np.array_equal(a, outside)
         assert spectra_named.eigenvalues("powerlaw:1.5", 60) is not a
     assert spectra_named.eigenvalues("powerlaw:1.5", 50).flags.writeable
+    import threading
+
+    seen = []
+    with spectra_named.shared():  # another thread (e.g. a simulator's) is not inside the block
+        t = threading.Thread(target=lambda: seen.append(spectra_named.eigenvalues("isotropic", 3).flags.writeable))
+        t.start()
+        t.join()
+    assert seen == [True]
 
 
 def test_the_quick_validate_path_checks_and_binds_like_inspect():

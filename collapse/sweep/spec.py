@@ -32,7 +32,7 @@ from model_collapse import families, resources
 from model_collapse.params import Family, Param
 from model_collapse.spectra_named import shared as shared_spectra
 from model_collapse.sweep.canonical import canonical, freeze, is_number, json_default, jsonable, same, show, spawn_key
-from model_collapse.validation import Interval, InvalidParameterError, check_param, seal
+from model_collapse.validation import Interval, InvalidParameterError, check_param, is_sealed, seal
 
 __all__ = ["SpecError", "SweepPoint", "SweepSpec", "load_spec", "parse_spec", "spec_params", "spec_key", "refusal",
            "MODES", "TOP_KEYS", "MAX_POINTS", "MAX_CHUNK"]
@@ -433,16 +433,11 @@ def _intern(s: dict, interned: dict) -> dict:
     at d = 1000 holds one spectrum, not 10⁴)."""
     out = {}
     for k, v in s.items():
-        if isinstance(v, np.ndarray):
-            shared = interned.get(id(v))  # an array met before (e.g. the spectrum of spectra_named.shared())
-            if shared is None or shared[0] is not v:
-                fk = freeze(v)
-                if fk not in interned:
-                    interned[fk] = seal(v)  # read-only and checked once by each constraint
-                shared = (v, interned[fk])
-                if not v.flags.writeable:  # nobody changes it: remember it by identity
-                    interned[id(v)] = shared
-            v = shared[1]
+        if isinstance(v, np.ndarray) and not is_sealed(v):  # (a sealed one, e.g. from shared spectra, is kept)
+            fk = freeze(v)
+            if fk not in interned:
+                interned[fk] = seal(v)  # read-only and checked once by each constraint
+            v = interned[fk]
         out[k] = v
     return out
 
