@@ -14,7 +14,6 @@ import dataclasses
 import json
 import math
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -27,8 +26,7 @@ from model_collapse.sweep.canonical import freeze, is_number
 from model_collapse.sweep.spec import SweepPoint, describe, refusal
 from model_collapse.validation import InvalidParameterError
 
-__all__ = ["predict_points", "simulate_point", "run_chunk", "theory_batches", "Task", "ChunkResult", "OWN_COLUMNS",
-           "THEORY_BATCH"]
+__all__ = ["predict_points", "simulate_point", "run_chunk", "Task", "ChunkResult", "OWN_COLUMNS"]
 
 #: columns the sweep adds itself (a result field of the same name gets the suffix ``_theory``)
 OWN_COLUMNS = ("point", "iteration", "element")
@@ -133,59 +131,10 @@ def simulate_point(fam: Family, values: argparse.Namespace, key: tuple[int, ...]
     return families.run(fam, point, setting=setting)
 
 
-#: in-process, the theory of up to this many points (several chunks) is computed in one grouped call
-THEORY_BATCH = 20_000
-
-
-def _counted(caught: list, counts: dict) -> None:
-    for w in caught:
-        if not issubclass(w.category, DeprecationWarning | resources.Note):  # notes are for a single run
-            msg = str(w.message).splitlines()[0] if str(w.message) else w.category.__name__
-            counts[msg] = counts.get(msg, 0) + 1
-
-
-def theory_batches(tasks: list[Task]) -> Iterator[tuple[Task, list | None, dict]]:
-    """In-process: each task with the theory of its points, computed for several chunks at once (up to
-    :data:`THEORY_BATCH` points: one vectorised call per group of the whole batch, not one per chunk; exactly
-    the per-point numbers, :func:`predict_points`) and the warnings of that call (with the batch's first
-    task). None where the task's mode has no theory or a point of the batch is refused (its chunk then names
-    it)."""
-    i = 0
-    while i < len(tasks):
-        batch = [tasks[i]]
-        size = len(tasks[i].points)
-        while i + len(batch) < len(tasks) and size + len(tasks[i + len(batch)].points) <= THEORY_BATCH:
-            size += len(tasks[i + len(batch)].points)
-            batch.append(tasks[i + len(batch)])
-        i += len(batch)
-        t0 = batch[0]
-        pts = [p for t in batch for p in t.points]
-        if t0.mode not in ("predict", "both") or len(batch) == 1 or any(p.predict_setting is None for p in pts):
-            for t in batch:
-                yield t, None, {}
-            continue
-        fam = families.family(t0.family)
-        counts: dict[str, int] = {}
-        with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"), \
-                execution(workers=t0.threads):
-            warnings.simplefilter("always")
-            try:
-                theory = predict_points(fam, [p.predict_values for p in pts], [p.predict_setting for p in pts])
-            except InvalidParameterError:
-                theory = None
-        _counted(caught, counts)
-        start = 0
-        for j, t in enumerate(batch):
-            part = None if theory is None else theory[start:start + len(t.points)]
-            start += len(t.points)
-            yield t, part, counts if j == 0 else {}
-
-
-def run_chunk(task: Task, theory: list | None = None, counts: dict | None = None) -> ChunkResult:
-    """Compute one chunk of points (in-process or on a Dask worker): the rows of its part file. ``theory``:
-    the points' theory already computed (:func:`theory_batches`), with the warnings it raised (``counts``)."""
+def run_chunk(task: Task) -> ChunkResult:
+    """Compute one chunk of points (in-process or on a Dask worker): the rows of its part file."""
     fam = families.family(task.family)
-    counts = dict(counts or {})
+    counts: dict[str, int] = {}
     pts = task.points
     predict, simulate = task.mode in ("predict", "both"), task.mode in ("simulate", "both")
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"), \
@@ -197,10 +146,8 @@ def run_chunk(task: Task, theory: list | None = None, counts: dict | None = None
                 pts = tuple(replace(p, predict_setting=_prepared(fam, p.predict_values) if predict else None,
                                     simulate_setting=_prepared(fam, p.simulate_values) if simulate else None)
                             for p in pts)
-        computed = theory is not None and predict
-        if theory is None:
-            theory = [None] * len(pts)
-        if predict and not computed:
+        theory: list = [None] * len(pts)
+        if predict:
             try:
                 theory = predict_points(fam, [p.predict_values for p in pts], [p.predict_setting for p in pts])
             except InvalidParameterError:
@@ -219,7 +166,10 @@ def run_chunk(task: Task, theory: list | None = None, counts: dict | None = None
                 except InvalidParameterError as exc:
                     raise _stopped(fam, p, exc) from None
             rows += _rows(p, th, sim, p.simulate_setting if p.simulate_setting is not None else p.predict_setting)
-    _counted(caught, counts)
+    for w in caught:
+        if not issubclass(w.category, DeprecationWarning | resources.Note):  # notes are for a single run
+            msg = str(w.message).splitlines()[0] if str(w.message) else w.category.__name__
+            counts[msg] = counts.get(msg, 0) + 1
     return ChunkResult(task.index, rows, counts)
 
 

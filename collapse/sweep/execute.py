@@ -20,7 +20,7 @@ import model_collapse
 from model_collapse import __version__, resources
 from model_collapse.paths import check_out_dir
 from model_collapse.sweep import storage
-from model_collapse.sweep.compute import ChunkResult, Task, run_chunk, theory_batches
+from model_collapse.sweep.compute import ChunkResult, Task, run_chunk
 from model_collapse.sweep.spec import SweepSpec, load_spec
 from model_collapse.validation import InvalidParameterError
 from tqdm import tqdm
@@ -54,8 +54,8 @@ def _seconds_text(seconds: float) -> str:
 
 
 def _serial(tasks: list[Task]) -> Iterator[ChunkResult]:
-    for t, theory, counts in theory_batches(tasks):  # the theory of several chunks in one grouped call
-        yield run_chunk(t, theory, counts)
+    for t in tasks:
+        yield run_chunk(t)
 
 
 def _worker_version() -> str:
