@@ -12,12 +12,18 @@ re-exports :func:`parse_spectrum` and :func:`eigenvalues` for the theory modules
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
+from collections.abc import Iterator
 
 import numpy as np
-from model_collapse.validation import POSITIVE_INT, InvalidParameterError, validate
+from model_collapse.validation import POSITIVE_INT, InvalidParameterError, seal, validate
 
-__all__ = ["parse_spectrum", "eigenvalues"]
+__all__ = ["parse_spectrum", "eigenvalues", "shared"]
+
+#: while :func:`shared` is active (in this thread/context only): (kind, beta, d) -> the sealed eigenvalues
+_SHARED: contextvars.ContextVar[dict | None] = contextvars.ContextVar("shared_spectra", default=None)
 
 _SPECTRUM_HELP = "'isotropic' or 'powerlaw:BETA' with BETA a finite number >= 0"
 
@@ -43,6 +49,28 @@ def parse_spectrum(text: str) -> tuple[str, float]:
 def eigenvalues(spectrum: str, d: int) -> np.ndarray:
     """Eigenvalues of the named spectrum in dimension ``d``, in decreasing order."""
     kind, beta = parse_spectrum(spectrum)
+    cache = _SHARED.get()
+    if cache is not None:
+        key = (kind, beta, int(d))
+        if key not in cache:
+            cache[key] = seal(_build(kind, beta, int(d)))
+        return cache[key]
+    return _build(kind, beta, int(d))
+
+
+def _build(kind: str, beta: float, d: int) -> np.ndarray:
     if kind == "isotropic":
-        return np.ones(int(d))
-    return np.arange(1, int(d) + 1, dtype=float) ** (-beta)
+        return np.ones(d)
+    return np.arange(1, d + 1, dtype=float) ** (-beta)
+
+
+@contextlib.contextmanager
+def shared() -> Iterator[None]:
+    """Within: :func:`eigenvalues` builds each (spectrum, d) once and returns that one read-only, sealed array
+    (:func:`model_collapse.validation.seal`) every time, so that a sweep over 10⁴ points at one spectrum builds
+    and checks it once. Outside (the default), and in other threads, every call returns a new array."""
+    token = _SHARED.set({} if _SHARED.get() is None else _SHARED.get())
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -29,6 +30,8 @@ __all__ = [
     "validate",
     "renamed",
     "check_param",
+    "seal",
+    "is_sealed",
     "POSITIVE",
     "NONNEGATIVE",
     "PROBABILITY",
@@ -97,6 +100,8 @@ class Interval:
 
     def bad_element(self, value: Any) -> tuple[bool, Any]:
         """Return (is_bad, offending element) for a scalar or array ``value``."""
+        if type(value) is float or (type(value) is int and -2**63 <= value < 2**63):
+            return self._bad_number(float(value))
         if isinstance(value, bool | np.bool_):
             return True, value
         try:
@@ -123,6 +128,23 @@ class Interval:
         if bad.any():
             return True, arr[np.argmax(bad)]
         return False, None
+
+
+    def _bad_number(self, x: float) -> tuple[bool, Any]:
+        """:meth:`bad_element` of one Python int or float (as float ``x``), without numpy's per-call overhead."""
+        finite = math.isfinite(x)
+        bad = x != x  # NaN
+        if self.kind is Integral and finite and not x.is_integer():
+            bad = True
+        if self.low is not None:
+            bad |= x < self.low if self.closed in ("both", "left") else x <= self.low
+        else:
+            bad |= x == -math.inf
+        if self.high is not None:
+            bad |= x > self.high if self.closed in ("both", "right") else x >= self.high
+        else:
+            bad |= x == math.inf
+        return (True, np.float64(x)) if bad else (False, None)
 
 
 @dataclass(frozen=True)
@@ -167,9 +189,41 @@ def _describe_got(value: Any) -> str:
     return repr(value)
 
 
+#: id of a sealed array -> (a weak reference to it, the constraints it satisfies)
+_SEALED: dict[int, tuple[Any, list]] = {}
+
+
+def seal(value: np.ndarray) -> np.ndarray:
+    """A read-only copy of ``value`` whose checks are remembered: :func:`check_param` checks it against a
+    constraint once (it cannot change: nothing else holds a writeable view of the copy). A sweep seals the
+    arrays its points share (one spectrum for 10⁴ points) so that they are checked once, not once a point."""
+    import weakref
+
+    out = np.array(value, copy=True)
+    out.flags.writeable = False
+    key = id(out)
+    _SEALED[key] = (weakref.ref(out, lambda _ref, k=key: _SEALED.pop(k, None)), [])
+    return out
+
+
+def is_sealed(value: Any) -> bool:
+    """Whether ``value`` is an array made by :func:`seal` (read-only, nothing else can write to it)."""
+    entry = _SEALED.get(id(value)) if isinstance(value, np.ndarray) else None
+    return entry is not None and entry[0]() is value and not value.flags.writeable
+
+
 def check_param(name: str, value: Any, constraint: Interval | Options | SeedLike, where: str) -> None:
-    """Raise :class:`InvalidParameterError` unless ``value`` satisfies ``constraint``."""
+    """Raise :class:`InvalidParameterError` unless ``value`` satisfies ``constraint`` (a :func:`seal`-ed array
+    that satisfied it before is not checked again)."""
+    sealed = _SEALED.get(id(value)) if isinstance(value, np.ndarray) else None
+    if sealed is not None and sealed[0]() is value and not value.flags.writeable:
+        if any(c == constraint for c in sealed[1]):
+            return
+    else:
+        sealed = None
     bad, elem = constraint.bad_element(value)
+    if not bad and sealed is not None:
+        sealed[1].append(constraint)
     if bad:
         shown = _describe_got(elem)
         if np.ndim(value) > 0 and not isinstance(value, str):
@@ -191,8 +245,27 @@ def validate(**constraints: Interval | Options | None) -> Callable:
         if unknown:  # pragma: no cover - programming error
             raise TypeError(f"validate: {func.__name__} has no parameters {sorted(unknown)}")
 
+        # a call that binds plainly (no *args/**kwargs in the signature, every name known, nothing given twice,
+        # every required argument given) is checked without inspect's binder (per call ~40 µs saved)
+        plain = all(p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) for p in sig.parameters.values())
+        positional = [n for n, p in sig.parameters.items() if p.kind is p.POSITIONAL_OR_KEYWORD]
+        defaults = {n: p.default for n, p in sig.parameters.items() if p.default is not p.empty}
+        required = frozenset(sig.parameters) - frozenset(defaults)
+        known = frozenset(sig.parameters)
+
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if plain and len(args) <= len(positional):
+                given = dict(zip(positional, args, strict=False))
+                if not (given.keys() & kwargs.keys()) and kwargs.keys() <= known:
+                    given.update(kwargs)
+                    if required <= given.keys():
+                        for name, constraint in constraints.items():
+                            value = given.get(name, defaults.get(name))
+                            if constraint is None or value is None:
+                                continue
+                            check_param(name, value, constraint, func.__name__)
+                        return func(*args, **kwargs)
             bound = sig.bind(*args, **kwargs)
             bound.apply_defaults()
             for name, constraint in constraints.items():

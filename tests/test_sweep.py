@@ -509,3 +509,98 @@ def test_tutorial_notebook_runs(tmp_path):
     assert any("image/png" in o.get("data", {}) for o in outputs)
     assert (tmp_path / "tutorial-sweep" / sweep.MANIFEST).exists()
     assert took < 60, took
+
+
+# --- what makes a sweep cost what it computes (issue 23): each shortcut gives exactly the plain path's answer
+def test_a_sealed_array_is_checked_once_and_cannot_change():
+    from model_collapse.validation import POSITIVE, InvalidParameterError, check_param, seal
+
+    calls = []
+
+    class Counting(type(POSITIVE)):
+        def bad_element(self, value):
+            calls.append(1)
+            return super().bad_element(value)
+
+    c = Counting(POSITIVE.kind, POSITIVE.low, POSITIVE.high, POSITIVE.closed)
+    a = seal(np.ones(5))
+    check_param("w", a, c, "f")
+    check_param("w", a, c, "f")
+    assert len(calls) == 1 and not a.flags.writeable
+    with pytest.raises(ValueError):
+        a[0] = -1.0  # nothing can change what was checked
+    plain = np.ones(5)  # an ordinary (writeable) array is checked every time, and a bad one is refused
+    check_param("w", plain, c, "f")
+    plain[0] = -1.0
+    with pytest.raises(InvalidParameterError, match="'w'"):
+        check_param("w", plain, c, "f")
+    bad = seal(np.array([1.0, -1.0]))
+    for _ in range(2):  # a refusal is never remembered as a pass
+        with pytest.raises(InvalidParameterError):
+            check_param("w", bad, c, "f")
+
+
+def test_shared_spectra_build_each_spectrum_once_and_only_inside():
+    from model_collapse import spectra_named
+
+    outside = spectra_named.eigenvalues("powerlaw:1.5", 50)
+    assert outside.flags.writeable and outside is not spectra_named.eigenvalues("powerlaw:1.5", 50)
+    with spectra_named.shared():
+        a, b = spectra_named.eigenvalues("powerlaw:1.5", 50), spectra_named.eigenvalues("powerlaw:1.5", 50)
+        assert a is b and not a.flags.writeable and np.array_equal(a, outside)
+        assert spectra_named.eigenvalues("powerlaw:1.5", 60) is not a
+    assert spectra_named.eigenvalues("powerlaw:1.5", 50).flags.writeable
+    import threading
+
+    seen = []
+    with spectra_named.shared():  # another thread (e.g. a simulator's) is not inside the block
+        t = threading.Thread(target=lambda: seen.append(spectra_named.eigenvalues("isotropic", 3).flags.writeable))
+        t.start()
+        t.join()
+    assert seen == [True]
+
+
+def test_the_quick_validate_path_checks_and_binds_like_inspect():
+    from model_collapse.validation import POSITIVE, InvalidParameterError, validate
+
+    @validate(x=POSITIVE, y=POSITIVE)
+    def f(x, y=2.0, *, z=None):
+        return (x, y, z)
+
+    assert f(1.0) == (1.0, 2.0, None) and f(1.0, 3.0, z=4) == (1.0, 3.0, 4) and f(y=5.0, x=1.0) == (1.0, 5.0, None)
+    for call in (lambda: f(-1.0), lambda: f(1.0, y=-2.0), lambda: f(1.0, -2.0)):
+        with pytest.raises(InvalidParameterError, match="must be a float in the range"):
+            call()
+    for call in (lambda: f(), lambda: f(1.0, x=2.0), lambda: f(1.0, w=2.0), lambda: f(1.0, 2.0, 3.0)):
+        with pytest.raises(TypeError):  # a call that does not bind is refused as before
+            call()
+
+
+def test_arrow_columns_from_buffers_equal_pyarrow_arrays():
+    pa = pytest.importorskip("pyarrow")
+    from model_collapse.sweep.storage import _array
+
+    cases = [([1, None, 3], pa.int64()), ([1.5, None, float("nan"), float("inf")], pa.float64()),
+             (["a", None, "ü", ""], pa.string()), ([True, None, False] * 5, pa.bool_()), ([None, None], pa.null()),
+             ([2**62, -1], pa.int64()), ([], pa.float64()), ([], pa.string())]
+    for values, typ in cases:
+        got, want = _array(pa, values, typ), pa.array(values, type=typ)
+        got.validate(full=True)
+        assert got.type == want.type and got.null_count == want.null_count and got.to_pylist().__repr__() == \
+            want.to_pylist().__repr__()
+
+
+def test_identity_members_assemble_the_canonical_json(monkeypatch):
+    from model_collapse.sweep import spec as spec_module
+    from model_collapse.sweep.canonical import canonical
+
+    raw = {"family": "ridge", "mode": "both", "fixed": {"d": 20, "spectrum": "powerlaw:1.5"},
+           "grid": {"n": [100, 200], "p2": [0.0, 0.5], "lam": [1e-3, 1], "c2": [0, 1.0], "spectrum2": ["isotropic"]}}
+    fast = [p.key for p in sweep.load_spec(raw).points]
+
+    def one_json(self, params):  # the identity as one canonical JSON text of the non-default parts
+        parts = {k: self.part(k, params[k]) for k in self.keys}
+        return canonical({k: v for k, v in parts.items() if v is not spec_module._DEFAULT})
+
+    monkeypatch.setattr(spec_module._Identity, "of", one_json)
+    assert [p.key for p in sweep.load_spec(raw).points] == fast and len(set(fast)) == len(fast)

@@ -21,6 +21,7 @@ import numpy as np
 from model_collapse import families, resources
 from model_collapse.montecarlo.trials import execution, point_seed
 from model_collapse.params import Family
+from model_collapse.spectra_named import shared as shared_spectra
 from model_collapse.sweep.canonical import freeze, is_number
 from model_collapse.sweep.spec import SweepPoint, describe, refusal
 from model_collapse.validation import InvalidParameterError
@@ -83,9 +84,19 @@ def predict_points(fam: Family, values_list: list[argparse.Namespace], settings:
         settings = [_prepared(fam, v) for v in values_list]
     out: list[dict | None] = [None] * len(settings)
     groups: dict = {}
+    frozen: dict[int, tuple] = {}  # id -> freeze(array), once per array object (points share their arrays)
+    broadcast = sorted(fam.broadcast)
+
+    def frozen_value(v: Any) -> Any:
+        if isinstance(v, np.ndarray):
+            if id(v) not in frozen:
+                frozen[id(v)] = (v, freeze(v))  # v kept: its id stays its own during the call
+            return frozen[id(v)][1]
+        return freeze(v)
+
     for i, s in enumerate(settings):
-        bkeys = tuple(sorted(k for k in fam.broadcast if k in s and is_number(s[k])))
-        rest = tuple((k, freeze(v)) for k, v in s.items() if k not in bkeys)
+        bkeys = tuple(k for k in broadcast if k in s and is_number(s[k]))
+        rest = tuple((k, frozen_value(v)) for k, v in s.items() if k not in bkeys)
         groups.setdefault((bkeys, rest) if bkeys else ("single", i), []).append(i)
     for gk, idx in groups.items():
         if len(idx) > 1:
@@ -131,9 +142,10 @@ def run_chunk(task: Task) -> ChunkResult:
         warnings.simplefilter("always")
         if any((predict and p.predict_setting is None) or (simulate and p.simulate_setting is None) for p in pts):
             # a remote worker: the settings from the checked values
-            pts = tuple(replace(p, predict_setting=_prepared(fam, p.predict_values) if predict else None,
-                                simulate_setting=_prepared(fam, p.simulate_values) if simulate else None)
-                        for p in pts)
+            with shared_spectra():  # each (spectrum, d) built and checked once
+                pts = tuple(replace(p, predict_setting=_prepared(fam, p.predict_values) if predict else None,
+                                    simulate_setting=_prepared(fam, p.simulate_values) if simulate else None)
+                            for p in pts)
         theory: list = [None] * len(pts)
         if predict:
             try:

@@ -30,8 +30,9 @@ from typing import Any
 import numpy as np
 from model_collapse import families, resources
 from model_collapse.params import Family, Param
+from model_collapse.spectra_named import shared as shared_spectra
 from model_collapse.sweep.canonical import canonical, freeze, is_number, json_default, jsonable, same, show, spawn_key
-from model_collapse.validation import Interval, InvalidParameterError, check_param
+from model_collapse.validation import Interval, InvalidParameterError, check_param, is_sealed, seal
 
 __all__ = ["SpecError", "SweepPoint", "SweepSpec", "load_spec", "parse_spec", "spec_params", "spec_key", "refusal",
            "MODES", "TOP_KEYS", "MAX_POINTS", "MAX_CHUNK"]
@@ -393,7 +394,8 @@ class _Identity:
     Each key's part depends on its own value only, so it is computed once per distinct value."""
 
     def __init__(self, fam: Family, checkers: dict[str, _Values], keys: list[str], kinds: dict):
-        self.keys, self.kinds, self.parts = keys, kinds, {}
+        self.keys, self.kinds, self.parts, self.texts = keys, kinds, {}, {}
+        self.sorted_keys = sorted(keys)
         self.source = {}  # key -> (checker, its declared default): the first command that takes the key
         for cmd, checker in checkers.items():
             params = spec_params(fam, cmd)
@@ -409,13 +411,18 @@ class _Identity:
             self.parts[ck] = _DEFAULT if same(value, default) else jsonable(value)
         return self.parts[ck]
 
+    def text(self, key: str, v: Any) -> str | None:
+        """The key's member of the canonical JSON object (``"key":VALUE``), None at the default; once per value."""
+        ck = (key, type(v), v)
+        if ck not in self.texts:
+            part = self.part(key, v)
+            self.texts[ck] = None if part is _DEFAULT else canonical({key: part})[1:-1]
+        return self.texts[ck]
+
     def of(self, params: dict) -> str:
-        out = {}
-        for k in self.keys:
-            part = self.part(k, params[k])
-            if part is not _DEFAULT:
-                out[k] = part
-        return canonical(out)
+        """``canonical({key: part, ...})`` (sorted keys, no spaces), assembled from the members of each value."""
+        members = [self.text(k, params[k]) for k in self.sorted_keys]
+        return "{" + ",".join(m for m in members if m is not None) + "}"
 
 
 _DEFAULT = object()
@@ -426,12 +433,10 @@ def _intern(s: dict, interned: dict) -> dict:
     at d = 1000 holds one spectrum, not 10⁴)."""
     out = {}
     for k, v in s.items():
-        if isinstance(v, np.ndarray):
+        if isinstance(v, np.ndarray) and not is_sealed(v):  # (a sealed one, e.g. from shared spectra, is kept)
             fk = freeze(v)
             if fk not in interned:
-                a = v.copy()
-                a.flags.writeable = False
-                interned[fk] = a
+                interned[fk] = seal(v)  # read-only and checked once by each constraint
             v = interned[fk]
         out[k] = v
     return out
@@ -488,27 +493,29 @@ def _validate(raw: dict, src: str) -> SweepSpec:
     points = []
     identities: dict[str, int] = {}
     total_work = 0.0
-    for pid, combo in enumerate(itertools.product(*(vals for _, vals in axes))):
-        params = params_of(combo)
-        values = [checkers[c].of(params) if c in checkers else None for c in ("predict", "simulate")]
-        text = identity.of(params)
-        if text in identities:
-            raise SpecError(f"{src}: points {identities[text]} and {pid} are the same setting "
-                            f"({describe(params)}); remove the repeated value")
-        identities[text] = pid
-        settings: list[dict | None] = [None, None]
-        work = 0.0
-        try:
-            for j, cmd in enumerate(("predict", "simulate")):
-                if values[j] is not None:
-                    setting, flops = families.prepare(fam, values[j])
-                    _check_keywords(fam, cmd, setting, checked)
-                    settings[j] = _intern(setting, interned)
-                    work += flops
-        except InvalidParameterError as exc:
-            raise SpecError(f"{src}: point {pid} ({describe(params)}): {refusal(fam, exc)}") from None
-        total_work += work
-        points.append(SweepPoint(pid, params, values[0], values[1], spawn_key(text), settings[0], settings[1], work))
+    with shared_spectra():  # each (spectrum, d) built and checked once, shared by the points
+        for pid, combo in enumerate(itertools.product(*(vals for _, vals in axes))):
+            params = params_of(combo)
+            values = [checkers[c].of(params) if c in checkers else None for c in ("predict", "simulate")]
+            text = identity.of(params)
+            if text in identities:
+                raise SpecError(f"{src}: points {identities[text]} and {pid} are the same setting "
+                                f"({describe(params)}); remove the repeated value")
+            identities[text] = pid
+            settings: list[dict | None] = [None, None]
+            work = 0.0
+            try:
+                for j, cmd in enumerate(("predict", "simulate")):
+                    if values[j] is not None:
+                        setting, flops = families.prepare(fam, values[j])
+                        settings[j] = _intern(setting, interned)
+                        _check_keywords(fam, cmd, settings[j], checked)
+                        work += flops
+            except InvalidParameterError as exc:
+                raise SpecError(f"{src}: point {pid} ({describe(params)}): {refusal(fam, exc)}") from None
+            total_work += work
+            points.append(SweepPoint(pid, params, values[0], values[1], spawn_key(text), settings[0], settings[1],
+                                     work))
 
     if chunk is None:
         per_point = total_work / len(points) / resources.FLOPS_PER_SECOND
