@@ -58,7 +58,7 @@ from model_collapse.figures.style import SMALL_PT, parse_width, style
 
 Table = dict[str, np.ndarray]
 
-__all__ = ["Figure", "Layout", "Table", "render", "draw", "table", "rows", "grid", "label_grid", "note",
+__all__ = ["Figure", "Layout", "Table", "render", "draw", "table", "rows", "grid", "subpanels", "label_grid", "note",
            "sequential_colors", "log_axis", "points", "shared_legend", "FORMATS", "PAGE_HEIGHT"]
 
 FORMATS = ("pdf", "svg", "png")
@@ -75,7 +75,9 @@ class Layout:
     ``panels`` panels in ``page_cols`` columns at page width (default: all in one row, at most 4) and
     ``column_cols`` columns at column width (default 1: stacked); each panel ``aspect`` = height / width (its
     axes with tick and axis labels; ``column_aspect`` at column width, default the same); ``legend_rows`` rows
-    of figure legend below the panels at page width (``column_legend_rows`` at column width, default twice).
+    of figure legend below the panels at page width (``column_legend_rows`` at column width, default twice);
+    ``panel_legend_rows`` rows of legend under each panel (:func:`subpanels`, a legend per panel;
+    ``column_panel_legend_rows`` at column width).
     """
 
     panels: int = 1
@@ -85,6 +87,8 @@ class Layout:
     column_aspect: float | None = None
     legend_rows: float = 1.0
     column_legend_rows: float | None = None
+    panel_legend_rows: float = 0.0
+    column_panel_legend_rows: float | None = None
 
     def cols(self, width: float) -> int:
         if width < 5.0:
@@ -99,7 +103,10 @@ class Layout:
         legend = self.column_legend_rows if column and self.column_legend_rows is not None else (
             2 * self.legend_rows if column else self.legend_rows)
         panel_w = min(width / cols, MAX_PANEL_WIDTH)  # wider panels keep the height of a 3.5 in one
-        height = nrows * panel_w * aspect + legend * LINE_IN + (0.1 if legend else 0.0)
+        per_panel = (self.column_panel_legend_rows if column and self.column_panel_legend_rows is not None
+                     else self.panel_legend_rows)
+        height = (nrows * (panel_w * aspect + per_panel * LINE_IN + (0.08 if per_panel else 0.0))
+                  + legend * LINE_IN + (0.1 if legend else 0.0))
         return width, round(height, 3)
 
 
@@ -174,6 +181,15 @@ def grid(fig, layout: Layout, **subplot_kw) -> list:
     for extra in axes[layout.panels:]:
         extra.remove()
     return axes[:layout.panels]
+
+
+def subpanels(fig, layout: Layout) -> list:
+    """One subfigure per panel, arranged like :func:`grid`, for panels that carry their own legend
+    (``shared_legend(subfig, ...)`` puts it under that panel); left-over cells stay empty."""
+    cols = layout.cols(root_width(fig))
+    nrows = -(-layout.panels // cols)
+    subs = list(np.asarray(fig.subfigures(nrows, cols, squeeze=False)).ravel())
+    return subs[:layout.panels]
 
 
 def label_grid(axes, xlabel: str | None = None, ylabel: str | None = None, *, outer: bool = True) -> None:

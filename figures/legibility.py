@@ -5,7 +5,8 @@
 
 1. **size**: no drawn text under :data:`~model_collapse.figures.style.MIN_PT` = 6 pt;
 2. **overlap**: no two drawn text boxes (tick labels, axis labels, titles, legend entries, notes) overlap by
-   more than ``tol_pt`` = 0.5 pt in both directions, and no text sticks out of the figure;
+   more than ``tol_pt`` = 0.5 pt in both directions, no two legends overlap, and no text sticks out of the
+   figure;
 3. **legend over data**: no legend box (figure- or axes-level) contains a data point of any axes: line
    vertices and the points along drawn line segments (every ~1 pt), markers, scatter/error-bar points and
    image/mesh cells (only points inside their axes count, as the rest is clipped);
@@ -174,6 +175,13 @@ def check(fig, *, width: float | None = None, shows: tuple[str, ...] | list[str]
                 for j in np.nonzero((ox > tol) & (oy > tol))[0]:
                     problems.append(f"texts {_name(texts[i])} and {_name(texts[i + 1 + j])} overlap")
 
+        legends = _legends(fig)
+        lboxes = [lg.get_window_extent(renderer) for lg in legends]
+        for i in range(len(lboxes)):
+            for j in range(i + 1, len(lboxes)):
+                ov = Bbox.intersection(lboxes[i], lboxes[j])
+                if ov is not None and ov.width > tol and ov.height > tol:
+                    problems.append("two legends overlap")
         axes = _all_axes(fig)
         step = 1.0 / pt
         for lg in _legends(fig):

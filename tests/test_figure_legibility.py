@@ -104,6 +104,13 @@ def test_crowded_tick_labels_fail():
     assert any("overlap" in p for p in check(fig))
 
 
+def test_overlapping_legends_fail():
+    fig, ax = _good(_fig())
+    with style():
+        fig.legend(ax.get_lines(), ["theory", "simulation"], loc="outside lower center")
+    assert any("two legends overlap" in p for p in check(fig))
+
+
 def test_text_outside_the_figure_fails():
     fig, ax = _good(_fig())
     with style():
