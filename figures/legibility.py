@@ -184,12 +184,9 @@ def check(fig, *, width: float | None = None, shows: tuple[str, ...] | list[str]
                     problems.append("two legends overlap")
         axes = _all_axes(fig)
         step = 1.0 / pt
-        for lg in _legends(fig):
-            lb = lg.get_window_extent(renderer)
-            for ax in axes:
-                if ax.get_label() == "<colorbar>":
-                    continue
-                p = _data_points(ax, step)
+        data = {ax: _data_points(ax, step) for ax in axes if ax.get_label() != "<colorbar>"} if legends else {}
+        for lb in lboxes:
+            for ax, p in data.items():
                 hit = ((p[:, 0] > lb.x0) & (p[:, 0] < lb.x1) & (p[:, 1] > lb.y0) & (p[:, 1] < lb.y1))
                 if hit.any():
                     problems.append(f"a legend covers {int(hit.sum())} data points of the axes titled "

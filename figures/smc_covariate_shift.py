@@ -116,7 +116,8 @@ FIGURE = Figure(
     id="smc_covariate_shift",
     title="Test error against n when the synthetic rows have another covariance (covariate shift)",
     caption=("Real rows isotropic (Σ₁ = I, d = 100), synthetic rows Σ₂ ∈ {I, powerlaw:0.5, powerlaw:1, 4·I}, "
-             "one panel per synthetic fraction p₂ ∈ {0.1, 0.5}, λ = 1e-3, c² = 1 (label shift energy on the real distribution), σ₁ = σ₂ = 0.5, r² = 1. Lines: "
+             "one panel per synthetic fraction p₂ ∈ {0.1, 0.5}, "
+             "λ = 1e-3, c² = 1 (label shift energy on the real distribution), σ₁ = σ₂ = 0.5, r² = 1. Lines: "
              "deterministic-equivalent theory (theory.covariate_shift); points: simulation mean ± 2 SE (40 designs, "
              "exact conditional expectation given X); dotted: the n → ∞ floors, ≈ p₂²·tr ΔΣ₁Σ₂²(p₁Σ₁ + "
              "p₂Σ₂)⁻² for small λ. The floor depends on Σ₂: synthetic rows with little variance in a direction "

@@ -95,7 +95,8 @@ FIGURE = Figure(
     id="smc_model_size",
     title="Test error against model size m for several synthetic fractions p2 (SMC Figs. 4-5)",
     caption=("Random projections f(x) = vᵀSx, isotropic d = 300, n = 100, λ = 1e-3, r² = 1, σ₁ = σ₂ = 0.5, "
-             "p₂ ∈ {0 (dashed black), 0.1, 0.2, 0.5} (darker = more synthetic), one panel per c² ∈ {0.1, 1, 5}. Lines: deterministic "
+             "p₂ ∈ {0 (dashed black), 0.1, 0.2, 0.5} (darker = more synthetic), one panel per c² ∈ {0.1, 1, 5}. "
+             "Lines: deterministic "
              "(Marchenko–Pastur) theory ρ + B + V + ζ; points: simulation mean ± 2 SE (12 draws of S and X). "
              "Below m = n a larger model amplifies collapse (the error rises to the double-descent peak); above "
              "it a larger model mitigates it, but the synthetic floor remains for every p₂ > 0."),

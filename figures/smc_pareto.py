@@ -129,7 +129,8 @@ FIGURE = Figure(
              "c² = 0.01, 0.1, 1, 10 (marker shapes: squares, diamonds, triangles, stars, named in the key), shared "
              "axes; x = the error with all n = 500 samples real, y = on the mix. Grey: Pareto frontier per "
              "quality level. Markers: deterministic "
-             "theory; open vermillion circles: simulation ± 2 SE (6 draws of S and X) at c² = 1, p₂ = 0.2, m ∈ {100, 300, 1000}. "
+             "theory; open vermillion circles: simulation ± 2 SE (6 draws of S and X) at c² = 1, p₂ = 0.2, "
+             "m ∈ {100, 300, 1000}. "
              "Every point lies above the diagonal: synthetic data never beats the same amount of real data."),
     compute=compute,
     plot=plot,

@@ -38,7 +38,7 @@ SIGMA = 1.0
 P2S = (0.0, 0.001, 0.01, 0.1, 0.2, 0.5)
 C2S = (0.1, 1.0, 10.0)
 SIM_N = (200, 500, 1000, 2000, 5000, 10**4, 10**5, 10**6, 10**7, 10**8, 10**9)
-SIM_N_QUICK = (500, 2000, 10**4, 10**6, 10**8)
+SIM_N_QUICK = (1000, 10**4, 10**7)
 
 
 def compute(quick: bool, seed: int) -> Table:
@@ -46,7 +46,7 @@ def compute(quick: bool, seed: int) -> Table:
     c2s = C2S
     n_grid = np.unique(np.round(np.logspace(np.log10(1.5 * D), 10, 25 if quick else 130)))
     sim_n = SIM_N_QUICK if quick else SIM_N
-    trials = 8 if quick else 60
+    trials = 6 if quick else 60
     parts: list[Table] = []
     for i, c2 in enumerate(c2s):
         theory = th.predict(n_grid[:, None], np.array(P2S)[None, :], LAM, w, c2=c2, sigma=SIGMA)

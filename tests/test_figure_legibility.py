@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -39,6 +41,10 @@ def test_every_figure_is_legible(fig_id, width, tables):
     w, h = fig.get_size_inches()
     assert w == pytest.approx(parse_width(width)) and w <= 7.0
     assert check(fig, shows=spec.shown(tab)) == []
+    # log axes label values near 1 as plain numbers, never as "2×10⁰"
+    for ax in fig.get_axes():
+        for label in ax.get_yticklabels() + ax.get_xticklabels():
+            assert not re.search(r"times10\^\{(-1|0|1)\}", label.get_text()), (fig_id, label.get_text())
 
 
 # ------------------------------------------------------------------ each rule fails on a figure that breaks it

@@ -50,7 +50,8 @@ def test_strong_collapse_floors_are_p2_squared_c2(strong_collapse_table):
 
 @pytest.mark.parametrize("fig_id", sorted(REG))
 def test_render_writes_pdf_png_csv_json(fig_id, tmp_path):
-    paths = render(REG[fig_id], tmp_path, quick=True, seed=0, formats=("pdf", "png"), width="column")
+    # the legibility check itself runs in tests/test_figure_legibility.py (here: the files only)
+    paths = render(REG[fig_id], tmp_path, quick=True, seed=0, formats=("pdf", "png"), width="column", check=False)
     pdf, png, csv_path, meta = paths
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 5_000
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
@@ -64,21 +65,8 @@ def test_render_writes_pdf_png_csv_json(fig_id, tmp_path):
     info = json.loads(meta.read_text())
     assert info["id"] == fig_id and info["quick"] is True and "numpy" in info["versions"]
     assert info["width_in"] == 3.4 and info["formats"] == ["pdf", "png"]
-    assert isinstance(info["legibility_problems"], list)
+    assert info["legibility_problems"] == []  # not checked here (check=False)
     assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temporary file
-
-
-@pytest.mark.parametrize("fig_id", sorted(REG))
-def test_plain_tick_labels(fig_id):
-    """Log axes label values near 1 as plain numbers, never as "2×10⁰" (at page width)."""
-    from model_collapse.figures._base import draw
-
-    spec = REG[fig_id]
-    fig = draw(spec, spec.compute(True, 0), "page")
-    axes = [ax for ax in fig.get_axes() if ax.get_label() != "<colorbar>"]
-    for ax in axes:
-        for label in ax.get_yticklabels() + ax.get_xticklabels():
-            assert not re.search(r"times10\^\{(-1|0|1)\}", label.get_text()), (fig_id, label.get_text())
 
 
 def test_log_axis_labels_follow_the_span():
