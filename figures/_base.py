@@ -54,7 +54,7 @@ from matplotlib import colormaps, ticker
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure as MplFigure
 from matplotlib.lines import Line2D
-from model_collapse.figures.style import SMALL_PT, parse_width, style
+from model_collapse.figures.style import PAGE_HEIGHT, SMALL_PT, parse_width, style
 
 Table = dict[str, np.ndarray]
 
@@ -63,7 +63,6 @@ __all__ = ["Figure", "Layout", "Table", "render", "draw", "table", "rows", "grid
 
 FORMATS = ("pdf", "svg", "png")
 PNG_DPI = 300
-PAGE_HEIGHT = 9.0  # inches: the text height of a journal page; a taller figure must be split
 LINE_IN = 0.155  # inches per legend row at 7 pt
 MAX_PANEL_WIDTH = 3.5  # inches: the panel height stops growing with the width here
 

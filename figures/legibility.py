@@ -15,7 +15,7 @@
 5. **key**: when ``shows`` has both "theory" and "simulation", the legends name each (a legend text matching
    :data:`THEORY_KEY` and one matching :data:`SIMULATION_KEY`); with "simulation" only, some text on the
    figure says why there is no theory (matching :data:`NO_THEORY`);
-6. **height**: the printed figure is at most one page (:data:`~model_collapse.figures._base.PAGE_HEIGHT`) tall.
+6. **height**: the printed figure is at most one page (:data:`~model_collapse.figures.style.PAGE_HEIGHT`) tall.
 
 Only what is drawn is checked: invisible artists, empty strings and ticks outside the view limits are skipped.
 """
@@ -33,7 +33,7 @@ from matplotlib.image import AxesImage
 from matplotlib.legend import Legend
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
-from model_collapse.figures.style import MIN_PT, style
+from model_collapse.figures.style import MIN_PT, PAGE_HEIGHT, style
 
 __all__ = ["check", "THEORY_KEY", "SIMULATION_KEY", "NO_THEORY"]
 
@@ -137,8 +137,6 @@ def _name(t: Text) -> str:
 def check(fig, *, width: float | None = None, shows: tuple[str, ...] | list[str] = (), min_pt: float = MIN_PT,
           tol_pt: float = 0.5, page_height: float | None = None) -> list[str]:
     """The legibility problems of ``fig`` printed ``width`` inches wide (module docstring); [] when legible."""
-    from model_collapse.figures._base import PAGE_HEIGHT
-
     with style():
         if not hasattr(fig.canvas, "get_renderer"):
             FigureCanvasAgg(fig)

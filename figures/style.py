@@ -22,12 +22,13 @@ from collections.abc import Iterator
 
 import matplotlib as mpl
 
-__all__ = ["WIDTHS", "MIN_WIDTH", "MAX_WIDTH", "MIN_PT", "FONT_PT", "SMALL_PT", "PALETTE", "RC", "parse_width",
-           "style", "is_column"]
+__all__ = ["WIDTHS", "MIN_WIDTH", "MAX_WIDTH", "MIN_PT", "PAGE_HEIGHT", "FONT_PT", "SMALL_PT", "PALETTE", "RC",
+           "parse_width", "style", "is_column"]
 
 WIDTHS: dict[str, float] = {"column": 3.4, "page": 7.0}
 MIN_WIDTH, MAX_WIDTH = 2.5, 12.0
 MIN_PT = 6.0  # smallest text allowed at the printed size
+PAGE_HEIGHT = 9.0  # inches: the text height of a journal page; a taller figure must be split
 FONT_PT = 8.0  # labels, titles
 SMALL_PT = 7.0  # ticks, legends, notes on a panel
 
