@@ -31,7 +31,9 @@ simulation only, a text on the panel saying why there is no theory), and a heigh
 
 A legacy ``figsize=(w, h)`` (inches) is still accepted and read as an aspect (h / w at any width).
 
-Drawing helpers shared by the figure modules: :func:`grid` (panels by width), :func:`sequential_colors` (steps
+Drawing helpers shared by the figure modules: :func:`grid` (panels by width), :func:`label_grid` (axis labels
+on the outer panels, inner shared tick labels hidden), :func:`subpanels` (one subfigure per panel, for panels
+that carry their own legend), :func:`sequential_colors` (steps
 of a perceptual colour map), :data:`~model_collapse.figures.style.PALETTE` (Okabe–Ito), :func:`log_axis` (plain
 tick labels on a log axis, whatever its span), :func:`points` (markers with their error bars drawn on top),
 :func:`shared_legend` (one legend per figure, outside the axes) and :func:`note` (a small text on a panel).
