@@ -112,6 +112,8 @@ def _bottom(ax, tab: Table, wf: str, ns, colors) -> None:
     lo = max(lo, 0.5)
     ax.set_ylim(lo / 10**0.03, hi * 10**0.03)
     log_axis(ax, "y")
+    if not len(t["value"]):
+        note(ax, "no closed form:\nsimulated means", x=0.97, y=0.04, ha="right")
 
 
 def plot(tab: Table, fig) -> None:
