@@ -13,7 +13,7 @@ from model_collapse.figures.legibility import check
 from model_collapse.figures.style import parse_width, style
 
 REG = registry()
-RESTYLED_ELSEWHERE = {"cot_kde", "mcd_scaling"}
+RESTYLED_ELSEWHERE = {"cot_kde"}
 # figures this branch restyles after the infrastructure commit (emptied as each one passes)
 PENDING = {"cot_gaussian", "cot_linreg", "real_digits_mixture", "real_digits_retraining", "real_text_lm",
            "smc_covariate_shift", "smc_decomposition", "smc_mixing", "smc_model_size", "smc_pareto",
