@@ -15,7 +15,18 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.lines import Line2D
-from model_collapse.figures._base import Figure, Table, concat, log_axis, points, rows, sequential_colors, shared_legend
+from model_collapse.figures._base import (
+    Figure,
+    Layout,
+    Table,
+    concat,
+    grid,
+    log_axis,
+    points,
+    rows,
+    sequential_colors,
+    shared_legend,
+)
 from model_collapse.figures._base import table as make_table
 from model_collapse.montecarlo import real_data as mr
 from model_collapse.montecarlo.trials import point_seed
@@ -77,19 +88,22 @@ def compute(quick: bool, seed: int) -> Table:
     return concat(parts)
 
 
+LAYOUT = Layout(panels=2, page_cols=2, aspect=0.8, column_aspect=0.72, legend_rows=5, column_legend_rows=7)
+
+
 def plot(tab: Table, fig) -> None:
-    ax1, ax2 = fig.subplots(1, 2)
+    ax1, ax2 = grid(fig, LAYOUT)
     colors = {0.0: "black", **sequential_colors([p for p in P2S if p > 0], reverse=True)}
     c2 = float(rows(tab, panel="meta", kind="c2")["value"][0])
     c2h = float(rows(tab, panel="meta", kind="c2_heldout")["value"][0])
     s2 = float(rows(tab, panel="meta", kind="sigma2")["value"][0])
     for p2 in P2S:
         t = rows(tab, panel="n", kind="theory", p2=p2)
-        ax1.plot(t["n"], t["value"], color=colors[p2], lw=1.8, zorder=2)
+        ax1.plot(t["n"], t["value"], color=colors[p2], zorder=2)
         t = rows(tab, panel="n", kind="isotropic", p2=p2)
-        ax1.plot(t["n"], t["value"], color=colors[p2], lw=1.2, ls="--", zorder=2)
+        ax1.plot(t["n"], t["value"], color=colors[p2], lw=0.8, ls="--", zorder=2)
         if p2 > 0:
-            ax1.axhline(rows(tab, panel="n", kind="floor", p2=p2)["value"][0], color=colors[p2], ls=":", lw=1.2,
+            ax1.axhline(rows(tab, panel="n", kind="floor", p2=p2)["value"][0], color=colors[p2], ls=":", lw=0.8,
                         zorder=1)
         s = rows(tab, panel="n", kind="measured", p2=p2)
         points(ax1, s["n"], s["value"], yerr=2 * s["se"], color=colors[p2])
@@ -98,34 +112,36 @@ def plot(tab: Table, fig) -> None:
     log_axis(ax1, "x")
     log_axis(ax1, "y")
     ax1.set_xlabel("training rows n (real + synthetic)")
-    ax1.set_ylabel("held-out MSE − σ²  (excess over the label noise)")
-    ax1.set_title(f"(a) against n, λ = {LAM:g}", fontsize=11)
+    ax1.set_ylabel("held-out MSE − σ²")
+    ax1.set_title(f"(a) against n, λ = {LAM:g}")
+    # (b) one curve of each kind, against p₂ (the colours of (a) are p₂ values, so (b) is drawn in black)
     t = rows(tab, panel="p2", kind="theory")
-    ax2.plot(t["p2"], t["value"], color="C0", lw=1.8)
+    ax2.plot(t["p2"], t["value"], color="black")
     t = rows(tab, panel="p2", kind="isotropic")
-    ax2.plot(t["p2"], t["value"], color="C0", lw=1.2, ls="--")
+    ax2.plot(t["p2"], t["value"], color="black", lw=0.8, ls="--")
     t = rows(tab, panel="p2", kind="floor")
-    ax2.plot(t["p2"], t["value"], color="C0", lw=1.2, ls=":")
+    ax2.plot(t["p2"], t["value"], color="black", lw=0.8, ls=":")
     t = rows(tab, panel="p2", kind="floor0")
-    ax2.plot(t["p2"], t["value"], color="grey", lw=1.0, ls="-.")
+    ax2.plot(t["p2"], t["value"], color="grey", lw=0.8, ls="-.")
     s = rows(tab, panel="p2", kind="measured")
-    points(ax2, s["p2"], s["value"], yerr=2 * s["se"], color="C0")
+    points(ax2, s["p2"], s["value"], yerr=2 * s["se"], color="white")
     ax2.set_xlim(-0.02, 1.02)
     ax2.set_ylim(0, None)
     ax2.set_xlabel("synthetic fraction p₂")
-    ax2.set_title(f"(b) against p₂, n = {N_FIXED}", fontsize=11)
+    ax2.set_ylabel("held-out MSE − σ²")
+    ax2.set_title(f"(b) against p₂, n = {N_FIXED}")
     for ax in (ax1, ax2):
-        ax.grid(True, which="major", alpha=0.3)
-    handles = [Line2D([], [], color=colors[p], lw=1.8, label="p₂ = 0 (real only)" if p == 0 else f"p₂ = {p:g}")
+        ax.grid(True, which="major")
+    handles = [Line2D([], [], color=colors[p], label="p₂ = 0 (real only)" if p == 0 else f"(a) p₂ = {p:g}")
                for p in P2S]
-    handles += [Line2D([], [], color="grey", lw=1.8, label="theory, empirical spectrum"),
-                Line2D([], [], color="grey", lw=1.2, ls="--", label="theory, isotropic spectrum (same trace)"),
-                Line2D([], [], color="grey", lw=1.2, ls=":", label="n → ∞ floor at this λ"),
-                Line2D([], [], color="grey", lw=1.0, ls="-.", label="p₂²c² (the λ → 0 floor)"),
-                Line2D([], [], ls="none", marker="o", mfc="white", mec="black", label="measured ± 2 SE")]
-    shared_legend(fig, handles, ncols=4, fontsize=9)
-    fig.suptitle(f"Strong model collapse on real digits (parity, d = 61): generator c² = {c2:.3g} "
-                 f"(held-out {c2h:.3g}), σ² = {s2:.3g}", fontsize=11)
+    handles += [Line2D([], [], color="0.3", label="theory (empirical Σ)"),
+                Line2D([], [], color="0.3", lw=0.8, ls="--", label="theory (isotropic Σ)"),
+                Line2D([], [], color="0.3", lw=0.8, ls=":", label="floor at this λ"),
+                Line2D([], [], color="grey", lw=0.8, ls="-.", label="p₂²c² (λ → 0 floor)"),
+                Line2D([], [], ls="none", marker="o", ms=3.5, mfc="white", mec="black", mew=0.4,
+                       label="measured ± 2 SE")]
+    shared_legend(fig, handles, ncols=4, column_ncols=2,
+                  title=f"parity of 8×8 digits, d = 61:\ngenerator c² = {c2:.3g} (held-out {c2h:.3g}), σ² = {s2:.3g}")
 
 
 FIGURE = Figure(
@@ -136,8 +152,8 @@ FIGURE = Figure(
              "rows, a fraction p₂ labelled by the generator. Points: held-out MSE on the remaining real rows "
              "(1,697 − n) minus the label-noise variance σ², mean ± 2 SE over resampled splits; solid: theory "
              "from the empirical spectrum, teacher and shift; dashed: an isotropic spectrum of the same trace; "
-             "dotted: the n → ∞ floor at this λ (≈ p₂²c², dash-dotted)."),
+             "dotted: the n → ∞ floor at this λ (≈ p₂²c², dash-dotted); the isotropic spectrum has the same trace."),
     compute=compute,
     plot=plot,
-    figsize=(12.0, 5.0),
+    layout=LAYOUT,
 )

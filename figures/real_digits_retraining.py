@@ -16,9 +16,22 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from matplotlib import ticker
 from matplotlib.lines import Line2D
-from model_collapse.figures._base import Figure, Table, concat, log_axis, points, rows, sequential_colors, shared_legend
+from model_collapse.figures._base import (
+    Figure,
+    Layout,
+    Table,
+    concat,
+    grid,
+    log_axis,
+    points,
+    rows,
+    sequential_colors,
+    shared_legend,
+)
 from model_collapse.figures._base import table as make_table
+from model_collapse.figures.style import PALETTE
 from model_collapse.montecarlo import real_data as mr
 from model_collapse.montecarlo.trials import point_seed
 from model_collapse.theory import iterative_retraining as it
@@ -80,51 +93,58 @@ def compute(quick: bool, seed: int) -> Table:
     return concat(parts)
 
 
+LAYOUT = Layout(panels=2, page_cols=2, aspect=0.8, column_aspect=0.72, legend_rows=4, column_legend_rows=7)
+
+
 def plot(tab: Table, fig) -> None:
-    ax1, ax2 = fig.subplots(1, 2)
+    ax1, ax2 = grid(fig, LAYOUT)
     colors = sequential_colors(GENS, reverse=True)
     s2 = float(rows(tab, panel="meta", kind="sigma2")["value"][0])
     r2 = float(rows(tab, panel="meta", kind="r2")["value"][0])
     for n in GENS:
         t = rows(tab, panel="lam", kind="theory", n=n)
-        ax1.plot(t["lam"], t["value"], color=colors[n], lw=1.8, zorder=2)
+        ax1.plot(t["lam"], t["value"], color=colors[n], zorder=2)
         t = rows(tab, panel="lam", kind="isotropic", n=n)
-        ax1.plot(t["lam"], t["value"], color=colors[n], lw=1.1, ls="--", zorder=2)
+        ax1.plot(t["lam"], t["value"], color=colors[n], lw=0.8, ls="--", zorder=2)
         s = rows(tab, panel="lam", kind="measured", n=n)
         points(ax1, s["lam"], s["value"], yerr=2 * s["se"], color=colors[n])
-    ax1.axhline(s2, color="grey", lw=1.0, ls=":")
+    ax1.axhline(s2, color="grey", lw=0.8, ls=":")
     ax1.set_xlim(4e-6, 2.0)
     ax1.set_ylim(0.08, 2.0)
     log_axis(ax1, "x")
     log_axis(ax1, "y")
     ax1.set_xlabel("ridge λ of the downstream model")
     ax1.set_ylabel("held-out MSE (real labels)")
-    ax1.set_title(f"(a) U-shape in λ (T = {T}, T₀ = {T0})", fontsize=11)
-    lam_colors = {LAMS_N[0]: "C3", LAMS_N[1]: "C0"}
+    ax1.set_title(f"(a) U-shape in λ (T = {T}, T₀ = {T0})")
+    # (b): categories (two λ), Okabe–Ito colours not used by the generations of (a)
+    lam_colors = {LAMS_N[0]: PALETTE["vermillion"], LAMS_N[1]: PALETTE["blue"]}
     for lam in LAMS_N:
         t = rows(tab, panel="n", kind="theory", lam=lam)
-        ax2.plot(t["n"], t["value"], color=lam_colors[lam], lw=1.8)
+        ax2.plot(t["n"], t["value"], color=lam_colors[lam])
         t = rows(tab, panel="n", kind="isotropic", lam=lam)
-        ax2.plot(t["n"], t["value"], color=lam_colors[lam], lw=1.1, ls="--")
+        ax2.plot(t["n"], t["value"], color=lam_colors[lam], lw=0.8, ls="--")
         s = rows(tab, panel="n", kind="measured", lam=lam)
         points(ax2, s["n"], s["value"], yerr=2 * s["se"], color=lam_colors[lam])
-    ax2.axhline(s2, color="grey", lw=1.0, ls=":")
+    ax2.axhline(s2, color="grey", lw=0.8, ls=":")
     ax2.set_xlim(-0.3, 10.3)
+    ax2.xaxis.set_major_locator(ticker.MaxNLocator(nbins="auto", integer=True))
     ax2.set_ylim(0, None)
     ax2.set_xlabel("synthetic generations n")
-    ax2.set_title("(b) linear growth in n", fontsize=11)
+    ax2.set_ylabel("held-out MSE (real labels)")
+    ax2.set_title("(b) linear growth in n")
     for ax in (ax1, ax2):
-        ax.grid(True, which="major", alpha=0.3)
-    handles = [Line2D([], [], color=colors[n], lw=1.8, label=f"n = {n}" + (" (real labels)" if n == 0 else ""))
+        ax.grid(True, which="major")
+    handles = [Line2D([], [], color=colors[n], label=f"(a) n = {n}" + (" (real labels)" if n == 0 else ""))
                for n in GENS]
-    handles += [Line2D([], [], color=lam_colors[lam], lw=1.8, label=f"λ = {lam:g}") for lam in LAMS_N]
-    handles += [Line2D([], [], color="grey", lw=1.8, label="theory, empirical kernel spectrum"),
-                Line2D([], [], color="grey", lw=1.1, ls="--", label="theory, isotropic (same trace)"),
-                Line2D([], [], color="grey", lw=1.0, ls=":", label="σ² (label noise)"),
-                Line2D([], [], ls="none", marker="o", mfc="white", mec="black", label="measured ± 2 SE")]
-    shared_legend(fig, handles, ncols=5, fontsize=9)
-    fig.suptitle(f"Iterative retraining on real digits: Gaussian-kernel ridge (top 100 kernel directions), parity, "
-                 f"r² = {r2:.3g}, σ² = {s2:.3g}", fontsize=11)
+    handles += [Line2D([], [], color=lam_colors[lam], label=f"(b) λ = {lam:g}") for lam in LAMS_N]
+    handles += [Line2D([], [], color="0.3", label="theory (empirical kernel)"),
+                Line2D([], [], color="0.3", lw=0.8, ls="--", label="theory (isotropic)"),
+                Line2D([], [], color="grey", lw=0.8, ls=":", label="σ² (label noise)"),
+                Line2D([], [], ls="none", marker="o", ms=3.5, mfc="white", mec="black", mew=0.4,
+                       label="measured ± 2 SE")]
+    shared_legend(fig, handles, ncols=4, column_ncols=2,
+                  title=f"Gaussian-kernel ridge on digit parity (top 100 kernel directions):\nr² = {r2:.3g}, "
+                        f"σ² = {s2:.3g}")
 
 
 FIGURE = Figure(
@@ -138,5 +158,5 @@ FIGURE = Figure(
              "(b) the linear growth with the number of generations n."),
     compute=compute,
     plot=plot,
-    figsize=(12.0, 5.2),
+    layout=LAYOUT,
 )

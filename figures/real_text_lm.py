@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.lines import Line2D
-from model_collapse.figures._base import Figure, Table, concat, log_axis, points, rows, shared_legend
+from model_collapse.figures._base import Figure, Layout, Table, concat, grid, log_axis, points, rows, shared_legend
 from model_collapse.figures._base import table as make_table
+from model_collapse.figures.style import PALETTE
 from model_collapse.montecarlo import real_data as mr
 from model_collapse.montecarlo.trials import point_seed
 from model_collapse.theory import language_model as th
@@ -69,55 +70,56 @@ def compute(quick: bool, seed: int) -> Table:
     return concat(parts)
 
 
-COLORS = {"contiguous": "C3", "iid": "C0"}
+COLORS = {"contiguous": PALETTE["vermillion"], "iid": PALETTE["blue"]}
+MARKERS = {"contiguous": "s", "iid": "o"}
+LAYOUT = Layout(panels=3, page_cols=3, aspect=0.95, column_aspect=0.7, legend_rows=3.5, column_legend_rows=6)
 
 
 def plot(tab: Table, fig) -> None:
-    axes = fig.subplots(1, 3)
+    axes = grid(fig, LAYOUT)
     s0 = float(rows(tab, panel="meta")["value"][0])
     ax = axes[0]
     t = rows(tab, panel="first", kind="theory")
-    ax.plot(t["x"], t["value"], color="black", lw=1.6)
+    ax.plot(t["x"], t["value"], color="black")
     for smp in SAMPLING:
         s = rows(tab, panel="first", kind="measured", sampling=smp)
-        points(ax, s["x"], s["value"], yerr=2 * s["se"], color=COLORS[smp], marker="o" if smp == "iid" else "s")
+        points(ax, s["x"], s["value"], yerr=2 * s["se"], color=COLORS[smp], marker=MARKERS[smp])
         if smp == "contiguous":
             ne = rows(tab, panel="first", kind="n_eff", sampling=smp)
             for x, y, v in zip(s["x"][1::2], s["value"][1::2], ne["value"][1::2], strict=True):
-                ax.annotate(f"N_eff ≈ {v:.0f}", (x, y), textcoords="offset points", xytext=(6, 6), fontsize=8,
-                            color=COLORS[smp])
+                ax.annotate(f"$N_{{eff}}$ ≈ {v:.0f}", (x, y), textcoords="offset points", xytext=(-4, 5),
+                            fontsize=6.5, ha="right", color=COLORS[smp])
     ax.set_xlim(20, 50000)
     ax.set_ylim(1.5e-5, 0.1)
     log_axis(ax, "x")
     log_axis(ax, "y")
     ax.set_xlabel("real tokens N in the first model")
     ax.set_ylabel("S₁ − S₀ = E‖p⁽¹⁾‖² − ‖p‖²")
-    ax.set_title("(a) the first generation", fontsize=11)
+    ax.set_title("(a) the first generation")
     for ax, wf in zip(axes[1:], WORKFLOWS, strict=True):
         t = rows(tab, panel=wf, kind="theory")
-        ax.plot(t["x"], t["value"], color="black", lw=1.6)
+        ax.plot(t["x"], t["value"], color="black")
         for smp in SAMPLING:
             g = rows(tab, panel=wf, kind="given_first", sampling=smp)
-            ax.plot(g["x"], g["value"], color=COLORS[smp], lw=1.1, ls="--")
+            ax.plot(g["x"], g["value"], color=COLORS[smp], lw=0.8, ls="--")
             s = rows(tab, panel=wf, kind="measured", sampling=smp)
-            points(ax, s["x"], s["value"], yerr=2 * s["se"], color=COLORS[smp],
-                   marker="o" if smp == "iid" else "s")
-        ax.set_xscale("log")
+            points(ax, s["x"], s["value"], yerr=2 * s["se"], color=COLORS[smp], marker=MARKERS[smp])
         ax.set_xlim(0.8, t["x"].max() * 1.25)
+        log_axis(ax, "x")
         ax.set_xlabel("generation m")
-        ax.set_title(f"({'b' if wf == WORKFLOWS[0] else 'c'}) {wf}, N = n = {N}", fontsize=11)
-        ax.grid(True, which="major", alpha=0.3)
-    axes[1].set_ylabel("S_m = E‖p⁽ᵐ⁾‖²")
+        ax.set_ylabel(r"$S_m = \mathrm{E}\,\|p^{(m)}\|^2$")
+        ax.set_title(f"({'b' if wf == WORKFLOWS[0] else 'c'}) {wf.replace('-', ' ')}")
+        ax.grid(True, which="major")
     axes[2].set_ylim(0.012, 0.025)
-    axes[0].grid(True, which="major", alpha=0.3)
-    handles = [Line2D([], [], color="black", lw=1.6, label=f"theory from the corpus law (iid tokens, S₀ = {s0:.4f})"),
-               Line2D([], [], color="grey", lw=1.1, ls="--", label="theory given the measured first model"),
-               Line2D([], [], ls="none", marker="s", mfc=COLORS["contiguous"], mec="black",
+    axes[0].grid(True, which="major")
+    handles = [Line2D([], [], color="black", label=f"theory, corpus law (iid, S₀ = {s0:.4f})"),
+               Line2D([], [], color="0.4", lw=0.8, ls="--", label="theory given the measured first model"),
+               Line2D([], [], ls="none", marker="s", ms=3.5, mfc=COLORS["contiguous"], mec="black", mew=0.4,
                       label="measured: real contiguous text ± 2 SE"),
-               Line2D([], [], ls="none", marker="o", mfc=COLORS["iid"], mec="black",
-                      label="measured: iid tokens from the corpus law ± 2 SE")]
-    shared_legend(fig, handles, ncols=2, fontsize=9)
-    fig.suptitle("The statistical language model on real text (words of CPython's Language Reference)", fontsize=11)
+               Line2D([], [], ls="none", marker="o", ms=3.5, mfc=COLORS["iid"], mec="black", mew=0.4,
+                      label="measured: iid tokens from the corpus ± 2 SE")]
+    shared_legend(fig, handles, ncols=2, column_ncols=1,
+                  title=f"unigram word model of CPython's Language Reference;\n(b, c): N = n = {N}")
 
 
 FIGURE = Figure(
@@ -131,5 +133,5 @@ FIGURE = Figure(
              "the partially synthetic chain, forgotten by the fully synthetic one)."),
     compute=compute,
     plot=plot,
-    figsize=(14.0, 5.0),
+    layout=LAYOUT,
 )

@@ -14,10 +14,6 @@ from model_collapse.figures.style import parse_width, style
 
 REG = registry()
 RESTYLED_ELSEWHERE = {"cot_kde"}
-# figures this branch restyles after the infrastructure commit (emptied as each one passes)
-PENDING = {"cot_gaussian", "cot_linreg", "real_digits_mixture", "real_digits_retraining", "real_text_lm",
-           "smc_covariate_shift", "smc_decomposition", "smc_mixing", "smc_model_size", "smc_pareto",
-           "smc_synthetic_budget"}
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +33,6 @@ def tables():
 def test_every_figure_is_legible(fig_id, width, tables):
     if fig_id in RESTYLED_ELSEWHERE:
         pytest.skip("restyled on branch kde/sedfig")
-    if fig_id in PENDING:
-        pytest.xfail("restyled later on branch figstyle")
     spec = REG[fig_id]
     tab = tables(fig_id)
     fig = draw(spec, tab, width)
