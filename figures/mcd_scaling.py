@@ -19,7 +19,21 @@ Simulation points: :func:`montecarlo.iterative_retraining.simulate` (conditional
 from __future__ import annotations
 
 import numpy as np
-from model_collapse.figures._base import Figure, Table, concat, rows, shared_legend, table
+from matplotlib.lines import Line2D
+from model_collapse.figures._base import (
+    Figure,
+    Layout,
+    Table,
+    concat,
+    log_axis,
+    note,
+    points,
+    rows,
+    sequential_colors,
+    shared_legend,
+    subpanels,
+    table,
+)
 from model_collapse.montecarlo import iterative_retraining as mc
 from model_collapse.theory import iterative_retraining as th
 
@@ -98,71 +112,79 @@ def compute(quick: bool, seed: int) -> Table:
     return concat(parts)
 
 
-def _colors(ns):
-    import matplotlib
+N_ALL = sorted(set(A_N) | set(B_N) | set(C_N))
+#: one colour per number of synthetic generations n, the same in every panel (viridis steps)
+N_COLORS = sequential_colors(N_ALL, "viridis", 0.0, 0.85)
+LAYOUT = Layout(panels=3, page_cols=3, aspect=0.9, column_aspect=0.62, legend_rows=0, panel_legend_rows=7,
+                column_panel_legend_rows=4)
+LAM_TEX = r"$\lambda = T^{-\ell_{\mathrm{crit}}}$"
 
-    cmap = matplotlib.colormaps["viridis"]
-    return {n: cmap(0.85 * i / max(len(ns) - 1, 1)) for i, n in enumerate(ns)}
+
+def _n_handles(ns):
+    return [Line2D([], [], color=N_COLORS[n], label=f"n = {n}") for n in ns]
+
+
+def _sim_handle():
+    return Line2D([], [], ls="none", marker="o", ms=3.5, mfc="0.6", mec="black", mew=0.4, label="simulation ± 2 SE")
 
 
 def plot(tab: Table, fig) -> None:
-    ax_a, ax_b, ax_c = fig.subplots(1, 3)
-    col_a = _colors(A_N)
+    sub = subpanels(fig, LAYOUT)
+    ax_a, ax_b, ax_c = (f.subplots() for f in sub)
     for t, ls in zip(A_T, ("-", "--"), strict=True):
         for n in A_N:
             th_rows = rows(tab, panel="a", kind="theory", series=f"T={t}", n=n)
-            ax_a.plot(th_rows["lam"], th_rows["value"], ls=ls, color=col_a[n], lw=1.5)
+            ax_a.plot(th_rows["lam"], th_rows["value"], ls=ls, color=N_COLORS[n])
             m = rows(tab, panel="a", kind="minimum", series=f"T={t}", n=n)
-            ax_a.plot(m["lam"], m["value"], marker="*", ms=10, color=col_a[n], ls="none")
+            ax_a.plot(m["lam"], m["value"], marker="*", ms=7, mfc=N_COLORS[n], mec="black", mew=0.4, ls="none")
             s = rows(tab, panel="a", kind="simulation", series=f"T={t}", n=n)
-            ax_a.errorbar(s["lam"], s["value"], yerr=2 * s["se"], fmt="o", ms=3.5, color=col_a[n], capsize=2)
-    ax_a.set(xscale="log", yscale="log", xlabel="ridge λ", ylabel="test error ‖ŵ − w₀‖²_Σ",
-             title=f"(a) Σ = I, d = {A_D}, T₀ = {A_T0}; T = {A_T[0]} solid, {A_T[1]} dashed")
-    for n in A_N:
-        ax_a.plot([], [], color=col_a[n], lw=2, label=f"n = {n}")
-    ax_a.plot([], [], marker="*", ls="none", color="grey", label="best λ")
+            points(ax_a, s["lam"], s["value"], yerr=2 * s["se"], color=N_COLORS[n], ms=3.0)
+    ax_a.set(xlabel="ridge λ", ylabel="test error ‖ŵ − w₀‖²_Σ", title=f"Σ = I, d = {A_D}, T₀ = {A_T0}")
+    log_axis(ax_a, "x")
+    log_axis(ax_a, "y")
+    shared_legend(sub[0], _n_handles(A_N) + [
+        Line2D([], [], color="0.3", label=f"theory, T = {A_T[0]}"),
+        Line2D([], [], color="0.3", ls="--", label=f"theory, T = {A_T[1]}"),
+        Line2D([], [], ls="none", marker="*", ms=7, mfc="0.6", mec="black", mew=0.4, label="best λ (theory)"),
+        _sim_handle()], ncols=1, column_ncols=2)
 
-    col_b = _colors(B_N)
     for n in B_N:
         t = rows(tab, panel="b", kind="theory", n=n)
-        fitted = float(rows(tab, panel="b", kind="slope", series="fitted", n=n)["value"][0])
-        pred = float(rows(tab, panel="b", kind="slope", series="predicted", n=n)["value"][0])
-        ax_b.plot(t["T"], t["value"], color=col_b[n], lw=1.5, label=f"n = {n}: slope {fitted:.3f} ({pred:.3f})")
+        ax_b.plot(t["T"], t["value"], color=N_COLORS[n])
         s = rows(tab, panel="b", kind="simulation", n=n)
         if len(s["T"]):
-            ax_b.errorbar(s["T"], s["value"], yerr=2 * s["se"], fmt="o", ms=4, color=col_b[n], capsize=2)
-    ax_b.set(xscale="log", yscale="log", xlabel="downstream samples T",
-             title=f"(b) ω_j = j⁻², r = 0.5, σ₀ = {B_SIG0}, λ = T^−ℓcrit: slopes fitted (predicted)")
+            points(ax_b, s["T"], s["value"], yerr=2 * s["se"], color=N_COLORS[n], ms=3.0)
+    pred = float(rows(tab, panel="b", kind="slope", series="predicted", n=B_N[0])["value"][0])
+    fitted = [float(rows(tab, panel="b", kind="slope", series="fitted", n=n)["value"][0]) for n in B_N]
+    ax_b.set(xlabel="downstream samples T", ylabel="test error ‖ŵ − w₀‖²_Σ",
+             title=f"ω_j = j⁻², r = {R:g}, σ₀ = {B_SIG0:g}, " + LAM_TEX)
+    log_axis(ax_b, "x")
+    log_axis(ax_b, "y")
+    note(ax_b, f"fitted slopes {min(fitted):.2f} to {max(fitted):.2f}\npredicted {pred:.3f}", x=0.97, y=0.96,
+         ha="right", va="top")
+    shared_legend(sub[1], _n_handles(B_N) + [Line2D([], [], color="0.3", label="theory"),
+                                            _sim_handle()], ncols=1, column_ncols=2)
 
-    col_c = _colors(C_N)
     for n in C_N:
         for series, ls in (("ridgeless", "-"), ("adaptive", "--")):
             t = rows(tab, panel="c", kind="theory", series=series, n=n)
-            ax_c.plot(t["T"], t["value"], ls=ls, color=col_c[n], lw=1.5)
+            ax_c.plot(t["T"], t["value"], ls=ls, color=N_COLORS[n])
         s = rows(tab, panel="c", kind="simulation", n=n)
-        ax_c.errorbar(s["T"], s["value"], yerr=2 * s["se"], fmt="o", ms=4, color=col_c[n], capsize=2)
+        points(ax_c, s["T"], s["value"], yerr=2 * s["se"], color=N_COLORS[n], ms=3.0)
         c = rows(tab, panel="c", kind="crossover", n=n)
         if len(c["T"]):
-            ax_c.axvline(c["T"][0], color=col_c[n], ls=":", lw=1.2)
-            ax_c.axhline(c["value"][0], color=col_c[n], ls=":", lw=0.8, alpha=0.6)
-    for n in C_N:
-        ax_c.plot([], [], color=col_c[n], lw=2, label=f"n = {n}")
-    ax_c.plot([], [], color="grey", ls="-", label="ridgeless λ = 0")
-    ax_c.plot([], [], color="grey", ls="--", label="adaptive λ = c_n·T^−ℓcrit")
-    ax_c.plot([], [], color="grey", ls=":", label="crossover T*, floor")
-    ax_c.set(xscale="log", yscale="log", xlabel="downstream samples T",
-             title=f"(c) crossover, σ₀ = {C_SIG0}: fast rate, floor, slow rate")
-    handles, labels = [], []
-    for tag, ax in (("(a) ", ax_a), ("(b) ", ax_b), ("(c) ", ax_c)):
-        h, lab = ax.get_legend_handles_labels()
-        handles += h
-        labels += [tag + x for x in lab]
-    shared_legend(fig, handles, labels, ncols=4, fontsize=8)
+            ax_c.axvline(c["T"][0], color=N_COLORS[n], ls=":", lw=0.9)
+            ax_c.axhline(c["value"][0], color=N_COLORS[n], ls=":", lw=0.7)
+    ax_c.set(xlabel="downstream samples T", ylabel="test error ‖ŵ − w₀‖²_Σ", title=f"crossover, σ₀ = {C_SIG0:g}")
+    log_axis(ax_c, "x")
+    log_axis(ax_c, "y")
+    shared_legend(sub[2], _n_handles(C_N) + [
+        Line2D([], [], color="0.3", label="theory, ridgeless λ = 0"),
+        Line2D([], [], color="0.3", ls="--", label=r"theory, $\lambda = c_n T^{-\ell_{\mathrm{crit}}}$"),
+        Line2D([], [], color="0.3", ls=":", lw=0.9, label="closed form: T*, floor"),
+        _sim_handle()], ncols=1, column_ncols=2)
     for ax in (ax_a, ax_b, ax_c):
-        ax.grid(True, which="major", alpha=0.3)
-        ax.title.set_fontsize(9)
-    fig.suptitle("Iterative retraining (MCD): lines theory, points simulation (± 2 SE); d = 1000, T₀ = 2000, σ = 0 "
-                 "in (b), (c)", fontsize=10)
+        ax.grid(True, which="major")
 
 
 FIGURE = Figure(
@@ -177,5 +199,5 @@ FIGURE = Figure(
              "Points: simulation of the chain (conditional estimator), mean ± 2 SE."),
     compute=compute,
     plot=plot,
-    figsize=(16.0, 5.0),
+    layout=LAYOUT,
 )

@@ -27,9 +27,23 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib import colormaps
-from model_collapse.figures._base import Figure, Table, concat, merge_legends, rows, table
+from matplotlib.lines import Line2D
+from model_collapse.figures._base import (
+    Figure,
+    Layout,
+    Table,
+    concat,
+    note,
+    points,
+    rows,
+    shared_legend,
+    subpanels,
+    table,
+)
+from model_collapse.figures.style import PALETTE
 from model_collapse.montecarlo import language_model as mc
 from model_collapse.theory import language_model as th
+from model_collapse.theory import lm_drift as drift
 
 VOCAB, SUPPORT, S0 = 600, 52, 0.1
 PANEL_A_N, PANEL_A_M = 50, 300
@@ -53,7 +67,8 @@ def _part(panel, kind, quantity, workflow, n, x, value, se=None, item=-1) -> Tab
                  n=np.full(k, n), x=x, value=value, se=se, item=np.broadcast_to(np.asarray(item), (k,)))
 
 
-def compute(quick: bool, seed: int) -> Table:
+def compute_fully(quick: bool, seed: int) -> Table:
+    """Panels a (S_m, P(collapsed)) and b (E[T]) of the fully synthetic chain (figure ``sed_collapse``)."""
     runs = 30 if quick else 100
     parts: list[Table] = []
     p = mc.law(S0, SUPPORT, VOCAB)
@@ -85,6 +100,15 @@ def compute(quick: bool, seed: int) -> Table:
                         seed=np.random.SeedSequence(seed, spawn_key=(1, j)))
         t = e.collapse_time
         parts.append(_part("b", "simulation", "collapse_time", "fully-synthetic", n, n, t.mean, t.sem))
+    return concat(parts)
+
+
+def compute_partial(quick: bool, seed: int) -> Table:
+    """Panels c (Theorem 2), e (ℓ₁ drift of c's runs) and h (the paper's Fig. 4) (figure ``sed_partial``), with
+    the exact ℓ₁ drift and its Jensen upper bound (:func:`theory.lm_drift.drift`)."""
+    runs = 30 if quick else 100
+    parts: list[Table] = []
+    p = mc.law(S0, SUPPORT, VOCAB)
     # (c) partially synthetic, Theorem 2
     gens = np.arange(1, PANEL_C_M + 1)
     for j, n in enumerate(PANEL_C_NS[:2] if quick else PANEL_C_NS):
@@ -97,6 +121,35 @@ def compute(quick: bool, seed: int) -> Table:
                            e.sq_norm.sem))
         parts.append(_part("c", "simulation", "deviation", "partially-synthetic", n, gens, e.deviation.mean,
                            e.deviation.sem))
+        dr = drift.drift(p, PANEL_C_REAL, n, gens, workflow="partially-synthetic")
+        parts.append(_part("c", "exact", "deviation", "partially-synthetic", n, gens, dr.deviation))
+        parts.append(_part("c", "bound_upper", "deviation", "partially-synthetic", n, gens, dr.deviation_upper))
+    # (h) the paper's Fig. 4: partially synthetic, n = 10, N = 100, varying S0
+    gens = np.arange(1, PANEL_H_M + 1)
+    for j, s0 in enumerate(PANEL_H_S0[::2] if quick else PANEL_H_S0):
+        e = mc.simulate(
+            "partially-synthetic", PANEL_H_REAL, PANEL_H_N, np.arange(1, PANEL_H_M + 1), s0, SUPPORT, VOCAB,
+            n_trials=runs,
+                        seed=np.random.SeedSequence(seed, spawn_key=(6, j)))
+        parts.append(_part("h", "simulation", "deviation", "partially-synthetic", PANEL_H_N, gens, e.deviation.mean,
+                           e.deviation.sem, item=j))
+        parts.append(_part("h", "simulation", "sq_norm", "partially-synthetic", PANEL_H_N, gens, e.sq_norm.mean,
+                           e.sq_norm.sem, item=j))
+        parts.append(_part("h", "theory", "sq_norm", "partially-synthetic", PANEL_H_N, gens,
+                           th.sq_norm("partially-synthetic", PANEL_H_REAL, PANEL_H_N, gens, s0), item=j))
+        dr = drift.drift(mc.law(s0, SUPPORT, VOCAB), PANEL_H_REAL, PANEL_H_N, gens, workflow="partially-synthetic")
+        parts.append(_part("h", "exact", "deviation", "partially-synthetic", PANEL_H_N, gens, dr.deviation, item=j))
+        parts.append(_part("h", "bound_upper", "deviation", "partially-synthetic", PANEL_H_N, gens,
+                           dr.deviation_upper, item=j))
+        parts.append(_part("h", "setting", "s0", "partially-synthetic", PANEL_H_N, 0, s0, item=j))
+    return concat(parts)
+
+
+def compute_variants(quick: bool, seed: int) -> Table:
+    """Panels d (four workflows), f (the paper's Fig. 6) and g (the paper's Fig. 1) (figure ``sed_variants``)."""
+    runs = 30 if quick else 100
+    parts: list[Table] = []
+    p = mc.law(S0, SUPPORT, VOCAB)
     # (d) the three workflows at N = n
     n = PANEL_D_N
     gens = np.arange(1, PANEL_D_M + 1)
@@ -139,176 +192,207 @@ def compute(quick: bool, seed: int) -> Table:
                        collapsed / contexts))
     parts.append(_part("g", "exact", "collapsed_fraction", "fully-synthetic", k, np.arange(1, mg + 1),
                        exact / contexts))
-    # (h) the paper's Fig. 4: partially synthetic, n = 10, N = 100, varying S0
-    gens = np.arange(1, PANEL_H_M + 1)
-    for j, s0 in enumerate(PANEL_H_S0[::2] if quick else PANEL_H_S0):
-        e = mc.simulate(
-            "partially-synthetic", PANEL_H_REAL, PANEL_H_N, np.arange(1, PANEL_H_M + 1), s0, SUPPORT, VOCAB,
-            n_trials=runs,
-                        seed=np.random.SeedSequence(seed, spawn_key=(6, j)))
-        parts.append(_part("h", "simulation", "deviation", "partially-synthetic", PANEL_H_N, gens, e.deviation.mean,
-                           e.deviation.sem, item=j))
-        parts.append(_part("h", "simulation", "sq_norm", "partially-synthetic", PANEL_H_N, gens, e.sq_norm.mean,
-                           e.sq_norm.sem, item=j))
-        parts.append(_part("h", "theory", "sq_norm", "partially-synthetic", PANEL_H_N, gens,
-                           th.sq_norm("partially-synthetic", PANEL_H_REAL, PANEL_H_N, gens, s0), item=j))
-        parts.append(_part("h", "setting", "s0", "partially-synthetic", PANEL_H_N, 0, s0, item=j))
     return concat(parts)
 
 
-def plot(tab: Table, fig) -> None:
-    cmap = colormaps["viridis"]
-    ax = fig.subplots(2, 4).ravel()
-    # (a)
+def compute(quick: bool, seed: int) -> Table:
+    """Every panel a–h of the three figures ``sed_collapse``, ``sed_partial`` and ``sed_variants`` in one table."""
+    return concat([compute_fully(quick, seed), compute_partial(quick, seed), compute_variants(quick, seed)])
+
+
+SIM = PALETTE["vermillion"]  # sed_collapse: simulation points
+THEORY = PALETTE["blue"]  # sed_collapse: exact laws
+N_COLORS = {10: PALETTE["blue"], 100: PALETTE["green"], 1000: PALETTE["purple"]}  # sed_partial: synthetic tokens n
+S0_COLORS = {0.05: PALETTE["orange"], 0.1: PALETTE["sky"], 0.3: PALETTE["vermillion"], 0.6: PALETTE["black"]}
+WF_COLORS = {"fully-synthetic": PALETTE["vermillion"], "partially-synthetic": PALETTE["blue"],
+             "accumulate": PALETTE["green"], "accumulate-subsample": PALETTE["orange"],
+             "recent-window K=1": PALETTE["vermillion"], "recent-window K=2": PALETTE["purple"],
+             "recent-window K=5": PALETTE["sky"], "random-past": PALETTE["black"]}
+WF_NAMES = {"fully-synthetic": "fully synthetic", "partially-synthetic": "partially synthetic",
+            "accumulate": "accumulate", "accumulate-subsample": "accumulate-subsample",
+            "recent-window K=1": "last K = 1 (fully synth.)", "recent-window K=2": "last K = 2 models",
+            "recent-window K=5": "last K = 5 models", "random-past": "random past model"}
+
+
+def _sim_handle(color="0.6", label="simulation ± 2 SE"):
+    return Line2D([], [], ls="none", marker="o", ms=3.5, mfc=color, mec="black", mew=0.4, label=label)
+
+
+def _line_handle(color, label, ls="-", lw=1.2):
+    return Line2D([], [], color=color, ls=ls, lw=lw, label=label)
+
+
+def _sims(ax, s, color, every=1):
+    points(ax, s["x"][::every], s["value"][::every], yerr=2 * s["se"][::every], color=color, ms=3.0)
+
+
+LAYOUT_FULLY = Layout(panels=3, page_cols=3, aspect=0.85, column_aspect=0.55, legend_rows=0, panel_legend_rows=4,
+                      column_panel_legend_rows=2)
+
+
+def plot_fully(tab: Table, fig) -> None:
+    sub = subpanels(fig, LAYOUT_FULLY)
+    ax = [f.subplots() for f in sub]
+    n_a = int(rows(tab, panel="a", kind="theory")["n"][0])
+    # S_m
     a = ax[0]
-    th_sq = rows(tab, panel="a", kind="theory", quantity="sq_norm")
+    t = rows(tab, panel="a", kind="theory", quantity="sq_norm")
+    a.plot(t["x"], t["value"], color=THEORY)
+    _sims(a, rows(tab, panel="a", kind="simulation", quantity="sq_norm"), SIM)
+    a.set(xlabel="generation m", ylabel="S_m = E‖p⁽ᵐ⁾‖²", ylim=(0, 1.02), title=f"second moment, N = n = {n_a}")
+    shared_legend(sub[0], [_line_handle(THEORY, "Theorem 1 (exact law)"), _sim_handle(SIM)], ncols=1, column_ncols=2)
+    # P(collapsed)
+    b = ax[1]
     lo = rows(tab, panel="a", kind="bound_lower", quantity="collapse_prob")
     hi = rows(tab, panel="a", kind="bound_upper", quantity="collapse_prob")
-    a.plot(th_sq["x"], th_sq["value"], color=cmap(0.15), lw=1.6, label="theory (line)")
-    a.fill_between(lo["x"], lo["value"], hi["value"], color=cmap(0.7), alpha=0.3, lw=0,
-                   label="Theorem 1 bounds on P(collapsed)")
-    for q, col in (("sq_norm", cmap(0.15)), ("collapse_prob", cmap(0.7))):
-        s = rows(tab, panel="a", kind="simulation", quantity=q)
-        a.errorbar(s["x"], s["value"], yerr=2 * s["se"], fmt="o", ms=3, color=col, mec="black", mew=0.3,
-                   elinewidth=0.7, label="simulation ± 2 SE (points)" if q == "sq_norm" else None)
-    a.text(0.97, 0.05, "S_m (upper curve)\nP(collapsed by m)\n(band: bounds)", transform=a.transAxes, ha="right",
-           va="bottom", fontsize=7)
-    a.set_xlabel("generation m")
-    a.set_ylabel("S_m = E‖p⁽ᵐ⁾‖²   /   P(collapsed)")
-    n_a = int(th_sq["n"][0])
-    a.set_title(f"(a) fully synthetic, N = n = {n_a}", fontsize=9)
-    a.set_ylim(0, 1.02)
-    # (b)
-    b = ax[1]
-    for kind, style, label in (("bound_lower", "--", "Theorem 1 lower bound"),
-                               ("bound_upper", ":", "Theorem 1 upper bound"),
-                               ("wright_fisher", "-", "Wright–Fisher approximation")):
-        r = rows(tab, panel="b", kind=kind)
-        b.plot(r["x"], r["value"], style, color=cmap(0.45 if kind == "wright_fisher" else 0.85), lw=1.4,
-               label=label)
-    s = rows(tab, panel="b", kind="simulation")
-    b.errorbar(s["x"], s["value"], yerr=2 * s["se"], fmt="o", ms=3.5, color=cmap(0.15), mec="black", mew=0.3,
-               elinewidth=0.7)
-    top = 1.5 * max(rows(tab, panel="b", kind="wright_fisher")["value"].max(), s["value"].max())
-    b.set_ylim(0, top)
-    b.set_xlabel("n = N (tokens per generation)")
-    b.set_ylabel("E[T], generations to total collapse")
-    b.set_title("(b) collapse time (upper bound leaves the axis)", fontsize=9)
-    b.legend(fontsize=7, loc="upper left")
-    # (c)
+    b.fill_between(lo["x"], lo["value"], hi["value"], color=PALETTE["sky"], alpha=0.35, lw=0)
+    b.plot(lo["x"], lo["value"], color="black", ls="--", lw=0.9)
+    b.plot(hi["x"], hi["value"], color="black", ls=":", lw=0.9)
+    _sims(b, rows(tab, panel="a", kind="simulation", quantity="collapse_prob"), SIM)
+    b.set(xlabel="generation m", ylabel="P(collapsed by m)", ylim=(0, 1.02), title=f"collapse, N = n = {n_a}")
+    shared_legend(sub[1], [_line_handle("black", "Theorem 1 lower bound", "--"),
+                           _line_handle("black", "Theorem 1 upper bound", ":"), _sim_handle(SIM)],
+                  ncols=1, column_ncols=2)
+    # E[T]
     c = ax[2]
-    ns = sorted(set(rows(tab, panel="c", kind="theory")["n"].tolist()))
-    for i, n in enumerate(ns):
-        col = cmap(0.1 + 0.75 * i / max(len(ns) - 1, 1))
+    for kind, ls in (("bound_lower", "--"), ("bound_upper", ":")):
+        r = rows(tab, panel="b", kind=kind)
+        c.plot(r["x"], r["value"], color="black", ls=ls, lw=0.9)
+    r = rows(tab, panel="b", kind="wright_fisher")
+    c.plot(r["x"], r["value"], color=PALETTE["orange"])
+    s = rows(tab, panel="b", kind="simulation")
+    _sims(c, s, SIM)
+    top = 1.4 * max(r["value"].max(), s["value"].max())
+    c.set(xlabel="n = N (tokens per generation)", ylabel="E[T] (generations)", ylim=(0, top),
+          title="collapse time")
+    note(c, "upper bound ~n²:\nleaves the axis", x=0.97, y=0.04, ha="right")
+    shared_legend(sub[2], [_line_handle("black", "Theorem 1 lower bound", "--"),
+                           _line_handle("black", "upper bound", ":"),
+                           _line_handle(PALETTE["orange"], "Wright–Fisher approx."), _sim_handle(SIM)],
+                  ncols=1, column_ncols=2)
+    for x in ax:
+        x.grid(True)
+
+
+LAYOUT_PARTIAL = Layout(panels=3, page_cols=3, aspect=0.85, column_aspect=0.55, legend_rows=0, panel_legend_rows=7,
+                        column_panel_legend_rows=4)
+
+
+def plot_partial(tab: Table, fig) -> None:
+    sub = subpanels(fig, LAYOUT_PARTIAL)
+    ax = [f.subplots() for f in sub]
+    ns = sorted({int(v) for v in rows(tab, panel="c", kind="theory")["n"]})
+    a, b, c = ax
+    for n in ns:
+        col = N_COLORS[n]
         t = rows(tab, panel="c", kind="theory", quantity="sq_norm", n=n)
-        c.plot(t["x"], t["value"], color=col, lw=1.4, label=f"n = {n}")
-        s = rows(tab, panel="c", kind="simulation", quantity="sq_norm", n=n)
-        c.errorbar(s["x"][::2], s["value"][::2], yerr=2 * s["se"][::2], fmt="o", ms=2.5, color=col, mec="black",
-                   mew=0.3, elinewidth=0.6)
-    c.set_xlabel("generation m")
-    c.set_ylabel("S_m = E‖p⁽ᵐ⁾‖²")
-    c.set_title(f"(c) partially synthetic, N = {PANEL_C_REAL}: Theorem 2 (+ sign)", fontsize=9)
-    c.legend(fontsize=7, loc="lower right", title="synthetic tokens", title_fontsize=7)
-    # (d)
-    d = ax[3]
+        a.plot(t["x"], t["value"], color=col)
+        _sims(a, rows(tab, panel="c", kind="simulation", quantity="sq_norm", n=n), col, every=3)
+        ex = rows(tab, panel="c", kind="exact", quantity="deviation", n=n)
+        ub = rows(tab, panel="c", kind="bound_upper", quantity="deviation", n=n)
+        if len(ex["x"]):
+            b.plot(ex["x"], ex["value"], color=col)
+        b.plot(ub["x"], ub["value"], color=col, ls="--", lw=0.9)
+        _sims(b, rows(tab, panel="c", kind="simulation", quantity="deviation", n=n), col, every=3)
+    a.set(xlabel="generation m", ylabel="S_m = E‖p⁽ᵐ⁾‖²", title=f"Theorem 2, N = {PANEL_C_REAL}")
+    b.set(xlabel="generation m", ylabel="E‖p⁽ᵐ⁾ − p⁽¹⁾‖₁", title=f"drift from p⁽¹⁾, N = {PANEL_C_REAL}")
+    b.set_ylim(0, None)
+    keys = [_line_handle(N_COLORS[n], f"n = {n}") for n in ns]
+    shared_legend(sub[0], keys + [_line_handle("0.3", "Theorem 2, + (exact)"), _sim_handle()], ncols=1, column_ncols=2)
+    shared_legend(sub[1], keys + [_line_handle("0.3", "exact law (count chain)"),
+                                  _line_handle("0.3", "upper bound Σ√E D²", "--", 0.9), _sim_handle()],
+                  ncols=1, column_ncols=2)
+    settings = rows(tab, panel="h", kind="setting")
+    hk = []
+    for item, s0 in zip(settings["item"], settings["value"], strict=True):
+        col = S0_COLORS[round(float(s0), 6)]
+        ex = rows(tab, panel="h", kind="exact", quantity="deviation", item=item)
+        ub = rows(tab, panel="h", kind="bound_upper", quantity="deviation", item=item)
+        c.plot(ex["x"], ex["value"], color=col)
+        c.plot(ub["x"], ub["value"], color=col, ls="--", lw=0.9)
+        _sims(c, rows(tab, panel="h", kind="simulation", quantity="deviation", item=item), col, every=3)
+        hk.append(_line_handle(col, f"S₀ = {float(s0):g}"))
+    c.set(xlabel="generation m", ylabel="E‖p⁽ᵐ⁾ − p⁽¹⁾‖₁", title=f"Fig. 4: n = {PANEL_H_N}, N = {PANEL_H_REAL}")
+    c.set_ylim(0, None)
+    shared_legend(sub[2], hk + [_line_handle("0.3", "exact law"), _line_handle("0.3", "upper bound", "--", 0.9),
+                                _sim_handle()], ncols=1, column_ncols=2)
+    for x in ax:
+        x.grid(True)
+
+
+LAYOUT_VARIANTS = Layout(panels=3, page_cols=3, aspect=0.85, column_aspect=0.6, legend_rows=0, panel_legend_rows=7,
+                         column_panel_legend_rows=4)
+
+
+def plot_variants(tab: Table, fig) -> None:
+    sub = subpanels(fig, LAYOUT_VARIANTS)
+    d, f = sub[0].subplots(), sub[1].subplots()
+    g = sub[2].subplots()
     wfs = [w for w in PANEL_D_WORKFLOWS if len(rows(tab, panel="d", kind="theory", workflow=w)["x"])]
-    for i, wf in enumerate(wfs):
-        col = cmap(0.1 + 0.75 * i / max(len(wfs) - 1, 1))
+    for wf in wfs:
+        col = WF_COLORS[wf]
         t = rows(tab, panel="d", kind="theory", workflow=wf)
-        d.plot(t["x"], t["value"], color=col, lw=1.4, label=wf)
+        d.plot(t["x"], t["value"], color=col)
         lim = rows(tab, panel="d", kind="limit", workflow=wf)
         if len(lim["value"]):
-            d.axhline(lim["value"][0], color=col, lw=0.8, ls="--")
-        s = rows(tab, panel="d", kind="simulation", workflow=wf)
-        d.errorbar(s["x"], s["value"], yerr=2 * s["se"], fmt="o", ms=2.5, color=col, mec="black", mew=0.3,
-                   elinewidth=0.6)
-    d.set_xlabel("generation m")
-    d.set_ylabel("S_m = E‖p⁽ᵐ⁾‖²")
+            d.axhline(lim["value"][0], color=col, lw=0.8, ls=":")
+        _sims(d, rows(tab, panel="d", kind="simulation", workflow=wf), col, every=2)
     n_d = int(rows(tab, panel="d", kind="theory")["n"][0])
-    d.set_title(f"(d) workflows, N = n = {n_d} (dashed: m → ∞)", fontsize=9)
-    d.set_yscale("log")
-    d.set_ylim(0.1, 1.1)
-    d.legend(fontsize=7, loc="center right")
-    # (e) deviation from the first model (simulation only: Theorem 3 gives an m-independent upper bound)
-    e = ax[4]
-    for i, n in enumerate(ns):
-        col = cmap(0.1 + 0.75 * i / max(len(ns) - 1, 1))
-        s = rows(tab, panel="c", kind="simulation", quantity="deviation", n=n)
-        e.errorbar(s["x"][::2], s["value"][::2], yerr=2 * s["se"][::2], fmt="o-", ms=2.5, lw=0.6, color=col,
-                   mec="black", mew=0.3, elinewidth=0.6, label=f"n = {n}")
-    e.set_xlabel("generation m")
-    e.set_ylabel("E‖p⁽ᵐ⁾ − p⁽¹⁾‖₁ (simulation)")
-    e.set_title(f"(e) partially synthetic, N = {PANEL_C_REAL}: drift from generation 1", fontsize=9)
-    e.legend(fontsize=7, loc="upper left", title="synthetic tokens", title_fontsize=7)
-    # (f) Fig. 6 variants
-    f = ax[5]
+    d.set(xlabel="generation m", ylabel="S_m = E‖p⁽ᵐ⁾‖²", ylim=(0, 1.02), title=f"workflows, N = n = {n_d}")
+    shared_legend(sub[0], [_line_handle(WF_COLORS[w], WF_NAMES[w]) for w in wfs]
+                  + [_line_handle("0.3", "exact law"), _line_handle("0.3", "limit m → ∞", ":", 0.8), _sim_handle()],
+                  ncols=1, column_ncols=2)
     labels_f = list(dict.fromkeys(rows(tab, panel="f", kind="theory")["workflow"].tolist()))
-    for i, lab in enumerate(labels_f):
-        col = cmap(0.1 + 0.75 * i / max(len(labels_f) - 1, 1))
+    for lab in labels_f:
+        col = WF_COLORS[lab]
         t = rows(tab, panel="f", kind="theory", workflow=lab)
-        f.plot(t["x"], t["value"], color=col, lw=1.4, label=lab.replace("recent-window ", "last K models, "))
-        s = rows(tab, panel="f", kind="simulation", workflow=lab)
-        f.errorbar(s["x"], s["value"], yerr=2 * s["se"], fmt="o", ms=2.5, color=col, mec="black", mew=0.3,
-                   elinewidth=0.6)
-    f.set_xlabel("generation m")
-    f.set_ylabel("S_m = E‖p⁽ᵐ⁾‖²")
-    f.set_title("(f) Fig. 6 variants, 10 tokens per generation", fontsize=9)
-    f.set_ylim(0, 1.02)
-    f.legend(fontsize=7, loc="center right")
-    # (g) Fig. 1: simplex trajectories (barycentric projection of (p1, p2, p3))
-    g = ax[6]
+        f.plot(t["x"], t["value"], color=col)
+        _sims(f, rows(tab, panel="f", kind="simulation", workflow=lab), col)
+    f.set(xlabel="generation m", ylabel="S_m = E‖p⁽ᵐ⁾‖²", ylim=(0, 1.02), title="Fig. 6: 10 tokens per generation")
+    shared_legend(sub[1], [_line_handle(WF_COLORS[w], WF_NAMES[w]) for w in labels_f]
+                  + [_line_handle("0.3", "exact (Gram recursion)"), _sim_handle()], ncols=1, column_ncols=2)
+    # the paper's Fig. 1 on the simplex
     corners = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, np.sqrt(3) / 2]])
     g.plot(*np.vstack([corners, corners[:1]]).T, color="0.4", lw=0.8)
+    for (x, y), lab, dx, dy, ha, va in zip(corners, ("token 1", "token 2", "token 3"), (0.0, 0.0, 0.05),
+                                           (-0.03, -0.03, 0.0), ("center", "center", "left"),
+                                           ("top", "top", "center"), strict=True):
+        g.text(x + dx, y + dy, lab, ha=ha, va=va)
     snaps = sorted(set(rows(tab, panel="g", quantity="simplex_p1")["x"].tolist()))
-    for i, m in enumerate(snaps):
+    greys = {m: colormaps["Greys"](0.3 + 0.7 * i / max(len(snaps) - 1, 1)) for i, m in enumerate(snaps)}
+    gk = []
+    for m in snaps:
         pts = [rows(tab, panel="g", quantity=f"simplex_p{c}", x=m)["value"] for c in (1, 2, 3)]
         xy = np.stack(pts, axis=1) @ corners
-        g.scatter(xy[:, 0], xy[:, 1], s=9, color=cmap(i / max(len(snaps) - 1, 1)), label=f"p⁽{int(m)}⁾",
-                  edgecolors="none", alpha=0.85)
+        g.scatter(xy[:, 0], xy[:, 1], s=6, color=greys[m], edgecolors="none")
+        gk.append(Line2D([], [], ls="none", marker="o", ms=3, color=greys[m], label=f"m = {int(m)}"))
     sim = rows(tab, panel="g", kind="simulation", quantity="collapsed_fraction")
     ex = rows(tab, panel="g", kind="exact", quantity="collapsed_fraction")
-    g.text(0.02, 0.98, f"collapsed by m = {int(sim['x'][-1])}: {sim['value'][-1]:.2f} of the contexts\n"
-           f"(exact chain: {ex['value'][-1]:.2f} expected)", transform=g.transAxes, va="top", fontsize=7)
     g.set_aspect("equal")
+    g.set_xlim(-0.2, 1.2)
+    g.set_ylim(-0.1, 0.95)
+    g.set_xticks([])
+    g.set_yticks([])
     g.set_axis_off()
-    g.legend(fontsize=7, loc="center right", title="generation", title_fontsize=7)
-    k_g = int(sim["n"][0])
-    g.set_title(f"(g) Fig. 1: s = 3, {len(rows(tab, panel='g', quantity='simplex_p1', x=0)['x'])} contexts, "
-                f"{k_g} tokens each", fontsize=9)
-    # (h) Fig. 4: drift for several S0
-    h = ax[7]
-    settings = rows(tab, panel="h", kind="setting")
-    for i, (item, s0) in enumerate(zip(settings["item"], settings["value"], strict=True)):
-        col = cmap(0.1 + 0.75 * i / max(len(settings["item"]) - 1, 1))
-        d_ = rows(tab, panel="h", quantity="deviation", item=item)
-        h.errorbar(d_["x"][::2], d_["value"][::2], yerr=2 * d_["se"][::2], fmt="o-", ms=2.5, lw=0.6, color=col,
-                   mec="black", mew=0.3, elinewidth=0.6, label=f"S₀ = {s0:g}")
-    h.set_xlabel("generation m")
-    h.set_ylabel("E‖p⁽ᵐ⁾ − p⁽¹⁾‖₁ (simulation)")
-    h.set_title(f"(h) Fig. 4: partially synthetic, n = {PANEL_H_N}, N = {PANEL_H_REAL}: drift falls as S₀ grows",
-                fontsize=9)
-    h.legend(fontsize=7, loc="lower right")
-    merge_legends(fig, [(f"({k})", axis) for k, axis in zip("abcdefgh", ax, strict=False)], ncols=4)
-    fig.suptitle(f"Statistical language model on its own samples (s = {VOCAB}, s̃ = {SUPPORT}, S₀ = {S0}): "
-                 "lines theory, points simulation", fontsize=10)
+    contexts = len(rows(tab, panel="g", quantity="simplex_p1", x=0)["x"])
+    g.set_title(f"Fig. 1: {contexts} contexts, s = 3")
+    note(g, f"collapsed by m = {int(sim['x'][-1])}:\n{sim['value'][-1]:.2f} simulated\n"
+         f"{ex['value'][-1]:.2f} exact chain", x=0.0, y=1.0, ha="left", va="top")
+    shared_legend(sub[2], gk, ncols=3, column_ncols=3, title="simulated laws at generation m")
+    for x in (d, f):
+        x.grid(True)
 
 
 FIGURE = Figure(
     id="sed_collapse",
-    title="Collapse of the statistical language model (How Bad is Training on Synthetic Data?)",
-    caption=("The paper's law: s = 600 tokens, support 52, S₀ = 0.1 (canonical geometric law). (a) Fully synthetic, "
-             "N = n = 50: S_m = 1 − (1 − 1/n)^m(1 − S₀) and the Theorem 1 band for P(collapsed by m) (lower bound "
-             "clipped at 0), with simulated σ_m and collapsed fraction. (b) E[T] against n: Theorem 1 bounds, the "
-             "Wright–Fisher approximation −2nΣ(1 − p_i)ln(1 − p_i), simulated mean collapse time (100 runs). "
-             "(c) Partially synthetic, N = 100: Theorem 2 with the corrected sign, simulated σ_m (100 runs, 50 "
-             "generations). (d) Exact S_m under the four workflows at N = n = 10 with their limits "
-             "(accumulate-subsample: exact pool recursion). (e) The drift ‖p⁽ᵐ⁾ − p⁽¹⁾‖₁ of (c)'s runs "
-             "(simulation only). (f) The "
-             "paper's Fig. 6 variants (10 tokens per generation, 500 generations): last K = 1, 2, 5 models, or a "
-             "random past model; exact Gram recursion. (g) Fig. 1: 81 three-token contexts drifting to the "
-             "vertices (12 tokens each per generation). (h) Fig. 4: drift for several S₀ (n = 10, N = 100). "
-             "Points: mean ± 2 SE."),
-    compute=compute,
-    plot=plot,
-    figsize=(22.0, 10.0),
+    title="Fully synthetic retraining of the statistical language model: Theorem 1 (SED Figs. 2 and the collapse)",
+    caption=("The paper's law: s = 600 tokens, support 52, S₀ = 0.1 (canonical geometric law), fully synthetic. "
+             "Left: S_m = 1 − (1 − 1/n)^m(1 − S₀) at N = n = 50. Middle: Theorem 1's lower and upper bounds on "
+             "P(collapsed by m) (lower clipped at 0) and the simulated collapsed fraction. Right: E[T] against n = N "
+             "(the paper's Fig. 2 sweep): Theorem 1 bounds (the upper one, of order n², leaves the axis), the "
+             "Wright–Fisher approximation −2nΣ(1 − p_i)ln(1 − p_i), and the simulated mean collapse time. Points: "
+             "100 runs, mean ± 2 SE."),
+    compute=compute_fully,
+    plot=plot_fully,
+    layout=LAYOUT_FULLY,
 )

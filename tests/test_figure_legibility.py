@@ -15,7 +15,7 @@ from model_collapse.figures.legibility import check
 from model_collapse.figures.style import parse_width, style
 
 REG = registry()
-RESTYLED_ELSEWHERE = {"cot_kde", "sed_collapse", "sed_ngram", "mcd_scaling"}
+RESTYLED_ELSEWHERE = {"cot_kde"}
 
 
 @pytest.fixture(scope="module")

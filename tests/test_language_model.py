@@ -876,7 +876,7 @@ def test_figure_table_theory_and_simulation_agree():
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no censored collapse-time run in the figure
-        tab = sed_collapse.FIGURE.compute(True, 0)
+        tab = sed_collapse.compute(True, 0)  # the tables of sed_collapse, sed_partial and sed_variants
     assert set(tab) == {"panel", "kind", "quantity", "workflow", "n", "x", "value", "se", "item"}
     assert set(rows(tab, panel="d", kind="theory")["workflow"].tolist()) == set(sed_collapse.PANEL_D_WORKFLOWS)
     for wf, K in sed_collapse.PANEL_F_CASES:  # the Fig. 6 variants

@@ -108,7 +108,7 @@ FAMILY = Family(
     allowance=0.0,  # S_m is exact (Theorem 2 with the corrected sign, docs/theory.md §6)
     perturbed=lambda s: {**s, "real": s["synthetic"], "synthetic": s["real"]},
     perturbed_note="α = N/(N + n) for n/(N + n) (real and synthetic counts swapped)",
-    figures=("sed_collapse", "sed_ngram", "real_text_lm"),
+    figures=("sed_collapse", "sed_partial", "sed_variants", "sed_ngram", "real_text_lm"),
     simulator_options=frozenset({"max_generations"}),
     diagnostics=frozenset({"collapse_prob", "collapse_time", "deviation", "absorption", "censored"}),
     note="The statistical language model: next-token frequencies refitted on their own samples (§6).",
