@@ -282,14 +282,6 @@ def test_finite_n_term_against_direct_quadrature(D):
     assert got == pytest.approx(ref, rel=1e-8)
 
 
-def test_finite_n_domain():
-    with pytest.warns(RuntimeWarning, match="too small for the expansion"):
-        assert th.nll_finite_n(1, n=100, h=0.05, dim=2) > 100  # n·h^(2D) ≪ 1: the 1/n term is meaningless
-    with pytest.raises(InvalidParameterError, match="'t'"):
-        th.nll_finite_n(3, n=100, h=0.5, workflow="accumulate")
-    assert th.nll_finite_n(1, n=100, h=0.5, workflow="accumulate") == th.nll_finite_n(1, n=100, h=0.5)
-
-
 # ---------------------------------------------------------------- invalid input
 
 
