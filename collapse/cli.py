@@ -159,9 +159,17 @@ def build_parser(argv: Sequence[str] | None = None) -> Parser:
                 p.add_argument("--json", action="store_true", help="print strict JSON (with the setting used)")
                 p.set_defaults(run=lambda args, f=fam: run_family(f, args))
 
-    figs = sub.add_parser("figures", help="regenerate the paper figures (PNG + CSV + JSON)", formatter_class=_Formatter)
+    figs = sub.add_parser("figures", help="regenerate the paper figures (PDF/SVG/PNG + CSV + JSON)",
+                          description="Regenerate the paper figures at their printed size in the shared style: "
+                          "<id>.pdf|svg|png, <id>.csv (every plotted number) and <id>.json (caption, setting, "
+                          "versions and the legibility check's findings, which are also reported on stderr).",
+                          formatter_class=_Formatter)
     figs.add_argument("--out", default="collapse-figures", help="output folder")
-    figs.add_argument("--only", metavar="NAME", help="regenerate only this figure id")
+    figs.add_argument("--only", metavar="NAME", help="regenerate only this figure id (comma-separated: several)")
+    figs.add_argument("--format", default="pdf,png", metavar="LIST",
+                      help="comma-separated output formats out of pdf, svg, png (PNG at 300 dpi)")
+    figs.add_argument("--width", default="page", metavar="WIDTH",
+                      help="printed width: column (3.4 in), page (7 in) or inches in [2.5, 12]")
     figs.add_argument("--quick", action="store_true", help="small configuration (seconds, for smoke tests)")
     figs.add_argument("--seed", type=_seed, default=0, help="simulation seed")
     figs.set_defaults(run=run_figures)
@@ -211,24 +219,42 @@ def setting_from_args(fam, argv: Sequence[str]) -> dict:
 
 
 def run_figures(args: argparse.Namespace) -> None:
+    import json
+
     from model_collapse.figures import registry, render
+    from model_collapse.figures._base import FORMATS
+    from model_collapse.figures.style import parse_width
     from model_collapse.validation import InvalidParameterError
 
+    formats = [f.strip().lower() for f in str(args.format).split(",") if f.strip()]
+    if not formats or any(f not in FORMATS for f in formats):
+        raise InvalidParameterError(
+            f"The '--format' parameter must be a comma-separated list of {', '.join(FORMATS)}. "
+            f"Got {args.format!r} instead."
+        )
+    try:
+        width = parse_width(args.width)
+    except ValueError as exc:
+        raise InvalidParameterError(str(exc)) from None
     reg = registry()
-    if args.only is not None and args.only not in reg:
+    only = [o.strip() for o in args.only.split(",") if o.strip()] if args.only is not None else None
+    if only is not None and (not only or any(o not in reg for o in only)):
         raise InvalidParameterError(
             f"The '--only' parameter must be one of {', '.join(sorted(reg))}. Got {args.only!r} instead."
         )
     from model_collapse.paths import check_out_dir
 
     out_dir = check_out_dir(args.out)
-    chosen = [reg[args.only]] if args.only else list(reg.values())
+    chosen = [reg[o] for o in dict.fromkeys(only)] if only else list(reg.values())
     for k, fig in enumerate(chosen, 1):
         sys.stderr.write(f"collapse: [{k}/{len(chosen)}] {fig.id}: computing ...\n")
         sys.stderr.flush()
         t0 = time.perf_counter()
-        paths = render(fig, out_dir, quick=args.quick, seed=args.seed)
+        paths = render(fig, out_dir, quick=args.quick, seed=args.seed, formats=tuple(formats), width=width)
         took = time.perf_counter() - t0
+        problems = json.loads(paths[-1].read_text())["legibility_problems"]
+        for p in problems:
+            sys.stderr.write(f"collapse: {fig.id}: legibility: {p}\n")
         print(f"{fig.id}: wrote {', '.join(str(p) for p in paths)} ({took:.1f} s)", flush=True)
     print(f"figures written to {out_dir}")
     return None

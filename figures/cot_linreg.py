@@ -16,15 +16,20 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from model_collapse.figures._base import (
     Figure,
+    Layout,
     Table,
     concat,
+    grid,
+    label_grid,
     log_axis,
+    note,
     points,
     rows,
     sequential_colors,
     shared_legend,
     table,
 )
+from model_collapse.figures.style import is_column
 from model_collapse.montecarlo import linreg_workflow as mc
 from model_collapse.montecarlo.trials import point_seed
 from model_collapse.theory import linreg_workflow as th
@@ -67,7 +72,9 @@ def compute(quick: bool, seed: int) -> Table:
 
 
 POINTS_EVERY = 10  # bottom row: simulated means ± 2 SE at every 10th iteration, side by side for the n
-YLABELS = {"test_error": "test MSE (noiseless labels)", "ratio": "test error / real-data error\nσ²d/(n − d − 1)"}
+YLABELS = {"test_error": "test MSE", "ratio": "MSE / real-data MSE"}
+LAYOUT = Layout(panels=6, page_cols=3, column_cols=2, aspect=0.8, column_aspect=0.95, legend_rows=3,
+                column_legend_rows=8)
 
 
 def _top(ax, tab: Table, wf: str, ns, colors) -> None:
@@ -79,25 +86,27 @@ def _top(ax, tab: Table, wf: str, ns, colors) -> None:
         if len(t["value"]):
             ax.plot(t["iteration"], t["value"], color=colors[n], lw=1.8, zorder=2)
         else:  # no closed form (accumulate-subsample): the simulated mean, thinner
-            ax.plot(s["iteration"], s["value"], color=colors[n], lw=0.9, zorder=2)
+            ax.plot(s["iteration"], s["value"], color=colors[n], lw=0.7, zorder=2)
     log_axis(ax, "y")
+    if not len(rows(tab, kind="theory", quantity="test_error", workflow=wf)["value"]):
+        note(ax, "no closed form:\nsimulated means", x=0.97, y=0.04, ha="right")
 
 
 def _bottom(ax, tab: Table, wf: str, ns, colors) -> None:
     t = rows(tab, kind="theory", quantity="ratio", workflow=wf, n=ns[0])  # the same curve for every n
     if len(t["value"]):
-        ax.plot(t["iteration"], t["value"], color="black", lw=1.8, zorder=2)
+        ax.plot(t["iteration"], t["value"], color="black", lw=1.2, zorder=2)
     b = rows(tab, kind="bound", quantity="ratio", workflow=wf)
     if len(b["value"]):
-        ax.axhline(b["value"][0], color="black", ls="--", lw=1.1, zorder=1)
-    width = 0.6 * POINTS_EVERY
+        ax.axhline(b["value"][0], color="black", ls="--", lw=0.8, zorder=1)
+    width = 0.3 * POINTS_EVERY
     for k, n in enumerate(ns):
         s = rows(tab, kind="simulation", quantity="ratio", workflow=wf, n=n)
         if not len(t["value"]):
-            ax.plot(s["iteration"], s["value"], color=colors[n], lw=0.8, alpha=0.7, zorder=1.5)
+            ax.plot(s["iteration"], s["value"], color=colors[n], lw=0.6, alpha=0.7, zorder=1.5)
         pick = s["iteration"] % POINTS_EVERY == 0
         dodge = (k - (len(ns) - 1) / 2) * width / max(len(ns) - 1, 1)
-        points(ax, s["iteration"][pick] + dodge, s["value"][pick], yerr=2 * s["se"][pick], color=colors[n], ms=5)
+        points(ax, s["iteration"][pick] + dodge, s["value"][pick], yerr=2 * s["se"][pick], color=colors[n], ms=3)
     lo = np.min([np.min(r["value"] - 2 * r["se"]) for r in (rows(tab, quantity="ratio", workflow=wf),)])
     hi = np.max([np.max(r["value"] + 2 * r["se"]) for r in (rows(tab, quantity="ratio", workflow=wf),)])
     lo = max(lo, 0.5)
@@ -108,27 +117,27 @@ def _bottom(ax, tab: Table, wf: str, ns, colors) -> None:
 def plot(tab: Table, fig) -> None:
     ns = sorted(set(rows(tab, kind="simulation")["n"].tolist()))
     colors = sequential_colors(ns)
-    axes = fig.subplots(2, len(WORKFLOWS), squeeze=False, sharex=True)
+    axes = grid(fig, LAYOUT, sharex=True)
+    column = is_column(fig)  # column width: a row per workflow (error, ratio); page: a column per workflow
     for c, wf in enumerate(WORKFLOWS):
-        _top(axes[0][c], tab, wf, ns, colors)
-        _bottom(axes[1][c], tab, wf, ns, colors)
-        axes[0][c].set_title(wf, fontsize=11)
-        axes[1][c].set_xlabel("model-fitting iteration t")
-        for r in range(2):
-            axes[r][c].grid(True, which="major", alpha=0.3)
-    for r, q in enumerate(("test_error", "ratio")):
-        axes[r][0].set_ylabel(YLABELS[q])
-    handles = [Line2D([], [], color=colors[n], lw=2.5, label=f"n = {n}") for n in ns]
-    handles += [Line2D([], [], ls="none")] * (5 - len(ns))
-    handles += [Line2D([], [], color="black", lw=1.8, label="exact theory (bottom: one curve for every n)"),
+        top, bottom = (axes[2 * c], axes[2 * c + 1]) if column else (axes[c], axes[3 + c])
+        _top(top, tab, wf, ns, colors)
+        _bottom(bottom, tab, wf, ns, colors)
+        top.set_title(wf)
+        if column:
+            bottom.set_title(wf)
+        for ax, q in ((top, "test_error"), (bottom, "ratio")):
+            ax.grid(True, which="major")
+            ax.set_ylabel(YLABELS[q])
+    label_grid(axes, "model-fitting iteration t")
+    handles = [Line2D([], [], color=colors[n], lw=1.5, label=f"n = {n}") for n in ns]
+    handles += [Line2D([], [], color="black", lw=1.2, label="exact theory"),
                 Patch(color="black", alpha=0.25, lw=0, label="simulation mean ± 2 SE"),
-                Line2D([], [], color="black", lw=0.9, label="simulated mean (no closed form)"),
-                Line2D([], [], ls="none", marker="o", mfc="white", mec="black",
+                Line2D([], [], color="black", lw=0.7, label="simulated mean (no closed form)"),
+                Line2D([], [], ls="none", marker="o", ms=3, mfc="white", mec="black", mew=0.4,
                        label=f"simulation ± 2 SE, every {POINTS_EVERY}th t"),
-                Line2D([], [], color="black", ls="--", lw=1.1, label="π²/6 bound")]
-    shared_legend(fig, handles, ncols=5, fontsize=9)
-    fig.suptitle(f"Linear regression retrained on its own labels (d = {D}, σ² = {SIGMA**2:g}, {N_TEST} test points, "
-                 "200 simulated runs)", fontsize=12)
+                Line2D([], [], color="black", ls="--", lw=0.8, label="π²/6 bound")]
+    shared_legend(fig, handles, ncols=3, column_ncols=1)
 
 
 FIGURE = Figure(
@@ -139,9 +148,10 @@ FIGURE = Figure(
              "exact expectations t·σ²d/(n−d−1) (replace) and Σ_{i≤t}1/i²·σ²d/(n−d−1) (accumulate, below π²/6 "
              "times the real-data error); accumulate-subsample has no closed form. Bands: 200 simulated runs, "
              "mean ± 2 SE (accumulate-subsample: with the simulated mean as a thin line). Bottom: divided by the "
-             "real-data error, every n falls on the same t or H_t⁽²⁾ curve (black); simulated means ± 2 SE at every "
-             "10th iteration, the n side by side."),
+             "real-data error σ²d/(n − d − 1), every n falls on the same t or H_t⁽²⁾ curve (black); simulated means "
+             "± 2 SE at every 10th iteration, the n side by side. Page width: a column per workflow (top: error, "
+             "bottom: ratio); column width: a row per workflow (left: error, right: ratio)."),
     compute=compute,
     plot=plot,
-    figsize=(12.5, 8.5),
+    layout=LAYOUT,
 )

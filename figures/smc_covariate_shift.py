@@ -15,15 +15,18 @@ import numpy as np
 from matplotlib.lines import Line2D
 from model_collapse.figures._base import (
     Figure,
+    Layout,
     Table,
     concat,
+    grid,
+    label_grid,
     log_axis,
     points,
     rows,
-    sequential_colors,
     shared_legend,
     table,
 )
+from model_collapse.figures.style import PALETTE
 from model_collapse.montecarlo import ridge_mixture as mc
 from model_collapse.montecarlo.trials import point_seed
 from model_collapse.theory import ridge_mixture as th
@@ -72,43 +75,48 @@ def compute(quick: bool, seed: int) -> Table:
     return concat(parts)
 
 
+LAYOUT = Layout(panels=2, page_cols=2, aspect=0.78, column_aspect=0.72, legend_rows=2, column_legend_rows=4)
+# categories, not an order: Okabe–Ito colours, and a marker per covariance as well
+COLORS = {"isotropic": PALETTE["black"], "powerlaw:0.5": PALETTE["blue"], "powerlaw:1": PALETTE["vermillion"],
+          "4 x isotropic": PALETTE["green"]}
+MARKERS = dict(zip(SHIFTS, ("o", "s", "D", "^"), strict=True))
+
+
 def plot(tab: Table, fig) -> None:
     p2s = sorted(set(tab["p2"].tolist()))
-    axes = fig.subplots(1, len(p2s), sharey=True, squeeze=False)[0]
-    colors = sequential_colors(SHIFTS)
-    markers = dict(zip(SHIFTS, ("o", "s", "D", "^"), strict=True))
+    axes = grid(fig, LAYOUT, sharey=True, sharex=True)
     for ax, p2 in zip(axes, p2s, strict=True):
         for name in SHIFTS:
             t = rows(tab, kind="theory", sigma2_spectrum=name, p2=p2)
-            ax.plot(t["n"], t["value"], color=colors[name], lw=1.8, ls="--" if name == "isotropic" else "-", zorder=2)
+            ax.plot(t["n"], t["value"], color=COLORS[name], ls="--" if name == "isotropic" else "-", zorder=2)
             f = rows(tab, kind="floor", sigma2_spectrum=name, p2=p2)
-            ax.axhline(f["value"][0], color=colors[name], ls=":", lw=1.2, zorder=1)
+            ax.axhline(f["value"][0], color=COLORS[name], ls=":", lw=0.8, zorder=1)
             s = rows(tab, kind="simulation", sigma2_spectrum=name, p2=p2)
-            points(ax, s["n"], s["value"], yerr=2 * s["se"], color=colors[name], marker=markers[name])
-        ax.axvline(D, color="grey", lw=0.8, alpha=0.5, zorder=0)
+            points(ax, s["n"], s["value"], yerr=2 * s["se"], color=COLORS[name], marker=MARKERS[name])
+        ax.axvline(D, color="grey", lw=0.6, alpha=0.6, zorder=0)
+        ax.text(D * 1.1, 0.97, "n = d", transform=ax.get_xaxis_transform(), fontsize=6.5, va="top", color="0.35")
         ax.set_xlim(10, 1e5)
         ax.set_ylim(1e-4, 30)
         log_axis(ax, "x")
         log_axis(ax, "y")
-        ax.set_xlabel("total sample size n  (grey line: n = d)")
-        ax.set_title(f"p₂ = {p2:g} synthetic", fontsize=11)
-        ax.grid(True, which="major", alpha=0.3)
-    axes[0].set_ylabel("test error on real data (excess risk)")
-    handles = [Line2D([], [], color=colors[name], lw=1.8, ls="--" if name == "isotropic" else "-",
-                      marker=markers[name], mfc=colors[name], mec="black", mew=0.5, label=LABELS[name])
+        ax.set_title(f"p₂ = {p2:g} synthetic")
+        ax.grid(True, which="major")
+    label_grid(axes, "total sample size n", "test error on real data")
+    handles = [Line2D([], [], color=COLORS[name], ls="--" if name == "isotropic" else "-",
+                      marker=MARKERS[name], ms=3.5, mfc=COLORS[name], mec="black", mew=0.4, label=LABELS[name])
                for name in SHIFTS]
-    handles += [Line2D([], [], ls="none", marker="o", mfc="white", mec="black", label="simulation ± 2 SE"),
-                Line2D([], [], color="grey", ls=":", lw=1.2, label="floor (theory at n = 10¹⁴)")]
-    shared_legend(fig, handles, ncols=3, fontsize=9)
-    fig.suptitle(f"Strong model collapse with covariate shift: real rows Σ₁ = I, synthetic rows Σ₂  "
-                 f"[d = {D}, λ = {LAM:g}, c² = {C2:g}, σ = {SIGMA:g}, r² = 1]", fontsize=11)
+    handles += [Line2D([], [], color="0.3", label="theory (lines)"),
+                Line2D([], [], ls="none", marker="o", ms=3.5, mfc="white", mec="black", mew=0.4,
+                       label="simulation ± 2 SE"),
+                Line2D([], [], color="0.3", ls=":", lw=0.8, label="floor (theory at n = 10¹⁴)")]
+    shared_legend(fig, handles, ncols=4, column_ncols=2)
 
 
 FIGURE = Figure(
     id="smc_covariate_shift",
     title="Test error against n when the synthetic rows have another covariance (covariate shift)",
     caption=("Real rows isotropic (Σ₁ = I, d = 100), synthetic rows Σ₂ ∈ {I, powerlaw:0.5, powerlaw:1, 4·I}, "
-             "λ = 1e-3, c² = 1 (label shift energy on the real distribution), σ₁ = σ₂ = 0.5, r² = 1. Lines: "
+             "one panel per synthetic fraction p₂ ∈ {0.1, 0.5}, λ = 1e-3, c² = 1 (label shift energy on the real distribution), σ₁ = σ₂ = 0.5, r² = 1. Lines: "
              "deterministic-equivalent theory (theory.covariate_shift); points: simulation mean ± 2 SE (40 designs, "
              "exact conditional expectation given X); dotted: the n → ∞ floors, ≈ p₂²·tr ΔΣ₁Σ₂²(p₁Σ₁ + "
              "p₂Σ₂)⁻² for small λ. The floor depends on Σ₂: synthetic rows with little variance in a direction "
@@ -116,5 +124,5 @@ FIGURE = Figure(
              "shifted teacher."),
     compute=compute,
     plot=plot,
-    figsize=(12.0, 5.4),
+    layout=LAYOUT,
 )

@@ -10,7 +10,19 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.lines import Line2D
-from model_collapse.figures._base import Figure, Table, concat, log_axis, points, rows, shared_legend, table
+from model_collapse.figures._base import (
+    Figure,
+    Layout,
+    Table,
+    concat,
+    grid,
+    label_grid,
+    log_axis,
+    points,
+    rows,
+    shared_legend,
+    table,
+)
 from model_collapse.montecarlo import random_projections as mc
 from model_collapse.montecarlo.trials import point_seed
 from model_collapse.theory import random_projections as th
@@ -52,37 +64,36 @@ LABELS = {"rho": "ρ (approximation)", "bias": "B (bias)", "variance": "V (varia
 Y_FLOOR = 1e-7  # below: only B for ψ ≲ 0.2 (about λ²-small) and ρ = 0 for m ≥ d
 
 
+LAYOUT = Layout(panels=2, page_cols=2, aspect=0.8, column_aspect=0.7, legend_rows=1, column_legend_rows=3)
+
+
 def plot(tab: Table, fig) -> None:
-    axes = fig.subplots(1, len(C2S), sharey=True, squeeze=False)[0]
+    axes = grid(fig, LAYOUT, sharey=True, sharex=True)
+    top = np.max(tab["value"] + 2 * tab["se"])
     for ax, c2 in zip(axes, C2S, strict=True):
         for part in PARTS:
             t = rows(tab, kind="theory", c2=c2, part=part)
             ax.plot(t["psi"], np.where(t["value"] > 0, t["value"], Y_FLOOR / 10), color=COLORS[part],
-                    lw=2.2 if part == "total" else 1.5, zorder=2)
+                    lw=1.6 if part == "total" else 1.1, zorder=2)
             s = rows(tab, kind="simulation", c2=c2, part=part)
             keep = s["value"] > 0
             points(ax, s["psi"][keep], s["value"][keep], yerr=2 * s["se"][keep], color=COLORS[part],
                    marker=MARKERS[part])
-        ax.axvline(1.0, color="grey", ls=":", lw=1.2, zorder=0)
-        ax.text(1.06, 0.97, "m = n", transform=ax.get_xaxis_transform(), fontsize=9, va="top", color="0.35")
-        ax.axvline(D / N, color="grey", ls=":", lw=1.2, zorder=0)
-        ax.text(D / N * 1.06, 0.97, "m = d", transform=ax.get_xaxis_transform(), fontsize=9, va="top",
-                color="0.35")
-        ax.set_xlabel("ψ = m/n")
-        ax.set_title(f"c² = {c2:g}" + (" (high quality)" if c2 < 1 else " (low quality)"), fontsize=11)
-        ax.grid(True, which="major", alpha=0.3)
-    top = np.max(tab["value"] + 2 * tab["se"])
-    axes[0].set_ylim(Y_FLOOR, 2.0 * top)
-    for ax in axes:
+        for x, name in ((1.0, "m = n"), (D / N, "m = d")):
+            ax.axvline(x, color="grey", ls=":", lw=0.8, zorder=0)
+            ax.text(x * 1.07, 0.97, name, transform=ax.get_xaxis_transform(), fontsize=6.5, va="top", color="0.35")
+        ax.set_title(f"c² = {c2:g}" + (" (high quality)" if c2 < 1 else " (low quality)"))
+        ax.grid(True, which="major")
+        ax.set_ylim(Y_FLOOR, 2.0 * top)
         log_axis(ax, "x")
         log_axis(ax, "y")
-    axes[0].set_ylabel("test error and its parts")
-    handles = [Line2D([], [], color=COLORS[p], lw=2.2 if p == "total" else 1.5, marker=MARKERS[p], mec="black",
-                      mew=0.5, label=LABELS[p]) for p in PARTS]
-    handles.append(Line2D([], [], ls="none", marker="o", mfc="white", mec="black", label="simulation ± 2 SE"))
-    shared_legend(fig, handles, fontsize=9)
-    fig.suptitle(f"Decomposition E = ρ + B + V + ζ: lines theory, points simulation (±2 SE)  [n = {N}, d = {D}, "
-                 f"p₂ = {P2:g}, λ = {LAM:g}, σ = {SIGMA:g}]", fontsize=11)
+    label_grid(axes, "ψ = m/n", "test error and its parts")
+    handles = [Line2D([], [], color=COLORS[p], lw=1.6 if p == "total" else 1.1, marker=MARKERS[p], ms=3.5,
+                      mec="black", mew=0.4, label=LABELS[p]) for p in PARTS]
+    handles += [Line2D([], [], color="0.3", label="theory (lines)"),
+                Line2D([], [], ls="none", marker="o", ms=3.5, mfc="white", mec="black", mew=0.4,
+                       label="simulation ± 2 SE")]
+    shared_legend(fig, handles, ncols=4, column_ncols=3)
 
 
 FIGURE = Figure(
@@ -95,5 +106,5 @@ FIGURE = Figure(
              "so that the small bias below the threshold (and its simulated points) shows."),
     compute=compute,
     plot=plot,
-    figsize=(12.0, 5.2),
+    layout=LAYOUT,
 )

@@ -15,9 +15,11 @@ r² = 1, σ₁ = σ₂ = 1.
 from __future__ import annotations
 
 import numpy as np
+from matplotlib import ticker
 from matplotlib.lines import Line2D
 from model_collapse.figures._base import (
     Figure,
+    Layout,
     Table,
     concat,
     log_axis,
@@ -25,8 +27,10 @@ from model_collapse.figures._base import (
     rows,
     sequential_colors,
     shared_legend,
+    subpanels,
     table,
 )
+from model_collapse.figures.style import PALETTE
 from model_collapse.montecarlo import mixing as mc
 from model_collapse.montecarlo.trials import point_seed
 from model_collapse.theory import mixing as th
@@ -83,55 +87,62 @@ def compute(quick: bool, seed: int) -> Table:
     return concat(parts)
 
 
+LAYOUT = Layout(panels=2, page_cols=2, aspect=0.8, column_aspect=0.72, legend_rows=0, panel_legend_rows=4,
+                column_panel_legend_rows=4)
+B_COLORS = (PALETTE["blue"], PALETTE["vermillion"], PALETTE["green"], PALETTE["purple"])  # categories (b)
+SIM_KEY = dict(ls="none", marker="o", ms=3.5, mfc="white", mec="black", mew=0.4, label="simulation ± 2 SE")
+
+
 def plot(tab: Table, fig) -> None:
-    ax_a, ax_b = fig.subplots(1, 2)
+    sub_a, sub_b = subpanels(fig, LAYOUT)
+    ax_a, ax_b = sub_a.subplots(), sub_b.subplots()
     a_series = [s for s in dict.fromkeys(rows(tab, panel="a", kind="theory")["series"].tolist())]
     colors_a = sequential_colors(a_series)
     for s in a_series:
         t = rows(tab, panel="a", kind="theory", series=s)
-        ax_a.plot(t["x"], t["value"], color=colors_a[s], lw=1.8, zorder=2)
+        ax_a.plot(t["x"], t["value"], color=colors_a[s], zorder=2)
         b = rows(tab, panel="a", kind="best", series=s)
-        ax_a.plot(b["x"], b["value"], marker="*", ms=13, mfc=colors_a[s], mec="black", mew=0.7, ls="none", zorder=4)
+        ax_a.plot(b["x"], b["value"], marker="*", ms=7, mfc=colors_a[s], mec="black", mew=0.4, ls="none", zorder=4)
         p = rows(tab, panel="a", kind="simulation", series=s)
         points(ax_a, p["x"], p["value"], yerr=2 * p["se"], color=colors_a[s])
-    ax_a.axvline(P2_A, color="grey", ls=":", lw=1.2, zorder=1)
+    ax_a.axvline(P2_A, color="grey", ls=":", lw=0.8, zorder=1)
     ax_a.set_xlim(-0.02, 1.02)
     vals = rows(tab, panel="a", kind="theory")["value"]
     ax_a.set_ylim(0.5 * float(np.min(vals)), 2.0 * float(np.max(vals)))
     log_axis(ax_a, "y")
     ax_a.set_xlabel("weight a of the synthetic loss")
-    ax_a.set_ylabel("test error (excess risk)")
-    ax_a.set_title(f"(a) weighted mixing, p₂ = {P2_A:g}, c² = {C2_A:g}", fontsize=11)
-    ax_a.grid(True, which="major", alpha=0.3)
+    ax_a.set_ylabel("test error")
+    ax_a.set_title(f"(a) weighted mixing, p₂ = {P2_A:g}, c² = {C2_A:g}")
+    ax_a.grid(True, which="major")
+    handles = [Line2D([], [], color=colors_a[s], label=f"n = {s}") for s in a_series]
+    handles += [Line2D([], [], color="0.3", label="theory (lines)"), Line2D([], [], **SIM_KEY),
+                Line2D([], [], ls="none", marker="*", ms=7, mfc="white", mec="black", mew=0.4, label="optimum a*"),
+                Line2D([], [], color="grey", ls=":", lw=0.8, label="pooling a = p₂")]
+    shared_legend(sub_a, handles, ncols=2, column_ncols=2)
 
     b_series = [s for s in dict.fromkeys(rows(tab, panel="b", kind="theory")["series"].tolist())]
-    colors_b = sequential_colors(b_series, cmap="cividis", lo=0.05, hi=0.9)
+    colors_b = dict(zip(b_series, B_COLORS, strict=False))
     for s in b_series:
         t = rows(tab, panel="b", kind="theory", series=s)
-        ax_b.plot(t["x"], t["value"], color=colors_b[s], lw=1.8, zorder=2)
+        ax_b.plot(t["x"], t["value"], color=colors_b[s], zorder=2)
         f = rows(tab, panel="b", kind="fixed_point", series=s)
         if np.isfinite(f["value"][0]):
-            ax_b.axhline(f["value"][0], color=colors_b[s], ls="--", lw=1.1, zorder=1)
+            ax_b.axhline(f["value"][0], color=colors_b[s], ls="--", lw=0.8, zorder=1)
         p = rows(tab, panel="b", kind="simulation", series=s)
-        points(ax_b, p["x"], p["value"], yerr=2 * p["se"], color=colors_b[s], marker="s", ms=5)
+        points(ax_b, p["x"], p["value"], yerr=2 * p["se"], color=colors_b[s])
     vb = rows(tab, panel="b", kind="theory")["value"]
     ax_b.set_xlim(-0.3, float(np.max(rows(tab, panel="b", kind="theory")["x"])) + 0.3)
+    ax_b.xaxis.set_major_locator(ticker.MaxNLocator(nbins="auto", integer=True))  # rounds are integers
     ax_b.set_ylim(0.5 * float(np.min(vb)), 1.6 * float(np.max(vb)))
     log_axis(ax_b, "y")
-    ax_b.set_xlabel("round t (0 = the generator, 1 = single-step mixing)")
+    ax_b.set_xlabel("round t (0: the generator)")
     ax_b.set_ylabel("test error of round t")
-    ax_b.set_title(f"(b) iterative mixing, n = {N_B}, φ = {D / N_B:g}, E₀ = c² = {C2_B:g}", fontsize=11)
-    ax_b.grid(True, which="major", alpha=0.3)
-
-    handles = [Line2D([], [], color=colors_a[s], lw=1.8, label=f"(a) n = {s}") for s in a_series]
-    handles += [Line2D([], [], color=colors_b[s], lw=1.8, label=f"(b) {s}") for s in b_series]
-    handles += [Line2D([], [], ls="none", marker="*", ms=11, mfc="white", mec="black", label="(a) optimum a*"),
-                Line2D([], [], color="grey", ls=":", lw=1.2, label="(a) pooling a = p₂"),
-                Line2D([], [], ls="none", marker="o", mfc="white", mec="black", label="simulation ± 2 SE"),
-                Line2D([], [], color="grey", ls="--", lw=1.1, label="(b) fixed point")]
-    shared_legend(fig, handles, ncols=6, fontsize=8.5)
-    fig.suptitle(f"Mixing strategies: lines theory, points simulation [isotropic d = {D}, ridgeless, σ = {SIGMA:g}, "
-                 "r² = 1]", fontsize=11)
+    ax_b.set_title(f"(b) iterative mixing, n = {N_B}, E₀ = c² = {C2_B:g}")
+    ax_b.grid(True, which="major")
+    handles = [Line2D([], [], color=colors_b[s], label=s) for s in b_series]
+    handles += [Line2D([], [], color="0.3", label="theory (lines)"), Line2D([], [], **SIM_KEY),
+                Line2D([], [], color="grey", ls="--", lw=0.8, label="fixed point")]
+    shared_legend(sub_b, handles, ncols=2, column_ncols=2)
 
 
 FIGURE = Figure(
@@ -140,9 +151,10 @@ FIGURE = Figure(
     caption=("Isotropic d = 50, ridgeless, r² = 1, σ₁ = σ₂ = 1. (a) Single-step weighted mixing at p₂ = 0.5, c² = 1: "
              "error against the weight a of the synthetic loss; stars the optimum a* (closed form), which moves to "
              "0 like σ₁²d/(p₁c²n); dotted the pooling weight a = p₂. (b) Iterative mixing at n = 200: round t's "
-             "synthetic labels come from round t − 1's model; round 0 is the generator (c² = 4); dashed the fixed "
+             "synthetic labels come from round t − 1's model (φ = d/n = 0.25); round 0 is the generator (c² = 4); "
+             "integer rounds; dashed the fixed "
              "points. Points: simulation mean ± 2 SE (60 trials, exact conditional expectations given the designs)."),
     compute=compute,
     plot=plot,
-    figsize=(13.0, 5.4),
+    layout=LAYOUT,
 )

@@ -14,7 +14,19 @@ import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator
-from model_collapse.figures._base import Figure, Table, concat, log_axis, rows, shared_legend, table
+from model_collapse.figures._base import (
+    Figure,
+    Layout,
+    Table,
+    concat,
+    grid,
+    label_grid,
+    log_axis,
+    rows,
+    shared_legend,
+    table,
+)
+from model_collapse.figures.style import PALETTE
 from model_collapse.montecarlo import random_projections as mc
 from model_collapse.montecarlo.trials import point_seed
 from model_collapse.theory import random_projections as th
@@ -63,8 +75,13 @@ def compute(quick: bool, seed: int) -> Table:
     return concat(parts)
 
 
+LAYOUT = Layout(panels=4, page_cols=2, column_cols=2, aspect=0.78, column_aspect=0.95, legend_rows=3,
+                column_legend_rows=7)
+SIM_COLOR = PALETTE["vermillion"]
+
+
 def plot(tab: Table, fig) -> None:
-    axes = fig.subplots(2, 2, sharex=True, sharey=True, squeeze=False).ravel()
+    axes = grid(fig, LAYOUT, sharex=True, sharey=True)
     th_all = rows(tab, kind="theory")
     lo = min(th_all["x"].min(), th_all["y"].min()) / 1.08
     x_hi, y_hi = th_all["x"].max() * 1.15, th_all["y"].max() * 1.12
@@ -72,39 +89,36 @@ def plot(tab: Table, fig) -> None:
     norm = LogNorm(th_all["psi"].min(), th_all["psi"].max())
     sim = rows(tab, kind="simulation")
     for ax, c2 in zip(axes, C2S, strict=True):
-        ax.plot([lo, hi], [lo, hi], color="black", ls="--", lw=1.0, zorder=1)
+        ax.plot([lo, hi], [lo, hi], color="black", ls="--", lw=0.8, zorder=1)
         t = rows(tab, kind="theory", c2=c2)
-        sc = ax.scatter(t["x"], t["y"], c=t["psi"], cmap="viridis", norm=norm, marker=MARKERS[c2], s=34,
-                        edgecolors="black", linewidths=0.3, zorder=3)
+        sc = ax.scatter(t["x"], t["y"], c=t["psi"], cmap="viridis", norm=norm, marker=MARKERS[c2], s=12,
+                        edgecolors="black", linewidths=0.25, zorder=3)
         f = t["frontier"].astype(bool)
         order = np.argsort(t["x"][f])
-        ax.plot(t["x"][f][order], t["y"][f][order], color="0.25", lw=1.6, zorder=2)
+        ax.plot(t["x"][f][order], t["y"][f][order], color="0.25", lw=1.0, zorder=2)
         s = rows(sim, c2=c2)
         if len(s["x"]):
-            ax.plot(s["x"], s["y"], ls="none", marker="o", ms=11, mfc="none", mec="red", mew=1.4, zorder=4)
-            ax.errorbar(s["x"], s["y"], xerr=2 * s["x_se"], yerr=2 * s["y_se"], fmt="none", ecolor="red",
-                        elinewidth=1.2, capsize=3, zorder=4.5)
-        ax.set_title(f"{NAMES[c2]} quality, c² = {c2:g}", fontsize=11)
-        ax.grid(True, which="major", alpha=0.3)
-    axes[0].set_xlim(lo, x_hi)  # the clean error stays below ~10; the mixed one reaches ~60 at low quality
-    axes[0].set_ylim(lo, y_hi)
-    for ax in axes:
+            ax.plot(s["x"], s["y"], ls="none", marker="o", ms=6, mfc="none", mec=SIM_COLOR, mew=1.0, zorder=4)
+            ax.errorbar(s["x"], s["y"], xerr=2 * s["x_se"], yerr=2 * s["y_se"], fmt="none", ecolor=SIM_COLOR,
+                        elinewidth=0.8, capsize=1.5, zorder=4.5)
+        ax.set_title(f"{NAMES[c2]} quality, c² = {c2:g}")
+        ax.grid(True, which="major")
+        ax.set_xlim(lo, x_hi)  # the clean error stays below ~10; the mixed one reaches ~60 at low quality
+        ax.set_ylim(lo, y_hi)
         log_axis(ax, "x")
         log_axis(ax, "y")
-    for ax in axes[2:]:
-        ax.set_xlabel(f"test error, all n = {N} samples real")
-    for ax in axes[::2]:
-        ax.set_ylabel(f"test error on the mix\n(n = {N}, a fraction p₂ synthetic)")
-    bar = fig.colorbar(sc, ax=list(axes), label="ψ = m/n (model size / sample size)", shrink=0.8)
-    bar.ax.yaxis.set_major_locator(LogLocator(base=10.0, subs=(1.0, 3.0)))
-    bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    handles = [Line2D([], [], color="black", ls="--", lw=1.0, label="diagonal (no synthetic data)"),
-               Line2D([], [], color="0.25", lw=1.6, label="Pareto frontier of the level"),
-               Line2D([], [], ls="none", marker="o", ms=9, mfc="none", mec="red", mew=1.4,
-                      label=f"simulation ± 2 SE (p₂ = {SIM_P2:g}, m ∈ {{{', '.join(map(str, SIM_M))}}})")]
-    shared_legend(fig, handles, fontsize=9)
-    fig.suptitle(f"Pareto diagram: one point per (ψ, p₂), theory  [d = {D}, λ = {LAM:g}, σ = {SIGMA:g}, "
-                 f"p₂ ∈ {{{', '.join(f'{p:g}' for p in P2S)}}}]", fontsize=11)
+    label_grid(axes, "test error, all samples real", "test error on the mix")
+    bar = fig.colorbar(sc, ax=axes, location="bottom", fraction=0.04, aspect=40, pad=0.02)
+    bar.set_label("ψ = m/n (model size / sample size)")
+    bar.ax.xaxis.set_major_locator(LogLocator(base=10.0, subs=(1.0, 3.0)))
+    bar.ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    handles = [Line2D([], [], ls="none", marker=MARKERS[c2], ms=4.5 if MARKERS[c2] == "*" else 3.5, mfc="0.75",
+                      mec="black", mew=0.3, label=f"theory, c² = {c2:g} ({NAMES[c2]})") for c2 in C2S]
+    handles += [Line2D([], [], color="black", ls="--", lw=0.8, label="diagonal (no synthetic data)"),
+                Line2D([], [], color="0.25", lw=1.0, label="Pareto frontier of the level"),
+                Line2D([], [], ls="none", marker="o", ms=6, mfc="none", mec=SIM_COLOR, mew=1.0,
+                       label=f"simulation ± 2 SE (c² = {SIM_C2:g}, p₂ = {SIM_P2:g})")]
+    shared_legend(fig, handles, ncols=3, column_ncols=1)
 
 
 FIGURE = Figure(
@@ -112,11 +126,12 @@ FIGURE = Figure(
     title="Real-only error against mixed-data error, one point per (m/n, p2) (SMC Fig. 1)",
     caption=("Random projections, n = 500, isotropic d = 1000, λ = 1e-3, r² = 1, σ₁ = σ₂ = 0.5, "
              "p₂ ∈ {0.02, 0.1, 0.2, 0.4, 0.6, 0.8}, ψ = m/n from 0.03 to 10 (colour, log scale); one panel per quality "
-             "c² = 0.01, 0.1, 1, 10 (squares, diamonds, triangles, stars), shared axes. Grey: Pareto frontier per "
+             "c² = 0.01, 0.1, 1, 10 (marker shapes: squares, diamonds, triangles, stars, named in the key), shared "
+             "axes; x = the error with all n = 500 samples real, y = on the mix. Grey: Pareto frontier per "
              "quality level. Markers: deterministic "
-             "theory; red circles: simulation ± 2 SE (6 draws of S and X) at c² = 1, p₂ = 0.2, m ∈ {100, 300, 1000}. "
+             "theory; open vermillion circles: simulation ± 2 SE (6 draws of S and X) at c² = 1, p₂ = 0.2, m ∈ {100, 300, 1000}. "
              "Every point lies above the diagonal: synthetic data never beats the same amount of real data."),
     compute=compute,
     plot=plot,
-    figsize=(10.0, 8.5),
+    layout=LAYOUT,
 )

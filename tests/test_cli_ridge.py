@@ -140,5 +140,5 @@ def test_figures_only_writes_files(capsys, tmp_path):
     assert main(["figures", "--only", "strong_collapse", "--quick", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "figures written to" in out
-    assert {p.name for p in tmp_path.iterdir()} == {"strong_collapse.png", "strong_collapse.csv",
-                                                    "strong_collapse.json"}
+    assert {p.name for p in tmp_path.iterdir()} == {"strong_collapse.pdf", "strong_collapse.png",
+                                                    "strong_collapse.csv", "strong_collapse.json"}
