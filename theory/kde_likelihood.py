@@ -64,7 +64,8 @@ _EXACT_ATOMS = 400  # fewer distinct s than this (or a cheap dataset): every s e
 @dataclass(frozen=True)
 class FiniteN:
     """Finite-n NLL terms at one iteration: ``expansion`` = NLL_∞ + E_x[r]/2, ``gamma`` (gamma closure),
-    ``nll_limit`` = NLL_∞, ``nll_lower`` (nearest-neighbour/Jensen bound; = nll_limit where not available),
+    ``nll_limit`` = NLL_∞ of the simulator's design, ``nll_lower`` = the best lower bound (the nearest-neighbour
+    bound for gaussian and blobs data where the expansion is not used (term > TERM_MAX); Jensen's nll_limit else),
     ``term`` = E_x[r]/2, ``r_quantile`` = the 99 % quantile of r(x) over the test law, ``dropped`` = genealogy
     mass below the probability cut."""
 
@@ -290,7 +291,7 @@ def finite_n(t: int, *, workflow: str, dataset: str, D: int, h, bandwidth, n: in
         term, rq = float("inf"), float("inf")
     limit = float(-np.sum(w * logmu))
     lower = limit
-    if isinstance(law, (_Gaussian, _Blobs)):
+    if isinstance(law, (_Gaussian, _Blobs)) and not term <= TERM_MAX:  # only where the expansion is not used
         bl = _bound_law(law, centers, test_centers)
         blogmu = logsumexp(_rows(bl, atoms[0]) + np.log(atoms[1])[:, None], axis=0)
         pv = np.maximum(atoms[0] - hc * hc, 0.0)

@@ -224,8 +224,8 @@ class KdePrediction:
     ``nll_regime``: ``"limit"`` (no n given: nll = nll_limit), ``"expansion"`` (nll = nll_limit + nll_term,
     the finite-n expansion, within ``nll_allowance`` = 2.5·nll_term² of E NLL_t, measured) or
     ``"lower_bound"`` (the expansion does not hold or is not derived: nll = nll_lower, a certified lower
-    bound); ``nll_lower`` = the best lower bound (the nearest-neighbour bound for gaussian and blobs data,
-    else nll_limit); ``nll_term`` = (1/2)E_x[Var S/μ²] (0 without n, inf where not derived)."""
+    bound); ``nll_lower`` = a lower bound (the nearest-neighbour bound for gaussian and blobs data where the
+    expansion is not used, else Jensen's annealed NLL of the simulator's design); ``nll_term`` = (1/2)E_x[Var S/μ²] (0 without n, inf where not derived)."""
 
     variance_growth: np.ndarray | float
     nll: np.ndarray | float
