@@ -142,6 +142,8 @@ def plot(tab: Table, fig) -> None:
     wcolors = dict(zip(WORKFLOWS, (PALETTE["purple"], PALETTE["orange"], PALETTE["black"]), strict=True))
     axes = grid(fig, LAYOUT)
     ncol = len(WORKFLOWS)
+    column = is_column(fig)
+    t_max = float(np.max(rows(tab, kind="simulation", panel="nll_t")["x"]))
     for r, ds in enumerate(DATASETS):
         for c, wf in enumerate(WORKFLOWS):
             ax = axes[r * ncol + c]
@@ -154,14 +156,17 @@ def plot(tab: Table, fig) -> None:
                 if tr["x"].size:
                     _theory_line(ax, tr, colors[h])
             ax.set_xscale("log")
+            ax.set_xlim(1, t_max)
             log_axis(ax, "y")  # at n = 100 the small-h runs sit orders of magnitude above the n → ∞ law
             ax.grid(True, which="major", alpha=0.3)
             if r == len(DATASETS) - 1:
                 ax.set_xlabel("iteration t")
+            else:
+                ax.tick_params(labelbottom=False)  # the same t axis in every row of a column
             if r == 0:
-                ax.set_title(wf)
-            if c == 0:
-                ax.set_ylabel(f"{ds}: NLL")
+                ax.set_title(wf if not column else wf.replace("accumulate-", "acc.-"))
+            short = {"swiss-roll": "swiss", "circles": "circles", "moons": "moons", "blobs": "blobs"}[ds]
+            ax.set_ylabel(f"{short}: NLL" if c == 0 else "NLL")
     ax = axes[-3]
     for wf in WORKFLOWS:
         tr = rows(tab, kind="theory", panel="nll_h", workflow=wf, rule="")
@@ -177,7 +182,7 @@ def plot(tab: Table, fig) -> None:
     ax.set_xscale("log")
     log_axis(ax, "y")
     ax.set_xlabel("bandwidth h")
-    ax.set_ylabel("gaussian: NLL at t_max")
+    ax.set_ylabel("NLL, gaussian" if column else "gaussian: NLL at t_max")
     ax.grid(True, alpha=0.3)
     ax = axes[-2]
     for wf in WORKFLOWS:
@@ -190,8 +195,8 @@ def plot(tab: Table, fig) -> None:
             ax.axhline(lim["value"][0], color=wcolors[wf], ls=":", lw=1)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("iteration t (scott)")
-    ax.set_ylabel("variance growth E A_t")
+    ax.set_xlabel("t (scott)" if column else "iteration t (scott)")
+    ax.set_ylabel("E A_t" if column else "variance growth E A_t")
     ax.grid(True, alpha=0.3)
     ax = axes[-1]
     tr = rows(tab, kind="theory", panel="kernel_count")
@@ -199,8 +204,8 @@ def plot(tab: Table, fig) -> None:
     ax.bar(tr["x"], tr["value"], color=PALETTE["sky"], alpha=0.6)
     ax.errorbar(s["x"], s["value"], yerr=2 * s["se"], fmt="o", ms=2.5, color="black", elinewidth=0.8)
     ax.set_xlim(0, 15)
-    ax.set_xlabel("kernel draws K (accumulate)")
-    ax.set_ylabel("P(K = k) at t_max")
+    ax.set_xlabel("K" if column else "kernel draws K (accumulate)")
+    ax.set_ylabel("P(K = k)" if column else "P(K = k) at t_max")
     handles = [Line2D([], [], color=colors[h], lw=1.5, label=f"h = {h}") for h in HS]
     handles += [Line2D([], [], color="grey", lw=1.2, label="theory n = 100: finite-n expansion"),
                 Line2D([], [], color="grey", lw=1.2, ls=(0, (3, 1.5)),
@@ -213,7 +218,7 @@ def plot(tab: Table, fig) -> None:
                 Patch(color=PALETTE["sky"], alpha=0.6, label="Stirling law c(t, k)/t!"),
                 Line2D([], [], marker="o", color="black", ls="none", ms=2.5, label="simulation ± 2 SE (points)")]
     shared_legend(fig, handles, ncols=3, column_ncols=1)
-    if not is_column(fig):
+    if not column:
         fig.suptitle("KDE refitted on its own samples (n = 100): theory lines, simulation bands", fontsize=8)
 
 
