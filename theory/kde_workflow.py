@@ -221,11 +221,13 @@ def _plain(x):
 class KdePrediction:
     """At iteration(s) t: ``variance_growth`` = E A_t (exact); ``nll`` = the prediction of E NLL_t;
     ``nll_limit`` = the annealed NLL (lim_{n→∞} E NLL_t for a fixed h; a lower bound at every n);
-    ``nll_regime``: ``"limit"`` (no n given: nll = nll_limit), ``"expansion"`` (nll = nll_limit + nll_term,
-    the finite-n expansion, within ``nll_allowance`` = 2.5·nll_term² of E NLL_t, measured) or
-    ``"lower_bound"`` (the expansion does not hold or is not derived: nll = nll_lower, a certified lower
-    bound); ``nll_lower`` = a lower bound (the nearest-neighbour bound for gaussian and blobs data where the
-    expansion is not used, else Jensen's annealed NLL of the simulator's design); ``nll_term`` = (1/2)E_x[Var S/μ²] (0 without n, inf where not derived)."""
+    ``nll_regime``: ``"limit"`` (no n given: nll = nll_limit), ``"expansion"`` (nll = the annealed NLL of the
+    simulator's design (= nll_limit except moons' angle grid) + nll_term, the finite-n expansion, within
+    ``nll_allowance`` = 2.5·nll_term² of E NLL_t, measured) or ``"lower_bound"`` (the expansion does not hold
+    or is not derived: nll = nll_lower); ``nll_lower`` = a lower bound (the nearest-neighbour bound for
+    gaussian and blobs data where the expansion is not used, else Jensen's annealed NLL of the design);
+    ``nll_term`` = (1/2)E_x[Var S/μ²] (0 without n; inf where not derived; its J = K part where that alone is
+    far above 0.1). Plain-number dict: :meth:`as_dict` (nll_regime via :meth:`regime_list`)."""
 
     variance_growth: np.ndarray | float
     nll: np.ndarray | float
@@ -240,9 +242,12 @@ class KdePrediction:
                                                       "nll_allowance")}
         term = np.asarray(self.nll_term, dtype=float)
         out["nll_term"] = _plain(np.where(np.isfinite(term), term, -1.0))  # -1: not derived (JSON has no inf)
+        return out  # numbers only; the CLI adds nll_regime (regime_list)
+
+    def regime_list(self):
+        """``nll_regime`` as plain str / list of str."""
         reg = np.asarray(self.nll_regime)
-        out["nll_regime"] = reg.item() if reg.ndim == 0 else reg.tolist()
-        return out
+        return reg.item() if reg.ndim == 0 else reg.tolist()
 
 
 @validate(t=ITERATION, **_SETTING)

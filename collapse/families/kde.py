@@ -76,10 +76,22 @@ def check(values, command: str) -> None:
                                        "int).")
 
 
+def _regime(out: dict, values):
+    """limit (no n), expansion (nll_term in [0, 0.1]) or lower_bound, from the printed numbers."""
+    from model_collapse.theory.kde_likelihood import TERM_MAX
+
+    if values.n is None:
+        return "limit" if np.ndim(out["nll"]) == 0 else ["limit"] * len(out["nll"])
+    term = np.asarray(out["nll_term"], dtype=float)
+    reg = np.where((term >= 0) & (term <= TERM_MAX), "expansion", "lower_bound")
+    return str(reg) if reg.ndim == 0 else reg.tolist()
+
+
 def extras(values, s: dict, out: dict) -> None:
     from model_collapse.theory import kde_workflow as th
 
     kw = {k: s[k] for k in ("workflow", "dataset", "dim", "h", "bandwidth", "n")}
+    out["nll_regime"] = _regime(out, values)
     out["variance_growth_limit"] = th.variance_growth_limit(**kw)
     if values.workflow != "replace":
         bound = th.nll_bound(s["t"], **kw, centers=s["centers"], test_centers=s["test_centers"])
@@ -106,7 +118,7 @@ FAMILY = Family(
     params=PARAMS,
     simulate_params=SIMULATE_PARAMS,
     hooks=Hooks(keywords=keywords, check=check, extras=extras, cost=cost),
-    extra_keys=("variance_growth_limit", "nll_bound"),
+    extra_keys=("nll_regime", "variance_growth_limit", "nll_bound"),
     fields=("variance_growth", "nll"),
     reference=MappingProxyType(dict(t=np.array([1, 3, 5]), workflow="accumulate", dataset="gaussian", h=0.5, n=1000)),
     n_trials=100,
