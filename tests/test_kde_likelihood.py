@@ -304,3 +304,16 @@ def test_nearest_neighbour_bound_quadrature():
             vals[nodes, t] = float(np.sum(law.weights * nn))
     for t in (1, 10):
         assert vals[16, t] == pytest.approx(vals[48, t], rel=5e-3)
+
+
+def test_tail_criterion():
+    """Gaussian data, n = 2000, h = 0.2, t = 1: term 0.058 ≤ 0.1, but 75 % of it comes from test points with
+    Var S/μ² > 1 and the expansion is 5 SE above the simulation (measured 2.896 against 2.865 ± 0.006); predict
+    refuses it there (lower bound), and keeps it at h = 0.5 (tail share 0.25 at n = 100)."""
+    est = mc.simulate(1, workflow="replace", h=0.2, n=2000, n_trials=48, seed=99).nll
+    p = th.predict(1, workflow="replace", h=0.2, n=2000)
+    f = kl.finite_n(1, workflow="replace", dataset="gaussian", D=2, h=0.2, bandwidth=None, n=2000)
+    assert f.term <= kl.TERM_MAX and f.tail_share > kl.TAIL_MAX and p.nll_regime == "lower_bound"
+    assert est.mean < f.expansion - 3 * est.sem - kl.ALLOWANCE_COEF * f.term**2  # why the tail rule exists
+    assert est.mean >= p.nll_lower - 3 * est.sem
+    assert th.predict(1, workflow="replace", h=0.5, n=100).nll_regime == "expansion"

@@ -34,7 +34,8 @@ density, evaluated on the quadrature nodes of :mod:`theory.kde_quadrature`.
 over the test law; it fails when h is small against the spacing of the fitted points near the test mass
 (blobs and the swiss roll at n = 100, replace at large t), where r(x) ≫ 1 and the term grows without bound.
 The next order was measured against simulation: |E NLL_t − expansion| ≤ 2.5·term² (``ALLOWANCE_COEF``)
-wherever term ≤ 0.1 (``TERM_MAX``), the range where :func:`theory.kde_workflow.predict` returns it.
+wherever term ≤ 0.1 (``TERM_MAX``) and at most half of the term comes from test points with r(x) > 1
+(``TAIL_MAX``; Gaussian tails at small h), the range where :func:`theory.kde_workflow.predict` returns it.
 
 **Bounds** (every n, every h, no expansion): E NLL_t ≥ NLL_∞ (Jensen) and, pointwise in x,
 E[−log S] ≥ E[min_y |x − y|²]/(2h²) + (D/2) ln(2πh²) ≥ (1/(2h²))∫₀^∞ (1 − m·F_x(r))₊ dr + (D/2) ln(2πh²),
@@ -53,7 +54,7 @@ from model_collapse.theory.kde_quadrature import BLOB_STD, NOISE, _Blobs, _data_
 from model_collapse.theory.kde_variance import _laws, _log_cycle_pmf, _schedule
 from scipy.special import logsumexp
 
-__all__ = ["FiniteN", "finite_n", "covered", "TERM_MAX", "ALLOWANCE_COEF"]
+__all__ = ["FiniteN", "finite_n", "covered", "usable", "TERM_MAX", "TAIL_MAX", "ALLOWANCE_COEF"]
 
 _PROB_CUT = 1e-15  # genealogy configurations below this probability are dropped (their total is reported)
 _DESIGNED = {"blobs": BLOB_STD**2, "circles": NOISE**2, "moons": NOISE**2}  # dataset -> σ₀² of a designed law
@@ -67,13 +68,15 @@ class FiniteN:
     ``nll_limit`` = NLL_∞ of the simulator's design, ``nll_lower`` = the best lower bound (the nearest-neighbour
     bound for gaussian and blobs data where the expansion is not used (term > TERM_MAX); Jensen's nll_limit else),
     ``term`` = E_x[r]/2 (its self part J = K alone where that exceeds 1.5·TERM_MAX: the expansion is not used
-    there), ``r_quantile`` = the 99 % quantile of r(x) over the test law, ``dropped`` = genealogy
+    there), ``tail_share`` = the part of E_x[r] from test points with r(x) > 1 (1 where not computed),
+    ``r_quantile`` = the 99 % quantile of r(x) over the test law, ``dropped`` = genealogy
     mass below the probability cut."""
 
     expansion: float
     nll_limit: float
     nll_lower: float
     term: float
+    tail_share: float
     r_quantile: float
     dropped: float
 
@@ -265,6 +268,15 @@ SKIP_FACTOR = 1.5  # gaussian, blobs, swiss roll: the pair terms are skipped whe
 ALLOWANCE_COEF = 2.5  # measured next-order allowance: |E NLL − expansion| ≤ 2.5·term² (tests, docs/kde.md)
 
 
+TAIL_MAX = 0.5  # ... and at most half of it comes from test points where r(x) > 1 (measured: Gaussian data at
+# n = 2000, h = 0.2 has term 0.058 but 75 % of it from the tails, and the expansion is 5 SE high there)
+
+
+def usable(term: float, tail: float) -> bool:
+    """Where predict uses the expansion: term ≤ TERM_MAX and tail_share ≤ TAIL_MAX."""
+    return bool(term <= TERM_MAX and tail <= TAIL_MAX)
+
+
 def covered(t: int, workflow: str, h) -> bool:
     """Whether the pair genealogy is derived: t = 1 (every workflow), replace, accumulate with a fixed h."""
     return int(t) == 1 or workflow == "replace" or (workflow == "accumulate" and h is not None)
@@ -295,19 +307,20 @@ def finite_n(t: int, *, workflow: str, dataset: str, D: int, h, bandwidth, n: in
         r, logmu = _ratio(law, D, hc, n, pairs, atoms, dataset, cheap)
         r = np.maximum(r, 0.0)  # a variance: rounding only can make it negative
         term = 0.5 * float(np.sum(w * r))
+        tail = float(np.sum((w * r)[r > 1.0]) / max(np.sum(w * r), 1e-300))
         order = np.argsort(r)
         cw = np.cumsum(w[order])
         rq = float(r[order][min(int(np.searchsorted(cw, 0.99 * cw[-1])), r.size - 1)])
     elif covered(t, workflow, h):  # far outside the expansion's range: its self part alone (a lower estimate)
-        term, rq = self_term, float("inf")
+        term, rq, tail = self_term, float("inf"), 1.0
     else:
-        term, rq = float("inf"), float("inf")
+        term, rq, tail = float("inf"), float("inf"), 1.0
     limit = float(-np.sum(w * logmu))
     lower = limit
-    if bound and isinstance(law, (_Gaussian, _Blobs)) and not term <= TERM_MAX:  # only where the expansion is not used
+    if bound and isinstance(law, (_Gaussian, _Blobs)) and not usable(term, tail):  # where the expansion is not used
         bl = _bound_law(law, centers, test_centers)
         blogmu = logsumexp(_rows(bl, atoms[0]) + np.log(atoms[1])[:, None], axis=0)
         pv = np.maximum(atoms[0] - hc * hc, 0.0)
         lower = max(limit, float(np.sum(bl.weights * _nn_lower(bl, D, hc, m, pv, atoms[1], blogmu))))
-    return FiniteN(expansion=limit + term, nll_limit=limit, nll_lower=lower, term=term, r_quantile=rq,
+    return FiniteN(expansion=limit + term, nll_limit=limit, nll_lower=lower, term=term, tail_share=tail, r_quantile=rq,
                    dropped=0.0 if pairs is None else pairs[2])

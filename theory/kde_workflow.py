@@ -31,7 +31,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from model_collapse.theory.kde_likelihood import ALLOWANCE_COEF, TERM_MAX, covered, finite_n
+from model_collapse.theory.kde_likelihood import ALLOWANCE_COEF, TERM_MAX, covered, finite_n, usable
 from model_collapse.theory.kde_quadrature import BLOB_STD as BLOB_STD
 from model_collapse.theory.kde_quadrature import CIRCLES_FACTOR as CIRCLES_FACTOR
 from model_collapse.theory.kde_quadrature import NOISE as NOISE
@@ -199,8 +199,10 @@ def nll_finite_n(t, *, n: int, workflow: str = "replace", dataset: str = "gaussi
         )
     res = _finite(tt.ravel(), workflow, dataset, D, h, bandwidth, n, centers, test_centers)
     terms = np.array([r.term for r in res])
-    if np.any(terms > _EXPANSION_LIMIT):
-        warnings.warn(f"nll_finite_n: the 1/n term reaches {terms.max():.3g} nats (> {_EXPANSION_LIMIT}): h is "
+    tails = np.array([r.tail_share for r in res])
+    if np.any(terms > _EXPANSION_LIMIT) or np.any(tails > 0.5):
+        warnings.warn(f"nll_finite_n: the 1/n term reaches {terms.max():.3g} nats (limit {_EXPANSION_LIMIT}; share "
+                      f"from test points with Var S/μ² > 1 up to {tails.max():.2f}, limit 0.5): h is "
                       "too small against the spacing of the fitted points; the value is not an approximation of "
                       "E NLL_t", RuntimeWarning, stacklevel=2)
     out = np.array([r.expansion for r in res]).reshape(tt.shape)
@@ -227,19 +229,22 @@ class KdePrediction:
     or is not derived: nll = nll_lower); ``nll_lower`` = a lower bound (the nearest-neighbour bound for
     gaussian and blobs data where the expansion is not used, else Jensen's annealed NLL of the design);
     ``nll_term`` = (1/2)E_x[Var S/μ²] (0 without n; inf where not derived; its J = K part where that alone is
-    far above 0.1). Plain-number dict: :meth:`as_dict` (nll_regime via :meth:`regime_list`)."""
+    far above 0.1); ``nll_tail_share`` = the part of the term from test points with Var S/μ² > 1 (the
+    expansion is used only where it is ≤ 0.5). Plain-number dict: :meth:`as_dict` (nll_regime via
+    :meth:`regime_list`)."""
 
     variance_growth: np.ndarray | float
     nll: np.ndarray | float
     nll_limit: np.ndarray | float
     nll_lower: np.ndarray | float
     nll_term: np.ndarray | float
+    nll_tail_share: np.ndarray | float
     nll_allowance: np.ndarray | float
     nll_regime: np.ndarray | str
 
     def as_dict(self) -> dict:
         out = {k: _plain(getattr(self, k)) for k in ("variance_growth", "nll", "nll_limit", "nll_lower",
-                                                      "nll_allowance")}
+                                                      "nll_allowance", "nll_tail_share")}
         term = np.asarray(self.nll_term, dtype=float)
         out["nll_term"] = _plain(np.where(np.isfinite(term), term, -1.0))  # -1: not derived (JSON has no inf)
         return out  # numbers only; the CLI adds nll_regime (regime_list)
@@ -257,7 +262,8 @@ def predict(t, *, workflow: str = "accumulate", dataset: str = "gaussian", dim: 
     """:func:`variance_growth` and the NLL at iteration(s) t (1 = the KDE of the real data).
 
     Without ``n``: nll = :func:`nll_limit` (regime ``"limit"``). With ``n``: at each t the finite-n expansion
-    (:func:`nll_finite_n`) where it is derived and its term is at most 0.1 nats (regime ``"expansion"``),
+    (:func:`nll_finite_n`) where it is derived, its term is at most 0.1 nats and at most half of it comes from
+    test points with Var S/μ² > 1 (regime ``"expansion"``),
     else the certified lower bound ``nll_lower`` (regime ``"lower_bound"``: h small against the spacing of the
     fitted points, or accumulate-subsample / accumulate with a rule at t ≥ 2, whose pair genealogy is not
     derived). Simulator twin: :func:`montecarlo.kde_workflow.simulate` (same keywords; t the last iteration)."""
@@ -268,22 +274,24 @@ def predict(t, *, workflow: str = "accumulate", dataset: str = "gaussian", dim: 
     lim = np.asarray(nll_limit(t, centers=centers, test_centers=test_centers, **kw), dtype=float)
     shape = np.shape(t)
     if n is None:
-        nll, lower, term, allow = lim, lim, np.zeros(shape), np.zeros(shape)
+        nll, lower, term, allow, tail = lim, lim, np.zeros(shape), np.zeros(shape), np.zeros(shape)
         regime = np.full(shape, "limit", dtype=object)
     else:
         flat = np.asarray(t, dtype=np.int64).ravel()
         res = _finite(flat, workflow, dataset, D, h, bandwidth, int(n), centers, test_centers)
         term = np.array([r.term for r in res])
+        tail = np.array([r.tail_share for r in res])
         lower = np.array([r.nll_lower for r in res])
-        ok = term <= TERM_MAX
+        ok = np.array([usable(a, b) for a, b in zip(term, tail, strict=True)], dtype=bool)
         nll = np.where(ok, np.array([r.expansion for r in res]), lower).reshape(shape)
         allow = np.where(ok, ALLOWANCE_COEF * np.where(ok, term, 0.0) ** 2, 0.0).reshape(shape)
         regime = np.where(ok, "expansion", "lower_bound").astype(object).reshape(shape)
-        term, lower = term.reshape(shape), lower.reshape(shape)
+        term, lower, tail = term.reshape(shape), lower.reshape(shape), tail.reshape(shape)
 
     def scalar(x):
         x = np.asarray(x)
         return x.item() if x.ndim == 0 else x
 
     return KdePrediction(variance_growth=vg, nll=scalar(nll), nll_limit=scalar(lim), nll_lower=scalar(lower),
-                         nll_term=scalar(term), nll_allowance=scalar(allow), nll_regime=scalar(regime))
+                         nll_term=scalar(term), nll_tail_share=scalar(tail), nll_allowance=scalar(allow),
+                         nll_regime=scalar(regime))

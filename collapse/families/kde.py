@@ -77,13 +77,14 @@ def check(values, command: str) -> None:
 
 
 def _regime(out: dict, values):
-    """limit (no n), expansion (nll_term in [0, 0.1]) or lower_bound, from the printed numbers."""
-    from model_collapse.theory.kde_likelihood import TERM_MAX
+    """limit (no n), expansion (nll_term in [0, 0.1], nll_tail_share ≤ 0.5) or lower_bound (printed numbers)."""
+    from model_collapse.theory.kde_likelihood import TAIL_MAX, TERM_MAX
 
     if values.n is None:
         return "limit" if np.ndim(out["nll"]) == 0 else ["limit"] * len(out["nll"])
     term = np.asarray(out["nll_term"], dtype=float)
-    reg = np.where((term >= 0) & (term <= TERM_MAX), "expansion", "lower_bound")
+    tail = np.asarray(out["nll_tail_share"], dtype=float)
+    reg = np.where((term >= 0) & (term <= TERM_MAX) & (tail <= TAIL_MAX), "expansion", "lower_bound")
     return str(reg) if reg.ndim == 0 else reg.tolist()
 
 
