@@ -280,17 +280,20 @@ def test_nll_finite_n_domain():
 @pytest.mark.parametrize("dataset", ["circles", "moons", "blobs", "swiss-roll"])
 def test_slow_cot_kde_setting(dataset):
     """n = 100, 500 test points, h ∈ {0.1, 0.5, 1}, every workflow, t ∈ {1, 2, 5, 10, 30}: the expansion within
-    3 SE + allowance where predict uses it, the lower bound respected elsewhere."""
+    z·SE + allowance where predict uses it, the lower bound respected elsewhere (mc ≥ bound − z·SE). z = 4
+    here, not 3: 45 correlated comparisons per dataset from one 30-run set (at 3 SE one of them fails by
+    chance in ~1 of 10 sets; circles h = 1, t = 1 reached 3.5 SE with 20 runs, seed 24); the 3-SE check of
+    every point, 40 runs each, is the measurement in docs/kde.md."""
     kw = dict(centers=CENTERS) if dataset == "blobs" else {}
     t = np.array([1, 2, 5, 10, 30])
     for h in (0.1, 0.5, 1.0):
         for wf in th.WORKFLOWS:
-            est = mc.simulate(t, workflow=wf, dataset=dataset, h=h, n=100, n_trials=20, seed=24, **kw).nll
+            est = mc.simulate(t, workflow=wf, dataset=dataset, h=h, n=100, n_trials=30, seed=24, **kw).nll
             p = th.predict(t, workflow=wf, dataset=dataset, h=h, n=100, **kw)
             ok = p.nll_regime == "expansion"
             dev = np.abs(est.mean - p.nll)
-            assert np.all(dev[ok] <= 3 * est.sem[ok] + p.nll_allowance[ok]), (h, wf, dev, est.sem)
-            assert np.all(est.mean[~ok] >= p.nll_lower[~ok] - 3 * est.sem[~ok]), (h, wf)
+            assert np.all(dev[ok] <= 4 * est.sem[ok] + p.nll_allowance[ok]), (h, wf, dev, est.sem)
+            assert np.all(est.mean[~ok] >= p.nll_lower[~ok] - 4 * est.sem[~ok]), (h, wf)
 
 
 def test_nearest_neighbour_bound_quadrature():
