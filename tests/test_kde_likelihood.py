@@ -140,7 +140,7 @@ def test_moons_design_law():
     assert d[0] > 1e-3 and 2.5 < d[0] / d[1] < 6.5, d  # 1/n: 4
 
 
-@pytest.mark.parametrize("dataset", ["gaussian", "blobs"])
+@pytest.mark.parametrize("dataset", ["gaussian", pytest.param("blobs", marks=pytest.mark.slow)])
 def test_full_term_is_at_least_most_of_its_self_part(dataset):
     """The skip rule's premise: full 1/n term ≥ 0.92 × its J = K part (measured minimum 0.928, blobs t = 1)."""
     kw = dict(centers=CENTERS) if dataset == "blobs" else {}
