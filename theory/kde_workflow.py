@@ -15,10 +15,13 @@ Laws (all exact unless marked):
 - **Bounds and rates**: accumulate NLL_t ≤ NLL[P₀ * N(0, h_t²)] + ln t (the real block keeps weight 1/t;
   pathwise at finite n for the KDE itself) (:func:`nll_bound`); replace NLL_t = (D/2)·ln t + O(1) for any P₀
   with finite variance (E p̂_t ≈ N(μ₀, t h² I)).
-- **Finite n** (:func:`nll_finite_n`, Gaussian data, replace, any t; t = 1 for every workflow):
-  E NLL_t = NLL_∞ + (1/2)·E_x[Var p̂_t(x)/(E p̂_t(x))²] + O(n⁻²), the variance from the exact pair genealogy
-  (two points of F_t share an ancestor with probability 1 − (1 − 1/n)^(t−1)) in closed form. Accumulate
-  at finite n: simulation only (:mod:`montecarlo.kde_workflow`).
+- **Finite n** (:func:`nll_finite_n`, :mod:`theory.kde_likelihood`; every dataset; replace with any bandwidth,
+  accumulate with a fixed h, t = 1 for every workflow): E NLL_t = NLL_∞ + (1/2)·E_x[Var p̂_t(x)/(E p̂_t(x))²]
+  + next order, the variance from the exact pair genealogy of the fitted points (designed real data included);
+  :func:`predict` with ``n`` returns it where it holds (1/n term ≤ 0.1 nats, at most half of it from test
+  points with Var/μ² > 1; measured next order ≤ 2.5·term²) and a certified lower bound elsewhere
+  (nearest-neighbour union bound for gaussian and blobs data, Jensen otherwise). Accumulate-subsample and
+  accumulate with a rule at t ≥ 2: the lower bound only (their pair genealogies are not derived).
 
 With a rule under accumulate the law of A_t is binned on a grid (:mod:`theory.kde_variance`); the NLL error
 this causes is measured in tests/test_kde_workflow.py.
@@ -31,6 +34,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from model_collapse.theory.kde_likelihood import ALLOWANCE_COEF, TERM_MAX, covered, finite_n, usable
 from model_collapse.theory.kde_quadrature import BLOB_STD as BLOB_STD
 from model_collapse.theory.kde_quadrature import CIRCLES_FACTOR as CIRCLES_FACTOR
 from model_collapse.theory.kde_quadrature import NOISE as NOISE
@@ -77,7 +81,7 @@ __all__ = [
     "predict",
 ]
 
-_EXPANSION_LIMIT = 0.1  # nll_finite_n warns when its 1/n term exceeds this (nats)
+_EXPANSION_LIMIT = TERM_MAX  # nll_finite_n warns when its 1/n term exceeds this (nats)
 
 
 def _check_blobs(dataset, centers, test_centers, where):
@@ -162,79 +166,49 @@ def nll_bound(t, *, workflow: str = "accumulate", dataset: str = "gaussian", dim
 
 
 # --------------------------------------------------------------------------------------------------
-# Finite n: the 1/n term for Gaussian data
+# Finite n: the pair genealogy (theory.kde_likelihood)
 # --------------------------------------------------------------------------------------------------
 
 
-def _log_ratio_moment(a: np.ndarray, b: float, D: int) -> np.ndarray:
-    """log E_{x~N(0,I_D)}[N(x; 0, aI)/N(x; 0, bI)²] (inf where it diverges: 1 + 1/a − 2/b ≤ 0)."""
-    c = 1.0 + 1.0 / a - 2.0 / b
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per = np.log(2 * np.pi * b) - 0.5 * np.log(2 * np.pi * a) - 0.5 * np.log(c) - 0.5 * np.log(2 * np.pi)
-        per = per + 0.5 * np.log(2 * np.pi)  # ∫ exp(−c x²/2) dx = √(2π/c)
-    return np.where(c > 0, D * per, np.inf)
+def _finite(flat, workflow, dataset, D, h, bandwidth, n, centers, test_centers):
+    return [finite_n(int(s), workflow=workflow, dataset=dataset, D=D, h=h, bandwidth=bandwidth, n=n,
+                     centers=centers, test_centers=test_centers) for s in flat]
 
 
-def _replace_correction(t: int, n: int, D: int, h: float) -> float:
-    """(1/2)·E_x[Var p̂_t(x)/μ(x)²] for Gaussian data under replace with a constant bandwidth h."""
-    h2 = h * h
-    V = 1.0 + (t - 1) * h2  # marginal variance per coordinate of a point of F_t
-    mu_var = V + h2
-    # (1/n)·(E φ² − μ²): E φ_h(x − y)² = (4πh²)^(−D/2)·N(x; 0, V + h²/2)
-    log_self = -0.5 * D * np.log(4 * np.pi * h2) + _log_ratio_moment(np.array(V + h2 / 2), mu_var, D)
-    total = (np.exp(log_self) - 1.0) / n
-    # pairs: merge at back-step k (k = 1..t−1) with probability (1 − 1/n)^(k−1)/n; covariance C_k = V − k h²
-    if t > 1:
-        k = np.arange(1, t)
-        pk = (1.0 - 1.0 / n) ** (k - 1) / n
-        C = V - k * h2
-        # E φφ' = [2π·sqrt((V+h²)² − C²)]^(−D)... per coordinate: N₂((x,x); 0, M) = exp(−x²/(V+h²+C))/(2π√det)
-        det = mu_var**2 - C**2
-        # E_x[E φφ'/μ²] = (2πμ_var)^D/(2π√det)^D · E_x exp(−x²(1/(V+h²+C) − 1/μ_var)) per coord
-        beta = 1.0 / (mu_var + C) - 1.0 / mu_var  # < 0 for C > 0
-        cc = 1.0 + 2.0 * beta
-        with np.errstate(invalid="ignore", divide="ignore"):
-            log_pair = D * (np.log(mu_var) - 0.5 * np.log(det) - 0.5 * np.log(cc))
-        pair = np.where(cc > 0, np.exp(log_pair), np.inf)
-        total += (1.0 - 1.0 / n) * np.sum(pk * (pair - 1.0))
-    return 0.5 * total
-
-
-@validate(t=ITERATION, n=N_POINTS, workflow=WORKFLOW, dataset=DATASET, dim=DIM, h=FINITE_POSITIVE, bandwidth=RULE)
+@validate(t=ITERATION, n=N_POINTS, workflow=WORKFLOW, dataset=DATASET, dim=DIM, h=FINITE_POSITIVE, bandwidth=RULE,
+          centers=None, test_centers=None)
 def nll_finite_n(t, *, n: int, workflow: str = "replace", dataset: str = "gaussian", dim: int | None = None,
-                 h: float | None = None, bandwidth: str | None = None):
-    """E NLL_t to first order in 1/n: NLL_∞ + (1/2)·E_x[Var p̂_t(x)/μ_t(x)²] (Gaussian data N(0, I_D)).
+                 h: float | None = None, bandwidth: str | None = None, centers=None, test_centers=None):
+    """E NLL_t to first order in 1/n: NLL_∞ + (1/2)·E_x[Var S(x)/μ_t(x)²], S the fitted density at x.
 
-    A second-order expansion of −log around μ_t = E p̂_t; the neglected terms are O(n⁻²) when
-    n·h^D ≫ 1. Var p̂_t(x) = (1/n)(E φ² − μ²) + (1 − 1/n)·Σ_k P(merge at k)(E φφ'_k − μ²), with two points of
-    F_t (replace) merging k generations back with probability (1 − 1/n)^(k−1)/n and then sharing a variance
-    C_k = 1 + (t − 1 − k)h² per coordinate; all x-averages are Gaussian integrals in closed form. Defined for
-    replace (any t) and for t = 1 under every workflow (the real-data KDE). For Gaussian data every x-average is
-    finite, but the term grows like (n·h^(2D))⁻¹: a RuntimeWarning says when it exceeds 0.1 nats (the expansion
-    then does not describe E NLL_t). Accumulate and
-    accumulate-subsample at t ≥ 2: simulation only (InvalidParameterError). Measured accuracy:
-    tests/test_kde_workflow.py (residual below 4 SE at n ≥ 300, D = 1–2, h = 0.5).
+    A second-order expansion of −log around μ_t = E p̂_t (:mod:`theory.kde_likelihood`); Var S from the exact
+    pair genealogy of the fitted points (replace: two points meet k refits back with probability
+    (1 − 1/n)^k/n; accumulate: the uniform-descent coupling, fixed h), every x-average a blurred data density
+    on the quadrature nodes; designed real data (blobs' fixed counts, circles' and moons' angle grids) enter
+    through the covariance of two distinct real points. Defined for replace (any bandwidth), accumulate with a
+    fixed h, and t = 1 under every workflow; accumulate with a rule and accumulate-subsample at t ≥ 2:
+    InvalidParameterError (the bounds of :func:`predict` cover them). The neglected terms, measured against
+    simulation, are below 2.5·term² where term ≤ 0.1; a RuntimeWarning says when the term exceeds 0.1 nats
+    (h small against the spacing of the fitted points: the expansion then does not describe E NLL_t).
     """
     D = _setting(workflow, dataset, dim, h, bandwidth, n, "nll_finite_n")
-    if dataset != "gaussian":
-        raise InvalidParameterError.of(
-            "dataset", "nll_finite_n", "must be 'gaussian' (the only closed form)."
-        )
+    _check_blobs(dataset, centers, test_centers, "nll_finite_n")
     tt = np.asarray(t, dtype=np.int64)
-    if workflow != "replace" and np.any(tt > 1):
+    if np.any([not covered(int(s), workflow, h) for s in tt.ravel()]):
         raise InvalidParameterError.of(
-            "t", "nll_finite_n", f"must be 1 for workflow {workflow!r} (the finite-n genealogy is derived "
-            "for replace only; accumulate at finite n is simulation only)."
+            "t", "nll_finite_n", f"must be 1 for workflow {workflow!r} with "
+            f"{'bandwidth ' + repr(bandwidth) if h is None else 'a fixed h'} (the pair genealogy is derived for "
+            "replace, for accumulate with a fixed h, and for t = 1); predict gives a bound there."
         )
-    flat = tt.ravel()
-    hs = _schedule(int(flat.max()), workflow, D, h, bandwidth, n)
-    base = _nll(flat, "replace", dataset, D, h, bandwidth, n, None, None)
-    corr = np.array([_replace_correction(int(s), n, D, float(hs[0])) for s in flat])
-    if np.any(corr > _EXPANSION_LIMIT):
-        warnings.warn(f"nll_finite_n: the 1/n term reaches {corr.max():.3g} nats (> {_EXPANSION_LIMIT}): n·h^D is "
-                      "too small for the expansion; the value is not an approximation of E NLL_t",
-                      RuntimeWarning, stacklevel=2)
-    out = (base + corr).reshape(tt.shape)
+    res = _finite(tt.ravel(), workflow, dataset, D, h, bandwidth, n, centers, test_centers)
+    terms = np.array([r.term for r in res])
+    tails = np.array([r.tail_share for r in res])
+    if np.any(terms > _EXPANSION_LIMIT) or np.any(tails > 0.5):
+        warnings.warn(f"nll_finite_n: the 1/n term reaches {terms.max():.3g} nats (limit {_EXPANSION_LIMIT}; share "
+                      f"from test points with Var S/μ² > 1 up to {tails.max():.2f}, limit 0.5): h is "
+                      "too small against the spacing of the fitted points; the value is not an approximation of "
+                      "E NLL_t", RuntimeWarning, stacklevel=2)
+    out = np.array([r.expansion for r in res]).reshape(tt.shape)
     return float(out) if np.ndim(t) == 0 else out
 
 
@@ -250,27 +224,77 @@ def _plain(x):
 
 @dataclass(frozen=True)
 class KdePrediction:
-    """At iteration(s) t: ``variance_growth`` = E A_t (exact) and ``nll`` = the annealed NLL
-    (lim_{n→∞} E NLL_t for a fixed h; a lower bound on E NLL_t at every n)."""
+    """At iteration(s) t: ``variance_growth`` = E A_t (exact); ``nll`` = the prediction of E NLL_t;
+    ``nll_limit`` = the annealed NLL (lim_{n→∞} E NLL_t for a fixed h; a lower bound at every n);
+    ``nll_regime``: ``"limit"`` (no n given: nll = nll_limit), ``"expansion"`` (nll = the annealed NLL of the
+    simulator's design (= nll_limit except moons' angle grid) + nll_term, the finite-n expansion, within
+    ``nll_allowance`` = 2.5·nll_term² of E NLL_t, measured) or ``"lower_bound"`` (the expansion does not hold
+    or is not derived: nll = nll_lower); ``nll_lower`` = a lower bound (the nearest-neighbour bound for
+    gaussian and blobs data where the expansion is not used, else Jensen's annealed NLL of the design);
+    ``nll_term`` = (1/2)E_x[Var S/μ²] (0 without n; inf where not derived; its J = K part where that alone is
+    far above 0.1); ``nll_tail_share`` = the part of the term from test points with Var S/μ² > 1 (the
+    expansion is used only where it is ≤ 0.5). Plain-number dict: :meth:`as_dict` (nll_regime via
+    :meth:`regime_list`)."""
 
     variance_growth: np.ndarray | float
     nll: np.ndarray | float
+    nll_limit: np.ndarray | float
+    nll_lower: np.ndarray | float
+    nll_term: np.ndarray | float
+    nll_tail_share: np.ndarray | float
+    nll_allowance: np.ndarray | float
+    nll_regime: np.ndarray | str
 
     def as_dict(self) -> dict:
-        return {"variance_growth": _plain(self.variance_growth), "nll": _plain(self.nll)}
+        out = {k: _plain(getattr(self, k)) for k in ("variance_growth", "nll", "nll_limit", "nll_lower",
+                                                      "nll_allowance", "nll_tail_share")}
+        term = np.asarray(self.nll_term, dtype=float)
+        out["nll_term"] = _plain(np.where(np.isfinite(term), term, -1.0))  # -1: not derived (JSON has no inf)
+        return out  # numbers only; the CLI adds nll_regime (regime_list)
+
+    def regime_list(self):
+        """``nll_regime`` as plain str / list of str."""
+        reg = np.asarray(self.nll_regime)
+        return reg.item() if reg.ndim == 0 else reg.tolist()
 
 
 @validate(t=ITERATION, **_SETTING)
 def predict(t, *, workflow: str = "accumulate", dataset: str = "gaussian", dim: int | None = None,
             h: float | None = None, bandwidth: str | None = None, n: int | None = None, centers=None,
             test_centers=None) -> KdePrediction:
-    """:func:`variance_growth` and :func:`nll_limit` at iteration(s) t (1 = the KDE of the real data).
+    """:func:`variance_growth` and the NLL at iteration(s) t (1 = the KDE of the real data).
 
-    Simulator twin: :func:`montecarlo.kde_workflow.simulate` (same keywords; t the last iteration)."""
-    _setting(workflow, dataset, dim, h, bandwidth, n, "predict")
+    Without ``n``: nll = :func:`nll_limit` (regime ``"limit"``). With ``n``: at each t the finite-n expansion
+    (:func:`nll_finite_n`) where it is derived, its term is at most 0.1 nats and at most half of it comes from
+    test points with Var S/μ² > 1 (regime ``"expansion"``),
+    else the certified lower bound ``nll_lower`` (regime ``"lower_bound"``: h small against the spacing of the
+    fitted points, or accumulate-subsample / accumulate with a rule at t ≥ 2, whose pair genealogy is not
+    derived). Simulator twin: :func:`montecarlo.kde_workflow.simulate` (same keywords; t the last iteration)."""
+    D = _setting(workflow, dataset, dim, h, bandwidth, n, "predict")
     _check_blobs(dataset, centers, test_centers, "predict")
     kw = dict(workflow=workflow, dataset=dataset, dim=dim, h=h, bandwidth=bandwidth, n=n)
-    return KdePrediction(
-        variance_growth=variance_growth(t, **kw),
-        nll=nll_limit(t, centers=centers, test_centers=test_centers, **kw),
-    )
+    vg = variance_growth(t, **kw)
+    lim = np.asarray(nll_limit(t, centers=centers, test_centers=test_centers, **kw), dtype=float)
+    shape = np.shape(t)
+    if n is None:
+        nll, lower, term, allow, tail = lim, lim, np.zeros(shape), np.zeros(shape), np.zeros(shape)
+        regime = np.full(shape, "limit", dtype=object)
+    else:
+        flat = np.asarray(t, dtype=np.int64).ravel()
+        res = _finite(flat, workflow, dataset, D, h, bandwidth, int(n), centers, test_centers)
+        term = np.array([r.term for r in res])
+        tail = np.array([r.tail_share for r in res])
+        lower = np.array([r.nll_lower for r in res])
+        ok = np.array([usable(a, b) for a, b in zip(term, tail, strict=True)], dtype=bool)
+        nll = np.where(ok, np.array([r.expansion for r in res]), lower).reshape(shape)
+        allow = np.where(ok, ALLOWANCE_COEF * np.where(ok, term, 0.0) ** 2, 0.0).reshape(shape)
+        regime = np.where(ok, "expansion", "lower_bound").astype(object).reshape(shape)
+        term, lower, tail = term.reshape(shape), lower.reshape(shape), tail.reshape(shape)
+
+    def scalar(x):
+        x = np.asarray(x)
+        return x.item() if x.ndim == 0 else x
+
+    return KdePrediction(variance_growth=vg, nll=scalar(nll), nll_limit=scalar(lim), nll_lower=scalar(lower),
+                         nll_term=scalar(term), nll_tail_share=scalar(tail), nll_allowance=scalar(allow),
+                         nll_regime=scalar(regime))
