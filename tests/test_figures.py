@@ -48,7 +48,9 @@ def test_strong_collapse_floors_are_p2_squared_c2(strong_collapse_table):
         assert t["value"][-1] - floor == pytest.approx(excess, rel=1e-3), (c2, p2)
 
 
-@pytest.mark.parametrize("fig_id", sorted(REG))
+# cot_kde's quick compute takes ~30 s (the finite-n KDE theory at every point): rendered in the slow run
+@pytest.mark.parametrize("fig_id", [pytest.param(f, marks=pytest.mark.slow) if f == "cot_kde" else f
+                                    for f in sorted(REG)])
 def test_render_writes_pdf_png_csv_json(fig_id, tmp_path):
     # the legibility check itself runs in tests/test_figure_legibility.py (here: the files only)
     paths = render(REG[fig_id], tmp_path, quick=True, seed=0, formats=("pdf", "png"), width="column", check=False)
