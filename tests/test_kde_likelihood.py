@@ -250,12 +250,18 @@ def test_predict_regimes_and_json():
 
     p = th.predict(np.array([1, 3]), workflow="accumulate-subsample", h=0.5, n=100)
     assert list(p.nll_regime) == ["expansion", "lower_bound"]  # subsample at t ≥ 2: not derived
-    assert p.nll_term[1] == np.inf and p.as_dict()["nll_term"][1] == -1.0
+    assert p.nll_term[1] == np.inf and p.as_dict()["nll_term"][1] == np.inf  # not derived: no sentinel value
     assert p.nll[1] == p.nll_lower[1] >= p.nll_limit[1]
     q = th.predict(3, workflow="accumulate", h=0.5)
     assert q.nll_regime == "limit" and q.nll == q.nll_limit
-    json.dumps(p.as_dict(), allow_nan=False)
     json.dumps(q.as_dict(), allow_nan=False)
+    from model_collapse import cli
+
+    out = cli.run(["predict", "kde", "--workflow", "accumulate-subsample", "--h", "0.5", "--n", "100", "--t", "3",
+                   "--json"])
+    got = json.loads(out.stdout)  # strict JSON: the underived term is null, with the reason in "warnings"
+    assert out.exit_code == 0 and got["nll_term"] is None and got["nll_regime"] == "lower_bound"
+    assert any(w.startswith("nll_term is inf: the pair genealogy") for w in got["warnings"]), got["warnings"]
     r = th.predict(5, workflow="replace", bandwidth="scott", n=200, dataset="moons")
     assert r.nll_regime == "expansion" and r.nll > r.nll_limit
 

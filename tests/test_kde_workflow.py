@@ -552,8 +552,10 @@ def test_cli_predict_and_simulate():
     out = _cli_json(["predict", "kde", "--workflow", "accumulate", "--t", "100", "--bandwidth", "scott",
                      "--n", "1000", "--json"])
     assert {"variance_growth", "variance_growth_limit", "nll_limit", "nll", "nll_bound"} <= set(out)
-    assert list(out)[-1] == "setting" and out["setting"] == {"workflow": "accumulate", "t": 100, "dataset": "gaussian",
-                                                            "bandwidth": "scott", "n": 1000, "per_iteration": False}
+    assert list(out)[-2:] == ["setting", "warnings"]  # scott at t ≥ 2: the 1/n term is not derived (null, why)
+    assert out["nll_term"] is None and any(w.startswith("nll_term is inf") for w in out["warnings"])
+    assert out["setting"] == {"workflow": "accumulate", "t": 100, "dataset": "gaussian", "bandwidth": "scott",
+                              "n": 1000, "per_iteration": False}
     assert out["variance_growth_limit"] == pytest.approx(th.variance_growth_limit(bandwidth="scott", n=1000))
     out = _cli_json(["predict", "kde", "--workflow", "replace", "--t", "3", "--h", "0.5", "--per-iteration",
                      "--dataset", "blobs", "--centers", "0,0;5,5;-5,5", "--json"])

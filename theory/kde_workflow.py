@@ -247,10 +247,8 @@ class KdePrediction:
 
     def as_dict(self) -> dict:
         out = {k: _plain(getattr(self, k)) for k in ("variance_growth", "nll", "nll_limit", "nll_lower",
-                                                      "nll_allowance", "nll_tail_share")}
-        term = np.asarray(self.nll_term, dtype=float)
-        out["nll_term"] = _plain(np.where(np.isfinite(term), term, -1.0))  # -1: not derived (JSON has no inf)
-        return out  # numbers only; the CLI adds nll_regime (regime_list)
+                                                      "nll_allowance", "nll_tail_share", "nll_term")}
+        return out  # numbers only (nll_term inf where not derived: JSON null with a warning); the CLI adds nll_regime
 
     def regime_list(self):
         """``nll_regime`` as plain str / list of str."""

@@ -5,13 +5,14 @@ iteration 1..T), ``variance_growth`` (E A_t, the variance per coordinate that th
 data law; exact) and ``nll``: with ``--n`` the finite-n prediction of E NLL_t (the pair-genealogy expansion,
 or where it cannot hold a certified lower bound; ``nll_regime`` says which, ``nll_allowance`` the measured
 next-order allowance), without ``--n`` the annealed n → ∞ law; ``nll_limit`` is always the annealed law,
-``nll_lower`` the best lower bound, ``nll_term`` the 1/n term (−1 where not derived); extras
+``nll_lower`` the best lower bound, ``nll_term`` the 1/n term (inf where not derived); extras
 ``variance_growth_limit`` (t → ∞; inf unless the bandwidth shrinks fast enough) and, under accumulate,
 ``nll_bound`` (NLL₁ + ln t). ``simulate`` gives ``nll`` and ``variance_growth`` as mean ± se (it needs ``n``).
 """
 
 from __future__ import annotations
 
+import warnings
 from types import MappingProxyType
 
 import numpy as np
@@ -93,6 +94,10 @@ def extras(values, s: dict, out: dict) -> None:
 
     kw = {k: s[k] for k in ("workflow", "dataset", "dim", "h", "bandwidth", "n")}
     out["nll_regime"] = _regime(out, values)
+    if values.n is not None and not np.all(np.isfinite(np.asarray(out["nll_term"], dtype=float))):
+        warnings.warn("nll_term: the pair genealogy of the fitted points is not derived for this workflow and "
+                      "bandwidth rule past t = 1 (docs/kde.md), so there is no 1/n term; nll is the lower bound "
+                      "nll_lower", stacklevel=2)
     out["variance_growth_limit"] = th.variance_growth_limit(**kw)
     if values.workflow != "replace":
         bound = th.nll_bound(s["t"], **kw, centers=s["centers"], test_centers=s["test_centers"])
