@@ -54,6 +54,7 @@ from model_collapse.theory.language_model import (
     WORKFLOWS,
     check_setting,
 )
+from model_collapse.theory.lm_law import law  # the canonical law (a deterministic construction; re-exported)
 from model_collapse.validation import (
     POSITIVE_INT,
     SEED,
@@ -64,7 +65,6 @@ from model_collapse.validation import (
     renamed,
     validate,
 )
-from scipy.optimize import brentq
 
 __all__ = ["WORKFLOWS", "MAX_GENERATIONS", "LMEstimate", "law", "trajectories", "simulate", "default_text",
            "NgramTable", "ngram_table", "NgramEstimate", "ngram_experiment", "COUNT_BINS", "simulate_family"]
@@ -82,38 +82,6 @@ def _check_seed(seed, where: str) -> None:
 def _chunk(n: int) -> int:
     """Generations per block of random integers: a function of n only (see the module docstring)."""
     return max(1, _CHUNK_TOKENS // n)
-
-
-def _geometric_sq_norm(r: float, k: int) -> float:
-    w = r ** np.arange(k, dtype=float)
-    w /= w.sum()
-    return float(w @ w)
-
-
-@validate(s0=SQ_NORM, support=SIZE, vocab=SIZE)
-def law(s0: float, support: int | None = None, vocab: int | None = None) -> np.ndarray:
-    """The canonical law with ‖p‖² = S₀: p_i ∝ r^(i−1) on tokens 1..s̃ (0 on the other s − s̃ tokens).
-
-    s̃ = ``support`` (default ``vocab``), s = ``vocab`` (default ``support``); r ∈ (0, 1] solves
-    ‖p‖² = S₀ (r = 1 is uniform, S₀ = 1/s̃; r → 0 tends to a Dirac mass). Any law with the same S₀ gives
-    the same S_m; the collapse time and the deviation depend on the whole law.
-    """
-    check_setting(s0, support, vocab, "law")
-    if support is None and vocab is None:
-        raise InvalidParameterError("law needs 'support' or 'vocab' (the number of tokens of the law); got neither.")
-    k = int(support if support is not None else vocab)
-    s = int(vocab if vocab is not None else k)
-    p = np.zeros(s)
-    if k == 1:
-        p[0] = 1.0
-        return p
-    if s0 <= 1.0 / k * (1 + 1e-12):
-        p[:k] = 1.0 / k
-        return p
-    r = brentq(lambda x: _geometric_sq_norm(x, k) - s0, 1e-300, 1.0, xtol=1e-300, rtol=4 * np.finfo(float).eps)
-    w = r ** np.arange(k, dtype=float)
-    p[:k] = w / w.sum()
-    return p
 
 
 def _sample(C: np.ndarray, total: int, u: np.ndarray) -> np.ndarray:

@@ -808,7 +808,7 @@ def test_cli_predict_lm(cli, capsys):
     captured = capsys.readouterr()
     out = json.loads(captured.out)
     assert list(out) == ["sq_norm", "collapse_prob_lower", "collapse_prob_upper", "collapse_time_lower",
-                         "collapse_time_upper", "setting"]
+                         "collapse_time_upper", "deviation", "deviation_upper", "setting"]
     assert out["setting"] == {"workflow": "fully-synthetic", "real": 10, "synthetic": 10, "t": 5, "s0": 0.3,
                               "support": 5, "per_iteration": False}
     assert out["collapse_prob_lower"] == 0.0 and "clipped at 0" in captured.err
@@ -817,7 +817,10 @@ def test_cli_predict_lm(cli, capsys):
     for wf in ("partially-synthetic", "accumulate", "accumulate-subsample", "recent-window", "random-past"):
         assert cli.main(["predict", "lm", "--workflow", wf, *FLAGS, "--window", "3", "--json"]) == 0
         got = json.loads(capsys.readouterr().out)
-        assert list(got) == ["sq_norm", "setting"] and got["sq_norm"] == th.sq_norm(wf, 10, 10, 5, 0.3, window=3)
+        drift = {"partially-synthetic": ["deviation", "deviation_upper"], "accumulate": ["deviation_upper"],
+                 "accumulate-subsample": ["deviation_upper"]}.get(wf, [])  # exact ℓ₁ drift / its bound
+        assert list(got) == ["sq_norm", *drift, "setting"] and got["sq_norm"] == th.sq_norm(wf, 10, 10, 5, 0.3,
+                                                                                           window=3)
         assert got["setting"]["workflow"] == wf and got["setting"]["window"] == 3
 
 

@@ -165,3 +165,20 @@ def test_ngram_loss_bound_is_not_the_law_and_the_runs_are_ngram_experiments(smal
     ref = lm.ngram_experiment(small_table, t=m, n_trials=400, seed=3)
     np.testing.assert_array_equal(e.deviation.mean, ref.deviation.mean)
     np.testing.assert_array_equal(e.heldout_loss.mean, ref.heldout_loss.mean)
+
+
+# ------------------------------------------------------------------ the CLI prints the drift (issue 20: fidelity)
+@pytest.mark.parametrize("workflow", ["fully-synthetic", "partially-synthetic"])
+def test_predict_lm_prints_the_exact_drift_of_the_simulated_law(workflow):
+    # `predict lm` and `simulate lm` speak of the same law (theory.lm_law.law); the exact ℓ₁ drift agrees with the
+    # simulated `deviation` with no allowance, and the other workflow's exact value (a perturbed twin) does not.
+    from model_collapse import families
+
+    setting = dict(workflow=workflow, real=10, synthetic=40, t=6, s0=0.1, support=20, vocab=50)
+    th = families.predict("lm", **setting)
+    sim = families.simulate("lm", **setting, trials=3000, seed=11)["deviation"]
+    assert th["deviation"] <= th["deviation_upper"]
+    assert abs(sim["mean"] - th["deviation"]) <= 4 * sim["se"], (sim, th["deviation"])
+    other = "partially-synthetic" if workflow == "fully-synthetic" else "fully-synthetic"
+    twin = families.predict("lm", **{**setting, "workflow": other})["deviation"]
+    assert abs(sim["mean"] - twin) > 4 * sim["se"], (sim, twin)

@@ -68,7 +68,35 @@ def check(values, command: str) -> None:
                                        "number of tokens.", refs=("support",))
 
 
+#: the most operations the exact ℓ₁-drift chain may take inside ``predict`` (about 0.1 s): beyond it only the
+#: bound is printed, with a note (theory.lm_drift.drift itself allows up to MAX_CHAIN_WORK, for the figures)
+PREDICT_CHAIN_WORK = 1e8
+
+
+def _drift(values, s: dict, out: dict) -> None:
+    """deviation (E‖p⁽ᵐ⁾ − p⁽¹⁾‖₁, exact: fully/partially synthetic) and deviation_upper (a bound, the four
+    workflows) for the canonical law that ``simulate`` samples (theory.lm_law.law; needs support or vocab)."""
+    from model_collapse.theory import lm_drift
+    from model_collapse.theory.lm_law import law
+
+    if values.workflow not in lm_drift.DRIFT_WORKFLOWS or (values.support is None and values.vocab is None):
+        return
+    m = np.atleast_1d(s["t"])
+    work = (values.real + 1.0) * (values.synthetic + 1.0) ** 2 * float(m.max())
+    exact = values.workflow in lm_drift.EXACT_L1_WORKFLOWS and work <= PREDICT_CHAIN_WORK
+    dr = lm_drift.drift(law(values.s0, values.support, values.vocab), values.real, values.synthetic, s["t"],
+                        workflow=values.workflow, exact=exact)
+    if dr.deviation is not None:
+        out["deviation"] = dr.deviation.tolist() if np.ndim(dr.deviation) else float(dr.deviation)
+    elif values.workflow in lm_drift.EXACT_L1_WORKFLOWS:
+        warnings.warn(f"deviation: the exact chain would take about {work:.2g} operations (more than "
+                      f"{PREDICT_CHAIN_WORK:.0e}); only its bound deviation_upper is printed (theory.lm_drift.drift "
+                      "computes it)", Note, stacklevel=2)
+    out["deviation_upper"] = dr.deviation_upper.tolist() if np.ndim(dr.deviation_upper) else float(dr.deviation_upper)
+
+
 def extras(values, s: dict, out: dict) -> None:
+    _drift(values, s, out)
     if values.workflow != "fully-synthetic":
         return
     m = np.atleast_1d(s["t"])
