@@ -194,3 +194,33 @@ def test_grid_follows_the_width_and_draw_sizes_from_the_layout():
 def test_width_refused_with_one_line(bad):
     with pytest.raises(ValueError, match="'--width' parameter must be"):
         parse_width(bad)
+
+
+# ------------------------------------------------------- the committed renders' full data, at both widths
+def _committed_table(fig_id: str) -> dict:
+    import csv
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "figures" / f"{fig_id}.csv"
+    with open(path) as fh:
+        rows = list(csv.reader(fh))
+    cols = {}
+    for j, name in enumerate(rows[0]):
+        vals = [r[j] for r in rows[1:]]
+        try:
+            cols[name] = np.array([float(v) if v != "" else np.nan for v in vals])
+        except ValueError:
+            cols[name] = np.array(vals)
+    return cols
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", ["column", "page"])
+@pytest.mark.parametrize("fig_id", sorted(REG))
+def test_committed_full_figures_are_legible(fig_id, width):
+    # the full configurations (docs/figures/*.csv, what `collapse figures` draws), not only the quick ones
+    spec = REG[fig_id]
+    tab = _committed_table(fig_id)
+    fig = draw(spec, tab, width)
+    assert fig.get_size_inches()[0] == pytest.approx(parse_width(width))
+    assert check(fig, shows=spec.shown(tab)) == []
