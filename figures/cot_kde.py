@@ -51,7 +51,10 @@ def _seed(seed: int, *key: int) -> np.random.SeedSequence:
 
 def compute(quick: bool, seed: int) -> Table:
     t_max = T_QUICK if quick else T_FULL
-    trials = 4 if quick else 10
+    # the test configuration (quick) needs 40 runs: under replace the per-run NLL is heavy-tailed at later t, and
+    # 4 runs put the band 3-5 "SE" below the mean (circles, h = 1, t = 12: 4.15 ± 0.06 against 4.36 ± 0.04 from 60
+    # runs, theory 4.36); the full figure keeps the authors' 10 runs (its caption says so)
+    trials = 40 if quick else 10
     theory_t = THEORY_T[THEORY_T <= t_max] if not quick else np.array([1, 2, 4, 8, 12])
     parts: list[Table] = []
     # ---- rows 1–4: NLL against iteration
@@ -236,7 +239,9 @@ FIGURE = Figure(
              "the simulation, measured); dashed: where the expansion cannot hold (h small against the spacing of "
              "the fitted points: blobs and swiss roll at small h, replace at large t) or is not derived "
              "(accumulate-subsample at t ≥ 2), a certified lower bound (nearest-neighbour union bound for blobs, "
-             "Jensen's annealed NLL for the curves). Bands: simulation ± 2 SE. The n → ∞ law is in the CSV "
+             "Jensen's annealed NLL for the curves). Bands: simulation ± 2 SE over 10 runs (the authors' count; "
+             "under replace at later t the per-run NLL is heavy-tailed, so a 10-run band can sit below the mean). "
+             "The n → ∞ law is in the CSV "
              "(kind = limit). Row 5: NLL at the last iteration against h with scikit-learn's scott/silverman "
              "rules; the variance growth for scott (accumulate converges, Σ h_j²/j < ∞; replace and "
              "accumulate-subsample diverge); the Stirling law of the kernel count against the simulated ancestry."),

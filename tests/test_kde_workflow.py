@@ -675,7 +675,7 @@ def test_slow_authors_setting_n_100(dataset, h):
 @pytest.mark.slow
 def test_cot_kde_figure_data():
     """Columns, the exact laws in the table (variance growth, kernel count) against their simulations, the NLL
-    theory against the 4-run quick bands (expansion rows: |mc − theory| ≤ 4 SE + 0.02; every row:
+    theory against the 40-run quick bands (expansion rows: |mc − theory| ≤ 4 SE + 0.02; every row:
     mc ≥ theory − 4 SE − 0.02, the lower-bound rows one-sided), and the legibility check at page and column
     width (slow: the quick compute takes ~1 min)."""
     from model_collapse.figures._base import draw, rows
