@@ -326,3 +326,13 @@ def test_tail_criterion():
     assert est.mean < f.expansion - 3 * est.sem - kl.ALLOWANCE_COEF * f.term**2  # why the tail rule exists
     assert est.mean >= p.nll_lower - 3 * est.sem
     assert th.predict(1, workflow="replace", h=0.5, n=100).nll_regime == "expansion"
+
+
+def test_nll_beyond_the_float_range_of_the_quadrature_is_refused_naming_dim():
+    # Issue 24: --dim 10⁶ printed "internal error: NaN in nll" (the densities underflow from D ≈ 380 on).
+    from model_collapse import cli
+
+    assert np.isfinite(th.predict(3, workflow="replace", h=0.5, dim=th.MAX_NLL_DIM).nll)
+    for dim in (th.MAX_NLL_DIM + 1, 10**6):
+        out = cli.run(["predict", "kde", "--workflow", "replace", "--t", "3", "--h", "0.5", "--dim", str(dim)])
+        assert out.exit_code == 2 and "The '--dim' parameter must be at most 300" in out.stderr, out.stderr

@@ -111,6 +111,19 @@ def _nll(tt, workflow, dataset, D, h, bandwidth, n, centers, test_centers) -> np
     return _cross_entropy(law, laws, cheap=dataset in ("gaussian", "blobs", "circles")).reshape(np.shape(tt))
 
 
+#: the largest dimension whose Gaussian densities the NLL quadrature keeps in float64 ((2π)^(−D/2) underflows
+#: near D ≈ 380: at D = 400 every NLL came out NaN, issue 24); the variance growth is dimension-free
+MAX_NLL_DIM = 300
+
+
+def _nll_dim(D: int, where: str) -> int:
+    if D > MAX_NLL_DIM:
+        raise InvalidParameterError.of(
+            "dim", where, f"must be at most {MAX_NLL_DIM} for the NLL: beyond it the Gaussian densities of the "
+            f"quadrature underflow float64 (the variance growth does not depend on dim). Got {D} instead.")
+    return D
+
+
 _SETTING = dict(workflow=WORKFLOW, dataset=DATASET, dim=DIM, h=FINITE_POSITIVE, bandwidth=RULE, n=N_POINTS,
                 centers=None, test_centers=None)
 
@@ -134,7 +147,7 @@ def nll_limit(t, *, workflow: str = "accumulate", dataset: str = "gaussian", dim
     law of A_t is binned (module docstring), which adds an error below 1e-6 nats (measured).
     Source: docs/theory.md §5. Simulator twin: ``nll`` of :func:`montecarlo.kde_workflow.simulate`.
     """
-    D = _setting(workflow, dataset, dim, h, bandwidth, n, "nll_limit")
+    D = _nll_dim(_setting(workflow, dataset, dim, h, bandwidth, n, "nll_limit"), "nll_limit")
     _check_blobs(dataset, centers, test_centers, "nll_limit")
     out = _nll(np.asarray(t), workflow, dataset, D, h, bandwidth, n, centers, test_centers)
     return float(out) if np.ndim(t) == 0 else out
@@ -150,7 +163,7 @@ def nll_bound(t, *, workflow: str = "accumulate", dataset: str = "gaussian", dim
     holds for every run at every n: p̂_t ≥ (1/t)·(KDE of D₀ with bandwidth h_t), so NLL_t ≤
     NLL(real-data KDE at h_t) + ln t. Replace: no such bound (inf; NLL_t = (D/2) ln t + O(1)).
     """
-    D = _setting(workflow, dataset, dim, h, bandwidth, n, "nll_bound")
+    D = _nll_dim(_setting(workflow, dataset, dim, h, bandwidth, n, "nll_bound"), "nll_bound")
     _check_blobs(dataset, centers, test_centers, "nll_bound")
     tt = np.asarray(t, dtype=np.int64)
     if workflow == "replace":
@@ -191,7 +204,7 @@ def nll_finite_n(t, *, n: int, workflow: str = "replace", dataset: str = "gaussi
     simulation, are below 2.5·term² where term ≤ 0.1; a RuntimeWarning says when the term exceeds 0.1 nats
     (h small against the spacing of the fitted points: the expansion then does not describe E NLL_t).
     """
-    D = _setting(workflow, dataset, dim, h, bandwidth, n, "nll_finite_n")
+    D = _nll_dim(_setting(workflow, dataset, dim, h, bandwidth, n, "nll_finite_n"), "nll_finite_n")
     _check_blobs(dataset, centers, test_centers, "nll_finite_n")
     tt = np.asarray(t, dtype=np.int64)
     if np.any([not covered(int(s), workflow, h) for s in tt.ravel()]):
@@ -268,7 +281,7 @@ def predict(t, *, workflow: str = "accumulate", dataset: str = "gaussian", dim: 
     else the certified lower bound ``nll_lower`` (regime ``"lower_bound"``: h small against the spacing of the
     fitted points, or accumulate-subsample / accumulate with a rule at t ≥ 2, whose pair genealogy is not
     derived). Simulator twin: :func:`montecarlo.kde_workflow.simulate` (same keywords; t the last iteration)."""
-    D = _setting(workflow, dataset, dim, h, bandwidth, n, "predict")
+    D = _nll_dim(_setting(workflow, dataset, dim, h, bandwidth, n, "predict"), "predict")
     _check_blobs(dataset, centers, test_centers, "predict")
     kw = dict(workflow=workflow, dataset=dataset, dim=dim, h=h, bandwidth=bandwidth, n=n)
     vg = variance_growth(t, **kw)
