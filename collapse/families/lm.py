@@ -130,6 +130,7 @@ FAMILY = Family(
     simulate_params=(MAX_GENERATIONS,),
     hooks=Hooks(keywords=keywords, check=check, extras=extras, cost=cost),
     fields=("sq_norm",),
+    extra_keys=("deviation", "deviation_upper"),  # the drift of the simulated law (theory.lm_drift), via extras
     reference=MappingProxyType(dict(workflow="partially-synthetic", real=10, synthetic=40,
                                     t=np.array([1, 3, 6]), s0=0.1, support=20, vocab=50)),
     n_trials=2000,
