@@ -5,7 +5,7 @@ NLL (nats per point, 500 test points) against iteration for h ∈ {0.1, 0.5, 1},
 accumulate-subsample, accumulate. Lines: :func:`theory.kde_workflow.predict` at n = 100 — solid where it is
 the finite-n expansion (pair genealogy of the fitted points, 1/n term ≤ 0.1 nats), dashed where the expansion
 cannot hold (h small against the spacing of the fitted points, replace at large t) or is not derived
-(accumulate-subsample at t ≥ 2), and the line is then a certified lower bound (nearest-neighbour bound for
+(accumulate-subsample at t ≥ 2), and the line is then a proven lower bound (nearest-neighbour bound for
 blobs, Jensen for the curves). Bands: simulation at n = 100, 10 runs, mean ± 2 SE.
 Row 5: (a) NLL at t = t_max against h (gaussian N(0, I₂), n = 100) per workflow, with scikit-learn's
 scott/silverman rules as markers; (b) variance growth E A_t against t for scott (n = 100, D = 2): accumulate
@@ -238,7 +238,7 @@ FIGURE = Figure(
              "NLL_∞ + (1/2)E_x[Var S/μ²] from the pair genealogy of the fitted points (within 3 SE + 2.5·term² of "
              "the simulation, measured); dashed: where the expansion cannot hold (h small against the spacing of "
              "the fitted points: blobs and swiss roll at small h, replace at large t) or is not derived "
-             "(accumulate-subsample at t ≥ 2), a certified lower bound (nearest-neighbour union bound for blobs, "
+             "(accumulate-subsample at t ≥ 2), a proven lower bound (nearest-neighbour union bound for blobs, "
              "Jensen's annealed NLL for the curves). Bands: simulation ± 2 SE over 10 runs (the authors' count; "
              "under replace at later t the per-run NLL is heavy-tailed, so a 10-run band can sit below the mean). "
              "The n → ∞ law is in the CSV "

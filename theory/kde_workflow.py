@@ -19,7 +19,7 @@ Laws (all exact unless marked):
   accumulate with a fixed h, t = 1 for every workflow): E NLL_t = NLL_∞ + (1/2)·E_x[Var p̂_t(x)/(E p̂_t(x))²]
   + next order, the variance from the exact pair genealogy of the fitted points (designed real data included);
   :func:`predict` with ``n`` returns it where it holds (1/n term ≤ 0.1 nats, at most half of it from test
-  points with Var/μ² > 1; measured next order ≤ 2.5·term²) and a certified lower bound elsewhere
+  points with Var/μ² > 1; measured next order ≤ 2.5·term²) and a proven lower bound elsewhere
   (nearest-neighbour union bound for gaussian and blobs data, Jensen otherwise). Accumulate-subsample and
   accumulate with a rule at t ≥ 2: the lower bound only (their pair genealogies are not derived).
 
@@ -278,7 +278,7 @@ def predict(t, *, workflow: str = "accumulate", dataset: str = "gaussian", dim: 
     Without ``n``: nll = :func:`nll_limit` (regime ``"limit"``). With ``n``: at each t the finite-n expansion
     (:func:`nll_finite_n`) where it is derived, its term is at most 0.1 nats and at most half of it comes from
     test points with Var S/μ² > 1 (regime ``"expansion"``),
-    else the certified lower bound ``nll_lower`` (regime ``"lower_bound"``: h small against the spacing of the
+    else the proven lower bound ``nll_lower`` (regime ``"lower_bound"``: h small against the spacing of the
     fitted points, or accumulate-subsample / accumulate with a rule at t ≥ 2, whose pair genealogy is not
     derived). Simulator twin: :func:`montecarlo.kde_workflow.simulate` (same keywords; t the last iteration)."""
     D = _nll_dim(_setting(workflow, dataset, dim, h, bandwidth, n, "predict"), "predict")

@@ -3,7 +3,7 @@
 Iteration t = 1 is the KDE of the n real points. ``predict`` gives, at iteration T (``per_iteration``: at every
 iteration 1..T), ``variance_growth`` (E A_t, the variance per coordinate that the expected model adds to the
 data law; exact) and ``nll``: with ``--n`` the finite-n prediction of E NLL_t (the pair-genealogy expansion,
-or where it cannot hold a certified lower bound; ``nll_regime`` says which, ``nll_allowance`` the measured
+or where it cannot hold a proven lower bound; ``nll_regime`` says which, ``nll_allowance`` the measured
 next-order allowance), without ``--n`` the annealed n → ∞ law; ``nll_limit`` is always the annealed law,
 ``nll_lower`` the best lower bound, ``nll_term`` the 1/n term (inf where not derived); extras
 ``variance_growth_limit`` (t → ∞; inf unless the bandwidth shrinks fast enough) and, under accumulate,
