@@ -239,7 +239,7 @@ def plot_fully(tab: Table, fig) -> None:
     t = rows(tab, panel="a", kind="theory", quantity="sq_norm")
     a.plot(t["x"], t["value"], color=THEORY)
     _sims(a, rows(tab, panel="a", kind="simulation", quantity="sq_norm"), SIM)
-    a.set(xlabel="generation m", ylabel="S_m = E‖p⁽ᵐ⁾‖²", ylim=(0, 1.02), title=f"second moment, N = n = {n_a}")
+    a.set(xlabel="generation m", ylabel="$S_m$ = E‖p⁽ᵐ⁾‖²", ylim=(0, 1.02), title=f"second moment, N = n = {n_a}")
     shared_legend(sub[0], [_line_handle(THEORY, "Theorem 1 (exact law)"), _sim_handle(SIM)], ncols=1, column_ncols=2)
     # P(collapsed)
     b = ax[1]
@@ -294,7 +294,7 @@ def plot_partial(tab: Table, fig) -> None:
             b.plot(ex["x"], ex["value"], color=col)
         b.plot(ub["x"], ub["value"], color=col, ls="--", lw=0.9)
         _sims(b, rows(tab, panel="c", kind="simulation", quantity="deviation", n=n), col, every=3)
-    a.set(xlabel="generation m", ylabel="S_m = E‖p⁽ᵐ⁾‖²", title=f"Theorem 2, N = {PANEL_C_REAL}")
+    a.set(xlabel="generation m", ylabel="$S_m$ = E‖p⁽ᵐ⁾‖²", title=f"Theorem 2, N = {PANEL_C_REAL}")
     b.set(xlabel="generation m", ylabel="E‖p⁽ᵐ⁾ − p⁽¹⁾‖₁", title=f"drift from p⁽¹⁾, N = {PANEL_C_REAL}")
     b.set_ylim(0, None)
     keys = [_line_handle(N_COLORS[n], f"n = {n}") for n in ns]
@@ -338,7 +338,7 @@ def plot_variants(tab: Table, fig) -> None:
             d.axhline(lim["value"][0], color=col, lw=0.8, ls=":")
         _sims(d, rows(tab, panel="d", kind="simulation", workflow=wf), col, every=2)
     n_d = int(rows(tab, panel="d", kind="theory")["n"][0])
-    d.set(xlabel="generation m", ylabel="S_m = E‖p⁽ᵐ⁾‖²", ylim=(0, 1.02), title=f"workflows, N = n = {n_d}")
+    d.set(xlabel="generation m", ylabel="$S_m$ = E‖p⁽ᵐ⁾‖²", ylim=(0, 1.02), title=f"workflows, N = n = {n_d}")
     shared_legend(sub[0], [_line_handle(WF_COLORS[w], WF_NAMES[w]) for w in wfs]
                   + [_line_handle("0.3", "exact law"), _line_handle("0.3", "limit m → ∞", ":", 0.8), _sim_handle()],
                   ncols=1, column_ncols=2)
@@ -348,7 +348,7 @@ def plot_variants(tab: Table, fig) -> None:
         t = rows(tab, panel="f", kind="theory", workflow=lab)
         f.plot(t["x"], t["value"], color=col)
         _sims(f, rows(tab, panel="f", kind="simulation", workflow=lab), col)
-    f.set(xlabel="generation m", ylabel="S_m = E‖p⁽ᵐ⁾‖²", ylim=(0, 1.02), title="Fig. 6: 10 tokens per generation")
+    f.set(xlabel="generation m", ylabel="$S_m$ = E‖p⁽ᵐ⁾‖²", ylim=(0, 1.02), title="Fig. 6: 10 tokens per generation")
     shared_legend(sub[1], [_line_handle(WF_COLORS[w], WF_NAMES[w]) for w in labels_f]
                   + [_line_handle("0.3", "exact (Gram recursion)"), _sim_handle()], ncols=1, column_ncols=2)
     # the paper's Fig. 1 on the simplex
